@@ -1,0 +1,83 @@
+"""Run the rule catalogue on models and collect findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from validator.errors import InputError
+from validator.model import Deployment
+from validator.rules import Result, Rule, Severity, Status, all_rules
+
+PROFILES = ("default", "bedrock-kb")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule result placed in context: severity for the profile, suppression."""
+
+    rule: Rule
+    severity: Severity
+    result: Result
+    source: str  # the deployment root the result came from
+    suppressed_by: str | None = None  # "inline: reason", "baseline", "config"
+
+    @property
+    def status(self) -> Status:
+        return self.result.status
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
+    profile: str = "default"
+
+    def active(self, include_pass: bool = False) -> list[Finding]:
+        """Findings that are not suppressed; passes only when asked."""
+        return [
+            f
+            for f in self.findings
+            if f.suppressed_by is None and (include_pass or f.status is not Status.PASS)
+        ]
+
+    def suppressed(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed_by is not None]
+
+    def failures_at_or_above(self, level: Severity) -> list[Finding]:
+        return [f for f in self.active() if f.status is Status.FAIL and f.severity.rank >= level.rank]
+
+    def summary(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0, "unresolved": 0, "passed": 0, "suppressed": 0}
+        for f in self.findings:
+            if f.suppressed_by is not None:
+                counts["suppressed"] += 1
+            elif f.status is Status.PASS:
+                counts["passed"] += 1
+            elif f.status is Status.UNRESOLVED:
+                counts["unresolved"] += 1
+            else:
+                counts[f.severity.value] += 1
+        counts["input_errors"] = len(self.errors)
+        return counts
+
+
+def evaluate(
+    deployment: Deployment,
+    profile: str = "default",
+    rules: Iterable[Rule] | None = None,
+) -> list[Finding]:
+    """Every applicable rule on one deployment."""
+    out: list[Finding] = []
+    for rule in rules if rules is not None else all_rules():
+        if deployment.kind not in rule.sources:
+            continue
+        severity = rule.severity_for(profile)
+        for result in rule.check(deployment):
+            out.append(Finding(rule, severity, result, deployment.root))
+    return out

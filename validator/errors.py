@@ -1,0 +1,30 @@
+"""Input errors: one line each, never a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class InputError(Exception):
+    """A problem with what the user gave us, reported as ``where: message``."""
+
+    where: str  # "path", "path:line" or a resource/ARN
+    message: str
+    kind: str = "error"  # e.g. "parse error"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind}: {self.message}"
+
+
+class UsageError(Exception):
+    """Bad command-line use (exit 2)."""
+
+
+class AccessDenied(Exception):
+    """AWS refused a call the audit needs (exit 3)."""
+
+    def __init__(self, operation: str, message: str) -> None:
+        super().__init__(f"{operation}: {message}")
+        self.operation = operation
+        self.message = message

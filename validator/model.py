@@ -1,0 +1,317 @@
+"""The one model every source produces and every rule reads.
+
+A source (Terraform HCL, plan JSON, live AWS state, a database) fills these
+classes; rules only ever read them. Every value carries its provenance, so a
+finding can point at the line to change or the API call that reported it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value comes from: a file and line, or an API call and an ARN."""
+
+    file: str | None = None  # relative to the scanned root
+    line: int | None = None
+    api_call: str | None = None  # e.g. "rds:DescribeDBClusters"
+    arn: str | None = None
+    via: str | None = None  # human note, e.g. "default of var.db_password"
+
+    def __str__(self) -> str:
+        if self.file:
+            return f"{self.file}:{self.line}" if self.line else self.file
+        if self.api_call:
+            return f"{self.api_call} {self.arn}" if self.arn else self.api_call
+        return "<unknown>"
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.file:
+            out["file"] = self.file
+            out["line"] = self.line
+        if self.api_call:
+            out["api_call"] = self.api_call
+        if self.arn:
+            out["arn"] = self.arn
+        return out
+
+
+NOWHERE = Location()
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value that cannot be known statically, with the reason why.
+
+    ``refs`` names the resources the value depends on (for example the subnet a
+    computed ``id`` belongs to), so the model can still follow references.
+    """
+
+    reason: str
+    refs: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.reason!r})"
+
+
+class Secret(str):
+    """A string that never shows its content in repr or str formatting."""
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+
+@dataclass(frozen=True)
+class Value(Generic[T]):
+    """A model value with its provenance.
+
+    ``defaulted`` marks a value the configuration leaves out (the provider's
+    default applies); ``literal`` marks a value written as a literal in a file
+    (an attribute, a variable default or a tfvars entry).
+    """
+
+    raw: T | Unknown
+    origin: Location = NOWHERE
+    defaulted: bool = False
+    literal: bool = False
+
+    @property
+    def known(self) -> bool:
+        return not isinstance(self.raw, Unknown) and not _contains_unknown(self.raw)
+
+    @property
+    def value(self) -> T:
+        """The known value; call only when ``known`` is true."""
+        if isinstance(self.raw, Unknown):
+            raise ValueError(f"value is unknown: {self.raw.reason}")
+        return self.raw  # type: ignore[return-value]
+
+    @property
+    def reason(self) -> str:
+        unknown = _first_unknown(self.raw)
+        return unknown.reason if unknown else ""
+
+    def get(self, default: Any = None) -> Any:
+        return self.raw if self.known else default
+
+
+def _contains_unknown(raw: Any) -> bool:
+    return _first_unknown(raw) is not None
+
+
+def _first_unknown(raw: Any) -> Unknown | None:
+    if isinstance(raw, Unknown):
+        return raw
+    if isinstance(raw, (list, tuple)):
+        for item in raw:
+            found = _first_unknown(item)
+            if found:
+                return found
+    elif isinstance(raw, dict):
+        for item in raw.values():
+            found = _first_unknown(item)
+            if found:
+                return found
+    return None
+
+
+def known(raw: Any, origin: Location = NOWHERE, **kw: Any) -> Value[Any]:
+    return Value(raw, origin, **kw)
+
+
+def missing(default: Any, origin: Location) -> Value[Any]:
+    """An argument left out: the provider default applies, located at the block."""
+    return Value(default, origin, defaulted=True)
+
+
+# --------------------------------------------------------------------------- #
+# Resources
+
+
+@dataclass
+class Resource:
+    """Common part: the address (or ARN) and where the resource is declared."""
+
+    address: str
+    origin: Location
+
+
+@dataclass
+class Scaling:
+    min_capacity: Value[float]
+    max_capacity: Value[float]
+    seconds_until_auto_pause: Value[int]
+    origin: Location = NOWHERE
+
+
+@dataclass
+class Instance(Resource):
+    identifier: Value[str]
+    instance_class: Value[str]
+    publicly_accessible: Value[bool]
+    engine: Value[str]
+
+
+@dataclass
+class Subnet(Resource):
+    availability_zone: Value[str]
+
+
+@dataclass
+class SubnetGroup(Resource):
+    name: Value[str]
+    # None inside a list means a subnet reference that could not be followed.
+    subnets: Value[list[Subnet]]
+
+
+@dataclass
+class IngressRule:
+    """One ingress permission of a security group."""
+
+    from_port: Value[int]
+    to_port: Value[int]
+    protocol: Value[str]
+    cidr_blocks: Value[list[str]]  # IPv4 and IPv6 together
+    origin: Location
+    source: str = ""  # address of the rule resource or inline block description
+
+    def covers_port(self, port: int) -> bool | None:
+        """Whether the rule admits TCP ``port``; None when unknown."""
+        if not (self.protocol.known and self.from_port.known and self.to_port.known):
+            return None
+        proto = str(self.protocol.value).lower()
+        if proto in ("-1", "all"):
+            return True
+        if proto not in ("tcp", "6"):
+            return False
+        lo, hi = int(self.from_port.value), int(self.to_port.value)
+        if lo == -1 and hi == -1:
+            return True
+        return lo <= port <= hi
+
+
+@dataclass
+class SecurityGroup(Resource):
+    name: Value[str]
+    ingress: list[IngressRule] = field(default_factory=list)
+
+
+@dataclass
+class Cluster(Resource):
+    identifier: Value[str]
+    engine: Value[str]
+    engine_mode: Value[str]
+    engine_version: Value[str]
+    iam_auth: Value[bool]
+    http_endpoint: Value[bool]
+    manage_master_password: Value[bool]
+    master_username: Value[str]
+    master_password: Value[Any]  # Secret, None or Unknown; never printed
+    storage_encrypted: Value[bool]
+    deletion_protection: Value[bool]
+    skip_final_snapshot: Value[bool]
+    final_snapshot_identifier: Value[str | None]
+    scaling: Scaling | None
+    port: Value[int]
+    instances: list[Instance] = field(default_factory=list)
+    subnet_group: SubnetGroup | None = None
+    subnet_group_ref: Value[str] | None = None  # the attribute, when unresolved
+    security_groups: list[SecurityGroup] = field(default_factory=list)
+    security_group_refs: Value[list[Any]] | None = None
+    # Live-only facts (None in static sources).
+    arn: str | None = None
+    status: str | None = None
+    region: str | None = None
+    master_user_secret_arn: str | None = None
+    stopped_since: str | None = None  # ISO time the cluster was last stopped
+
+
+@dataclass
+class KnowledgeBase(Resource):
+    storage_type: Value[str]
+    resource_arn: Value[Any]
+    credentials_secret_arn: Value[Any]
+    database_name: Value[str]
+    table_name: Value[str]
+    field_mapping: dict[str, Value[str]]
+    # Address of the cluster the resource_arn refers to, when it could be followed.
+    cluster_address: str | None = None
+
+
+@dataclass
+class Provider:
+    """The AWS provider configuration: region and version constraint."""
+
+    region: Value[str]
+    version_constraint: Value[str | None]
+    origin: Location = NOWHERE
+
+
+@dataclass
+class DatabaseIndex:
+    name: str
+    table: str
+    method: str  # hnsw, ivfflat, gin, btree ...
+    definition: str
+    columns: list[str]
+    opclasses: list[str]
+
+
+@dataclass
+class DatabaseColumn:
+    name: str
+    data_type: str  # as format_type() prints it: uuid, vector(1024), text, jsonb ...
+    not_null: bool = False
+
+
+@dataclass
+class DatabaseTable:
+    schema: str
+    name: str
+    columns: dict[str, DatabaseColumn]
+    primary_key: list[str]
+    indexes: list[DatabaseIndex]
+
+
+@dataclass
+class Database:
+    """What a database reports about itself (source: a PostgreSQL connection)."""
+
+    origin: Location
+    server_version: str
+    current_user: str
+    vector_installed: str | None  # installed version of the vector extension
+    vector_available: str | None  # default_version in pg_available_extensions
+    table: DatabaseTable | None
+    table_name: str  # schema.table asked for
+    privileges: dict[str, bool] = field(default_factory=dict)  # usage, select, insert, update, delete
+    is_master_user: bool | None = None
+    expected_dimensions: int | None = None
+    expected_dimensions_origin: str = ""
+    column_names: dict[str, str] = field(default_factory=dict)  # role -> column name
+
+
+@dataclass
+class Deployment:
+    """Everything one source knows about one deployment."""
+
+    kind: str  # "hcl", "plan", "live" or "database"
+    root: str  # directory, plan file or account/region description
+    clusters: list[Cluster] = field(default_factory=list)
+    knowledge_bases: list[KnowledgeBase] = field(default_factory=list)
+    security_groups: list[SecurityGroup] = field(default_factory=list)
+    provider: Provider | None = None
+    secrets: list[str] = field(default_factory=list)  # Secrets Manager secret addresses
+    database: Database | None = None
+    # Terraform arguments in use per cluster address (for AV404).
+    arguments_used: dict[str, set[str]] = field(default_factory=dict)
+    # Comments that suppress rules: (file, line) -> list of (rule_id, reason).
+    suppressions: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict)
+    # The comparison target for drift (live with a Terraform path).
+    baseline: Deployment | None = None
