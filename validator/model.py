@@ -230,6 +230,9 @@ class Cluster(Resource):
     region: str | None = None
     master_user_secret_arn: str | None = None
     stopped_since: str | None = None  # ISO time the cluster was last stopped
+    # What AWS itself reports about the engine version (DescribeDBEngineVersions),
+    # preferred over the facts table when present: a validator.facts.EngineSupport.
+    reported_engine_support: Any = None
 
 
 @dataclass
@@ -259,8 +262,10 @@ class DatabaseIndex:
     table: str
     method: str  # hnsw, ivfflat, gin, btree ...
     definition: str
-    columns: list[str]
+    columns: list[str]  # key columns or expressions, as pg_get_indexdef prints them
     opclasses: list[str]
+    valid: bool = True  # false after a failed CREATE INDEX CONCURRENTLY
+    partial: bool = False  # has a WHERE clause, so it serves only some queries
 
 
 @dataclass
@@ -277,6 +282,10 @@ class DatabaseTable:
     columns: dict[str, DatabaseColumn]
     primary_key: list[str]
     indexes: list[DatabaseIndex]
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
 
 
 @dataclass
@@ -295,6 +304,18 @@ class Database:
     expected_dimensions: int | None = None
     expected_dimensions_origin: str = ""
     column_names: dict[str, str] = field(default_factory=dict)  # role -> column name
+    database_name: str = ""
+    schema_exists: bool = False
+    # The role whose privileges were checked (the connecting user unless told otherwise).
+    privilege_role: str = ""
+    master_reason: str = ""  # why the role counts as the master user
+    embedding_model: str | None = None  # model id the table must fit, when given
+    distance: str = "cosine"  # cosine, l2 or inner: the operator class queries need
+    # Column roles configured explicitly (CLI or knowledge base field_mapping); the
+    # optional custom_metadata column is required only when configured.
+    configured_roles: frozenset[str] = frozenset()
+    # A database-level location (no table) for findings about the server itself.
+    server_origin: Location = NOWHERE
 
 
 @dataclass

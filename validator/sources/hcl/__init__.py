@@ -1,0 +1,126 @@
+"""Read a Terraform root module (HCL) into the model.
+
+    loaded = load_root(Path("reference/terraform"), var_files=[...], cli_vars={...})
+    loaded.deployment  # validator.model.Deployment, kind "hcl"
+    loaded.errors      # InputError per file that did not parse, module not found, ...
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from validator.errors import InputError
+from validator.model import Deployment, Location, Value
+from validator.sources.hcl import syntax as s
+from validator.sources.hcl.evaluate import Evaluator
+from validator.sources.hcl.module import ModuleInstance, Sources, Traced, _NoNames, convert_input, tf_files_in
+from validator.sources.terraform_model import MODEL_TYPES, ProviderSettings, build_deployment
+
+__all__ = ["LoadResult", "load_root", "tf_files_in"]
+
+
+@dataclass
+class LoadResult:
+    deployment: Deployment
+    errors: list[InputError] = field(default_factory=list)
+    root_module: ModuleInstance | None = None
+
+
+def load_root(
+    root: Path,
+    var_files: Sequence[Path] = (),
+    cli_vars: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    sources: Sources | None = None,
+) -> LoadResult:
+    """Evaluate the root module at ``root`` and everything it calls."""
+    root = Path(root)
+    env = os.environ if env is None else env
+    sources = sources or Sources(root)
+    errors_before = len(sources.errors)
+    if not root.is_dir():
+        raise InputError(str(root), "not a directory", "error")
+    if not tf_files_in(root):
+        raise InputError(str(root), "no .tf files in this directory", "error")
+
+    declared = ModuleInstance(sources, root, "", {})  # to read variable declarations
+    inputs = _root_inputs(declared, sources, root, var_files, cli_vars or {}, env)
+    module = ModuleInstance(sources, root, "", inputs)
+
+    records = list(module.records(MODEL_TYPES))
+    provider = _provider_settings(module)
+    deployment = build_deployment("hcl", str(root), records, provider)
+    for instance in module.walk():
+        deployment.suppressions.update(instance.suppressions)
+    return LoadResult(deployment, sources.errors[errors_before:], module)
+
+
+def _root_inputs(
+    declared: ModuleInstance,
+    sources: Sources,
+    root: Path,
+    var_files: Sequence[Path],
+    cli_vars: Mapping[str, str],
+    env: Mapping[str, str],
+) -> dict[str, Traced]:
+    """Root variable values by Terraform's precedence (later wins)."""
+    values: dict[str, Traced] = {}
+    for key, raw in env.items():
+        if key.startswith("TF_VAR_"):
+            name = key[len("TF_VAR_"):]
+            if name in declared.variables:
+                values[name] = Traced(
+                    convert_input(raw, declared.variables[name]), Location(via=f"environment {key}")
+                )
+    auto = [root / "terraform.tfvars"] + sorted(root.glob("*.auto.tfvars"))
+    for path in [p for p in auto if p.is_file()] + [Path(p) for p in var_files]:
+        if not path.is_file():
+            raise InputError(str(path), "variable file not found", "error")
+        _read_tfvars(path, sources, declared, values)
+    for name, raw in cli_vars.items():
+        values[name] = Traced(convert_input(raw, declared.variables.get(name)), Location(via=f"-var {name}"))
+    return values
+
+
+def _read_tfvars(path: Path, sources: Sources, declared: ModuleInstance, values: dict[str, Traced]) -> None:
+    if path.suffix == ".json":
+        return  # JSON variable files: not read (documented limitation)
+    pf = sources.parse(path)
+    if pf is None:
+        return
+    ev = Evaluator(_NoNames())
+    for name, attr in pf.body.attributes.items():
+        values[name] = Traced(
+            ev.eval(attr.expr),
+            Location(pf.rel, attr.line, via=f"{pf.rel} sets {name}"),
+            not s.references(attr.expr),
+        )
+
+
+def _provider_settings(module: ModuleInstance) -> ProviderSettings:
+    """The default AWS provider's region and every module's version constraint."""
+    constraints: list[Value] = []
+    for instance in module.walk():
+        for block in instance.terraform_blocks:
+            for rp in block.body.blocks_of("required_providers"):
+                attr = rp.body.attributes.get("aws")
+                if attr is None:
+                    continue
+                t = instance.trace(attr.expr, block.file)
+                version = t.value.get("version") if isinstance(t.value, dict) else None
+                if version is not None:
+                    constraints.append(Value(version, Location(block.file, attr.line)))
+    region: Value | None = None
+    origin = None
+    for block in module.providers:
+        if block.labels[0] != "aws" or "alias" in block.body.attributes:
+            continue
+        origin = module.loc(block.file, block.line)
+        attr = block.body.attributes.get("region")
+        if attr is not None:
+            t = module.trace(attr.expr, block.file)
+            region = Value(t.value, t.origin, literal=t.literal)
+    return ProviderSettings(region=region, constraints=constraints, origin=origin)

@@ -1,0 +1,495 @@
+"""Terraform modules: variables, locals, resources, module calls and outputs.
+
+A :class:`ModuleInstance` is one use of a module directory (the root, or a
+``module`` block). It answers the names an expression reads (``var.x``,
+``local.y``, ``module.m.out``, ``aws_subnet.a``) and remembers where each
+value came from, so findings point at the line that sets it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from validator.errors import InputError
+from validator.model import Location, Unknown, Value
+from validator.sources.hcl import syntax as s
+from validator.sources.hcl.evaluate import (
+    EvalError,
+    Evaluator,
+    RefStr,
+    ResourceObj,
+    to_bool,
+    to_number,
+)
+from validator.sources.records import Record
+
+MAX_MODULE_DEPTH = 16
+
+# Resource attributes that equal another argument once applied.
+ID_ALIASES = {
+    "aws_rds_cluster": {"id": "cluster_identifier"},
+    "aws_rds_cluster_instance": {"id": "identifier"},
+    "aws_db_subnet_group": {"id": "name"},
+    "aws_db_parameter_group": {"id": "name"},
+    "aws_rds_cluster_parameter_group": {"id": "name"},
+}
+
+
+@dataclass
+class Traced:
+    """A value with where it came from and whether it was written as a literal."""
+
+    value: Any
+    origin: Location
+    literal: bool = False
+
+
+@dataclass
+class Sources:
+    """Parsed files, cached so each file is parsed once per run."""
+
+    root: Path
+    errors: list[InputError] = field(default_factory=list)
+    _files: dict[Path, s.ParsedFile | None] = field(default_factory=dict)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return os.path.relpath(path.resolve(), self.root.resolve()).replace(os.sep, "/")
+
+    def parse(self, path: Path) -> s.ParsedFile | None:
+        key = path.resolve()
+        if key not in self._files:
+            try:
+                self._files[key] = s.parse_file(path, self.rel(path))
+            except InputError as exc:
+                self.errors.append(exc)
+                self._files[key] = None
+        return self._files[key]
+
+    def module_files(self, directory: Path) -> list[s.ParsedFile]:
+        files = sorted(p for p in directory.glob("*.tf") if p.is_file())
+        return [pf for pf in (self.parse(p) for p in files) if pf is not None]
+
+
+def tf_files_in(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.tf") if p.is_file())
+
+
+class ModuleInstance:
+    """One instance of a module: the root, or a module call with its inputs."""
+
+    def __init__(
+        self,
+        sources: Sources,
+        directory: Path,
+        prefix: str,
+        inputs: dict[str, Traced],
+        depth: int = 0,
+        call_origin: Location | None = None,
+    ) -> None:
+        self.sources = sources
+        self.directory = directory
+        self.prefix = prefix  # "" for the root, "module.aurora." for a child
+        self.inputs = inputs
+        self.depth = depth
+        self.call_origin = call_origin
+        self.variables: dict[str, s.Block] = {}
+        self.locals: dict[str, s.Attribute] = {}
+        self.local_files: dict[str, str] = {}
+        self.outputs: dict[str, s.Block] = {}
+        self.resources: dict[str, s.Block] = {}  # "type.name"
+        self.data: dict[str, s.Block] = {}
+        self.calls: dict[str, s.Block] = {}
+        self.terraform_blocks: list[s.Block] = []
+        self.providers: list[s.Block] = []
+        self.suppressions: dict[tuple[str, int], list[tuple[str, str]]] = {}
+        self._locals_cache: dict[str, Any] = {}
+        self._locals_busy: set[str] = set()
+        self._children: dict[str, list[tuple[Any, ModuleInstance]] | Unknown] = {}
+        self._instances: dict[str, Any] = {}
+        self._attr_cache: dict[tuple[str, str], Any] = {}
+        self.evaluator = Evaluator(self)
+        for pf in sources.module_files(directory):
+            self._collect(pf)
+
+    # ------------------------------------------------------------------ load
+    def _collect(self, pf: s.ParsedFile) -> None:
+        for line, items in pf.suppressions.items():
+            self.suppressions[(pf.rel, line)] = items
+        for block in pf.body.blocks:
+            kind, labels = block.type, block.labels
+            if kind == "variable" and labels:
+                self.variables[labels[0]] = block
+            elif kind == "locals":
+                for name, attr in block.body.attributes.items():
+                    self.locals[name] = attr
+                    self.local_files[name] = pf.rel
+            elif kind == "output" and labels:
+                self.outputs[labels[0]] = block
+            elif kind == "resource" and len(labels) == 2:
+                self.resources[f"{labels[0]}.{labels[1]}"] = block
+            elif kind == "data" and len(labels) == 2:
+                self.data[f"{labels[0]}.{labels[1]}"] = block
+            elif kind == "module" and labels:
+                self.calls[labels[0]] = block
+            elif kind == "terraform":
+                self.terraform_blocks.append(block)
+            elif kind == "provider" and labels:
+                self.providers.append(block)
+
+    @property
+    def label(self) -> str:
+        return self.prefix.rstrip(".") or "the root module"
+
+    # ------------------------------------------------------------ provenance
+    def loc(self, file: str, line: int, via: str | None = None) -> Location:
+        return Location(file=file, line=line, via=via)
+
+    def trace(self, expr: s.Expr, file: str, ev: Evaluator | None = None) -> Traced:
+        """Evaluate ``expr`` and find the line that really sets its value."""
+        value = (ev or self.evaluator).eval(expr)
+        origin, literal = self.origin_of(expr, file)
+        return Traced(value, origin, literal)
+
+    def origin_of(self, expr: s.Expr, file: str) -> tuple[Location, bool]:
+        if isinstance(expr, s.GetAttr) and isinstance(expr.obj, s.Name):
+            root, name = expr.obj.name, expr.name
+            if root == "var" and name in self.variables:
+                t = self.var(name)
+                return t.origin, t.literal
+            if root == "local" and name in self.locals:
+                attr = self.locals[name]
+                return self.origin_of(attr.expr, self.local_files[name])
+        if (
+            isinstance(expr, s.GetAttr)
+            and isinstance(expr.obj, s.GetAttr)
+            and isinstance(expr.obj.obj, s.Name)
+            and expr.obj.obj.name == "module"
+        ):
+            children = self.children(expr.obj.name)
+            if isinstance(children, list) and len(children) == 1:
+                child = children[0][1]
+                out = child.outputs.get(expr.name)
+                if out is not None and "value" in out.body.attributes:
+                    return child.origin_of(out.body.attributes["value"].expr, out.file)
+        return self.loc(file, expr.line), not s.references(expr)
+
+    # ---------------------------------------------------------------- names
+    def lookup(self, name: str, line: int) -> Any:
+        head, _, rest = name.partition(".")
+        if head == "var":
+            if rest not in self.variables:
+                raise EvalError(f"var.{rest} is not declared in {self.label}")
+            return self.var(rest).value
+        if head == "local":
+            return self.local(rest)
+        if head == "module":
+            mod, _, out = rest.partition(".")
+            return self.module_output(mod, out)
+        if head == "data":
+            return Unknown(f"data.{rest} is read from AWS at plan time", (self.prefix + name,))
+        if head == "path":
+            if rest == "module":
+                return self.sources.rel(self.directory) or "."
+            if rest in ("root", "cwd"):
+                return "."
+            raise EvalError(f"unknown path.{rest}")
+        if head == "terraform" and rest == "workspace":
+            return "default"
+        if head in ("count", "each", "self"):
+            return Unknown(f"{name} is used outside a resource that defines it")
+        if name in self.resources:
+            return self.resource_value(name)
+        if rest and f"{head}.{rest}" not in self.resources and head.startswith(("aws_", "random_", "tls_")):
+            raise EvalError(f"reference to undeclared resource {head}.{rest}")
+        raise EvalError(f"unknown name {name}")
+
+    def var(self, name: str) -> Traced:
+        if name in self.inputs:
+            return self.inputs[name]
+        block = self.variables[name]
+        default = block.body.attributes.get("default")
+        if default is not None:
+            t = self.trace(default.expr, block.file)
+            via = f"default of var.{name}"
+            return Traced(t.value, Location(t.origin.file, t.origin.line, via=via), t.literal)
+        where = "no value was given" if not self.prefix else f"{self.label} does not set it"
+        return Traced(
+            Unknown(f"var.{name} has no default and {where}"),
+            self.loc(block.file, block.line),
+        )
+
+    def local(self, name: str) -> Any:
+        if name not in self.locals:
+            raise EvalError(f"local.{name} is not declared in {self.label}")
+        if name in self._locals_cache:
+            return self._locals_cache[name]
+        if name in self._locals_busy:
+            raise EvalError(f"local.{name} refers to itself")
+        self._locals_busy.add(name)
+        try:
+            value = self.evaluator.eval(self.locals[name].expr)
+        finally:
+            self._locals_busy.discard(name)
+        self._locals_cache[name] = value
+        return value
+
+    # -------------------------------------------------------------- modules
+    def children(self, name: str) -> list[tuple[Any, ModuleInstance]] | Unknown:
+        """The instances of module call ``name`` (several with count/for_each)."""
+        if name in self._children:
+            return self._children[name]
+        block = self.calls.get(name)
+        if block is None:
+            result: Any = Unknown(f"module.{name} is not declared in {self.label}")
+        else:
+            result = self._instantiate(name, block)
+        self._children[name] = result
+        return result
+
+    def _instantiate(self, name: str, block: s.Block) -> list[tuple[Any, ModuleInstance]] | Unknown:
+        source_attr = block.body.attributes.get("source")
+        source = self.evaluator.eval(source_attr.expr) if source_attr else None
+        call_origin = self.loc(block.file, block.line)
+        if not isinstance(source, str):
+            return Unknown(f"module.{name} has no literal source")
+        directory = self._module_dir(name, source, call_origin)
+        if isinstance(directory, Unknown):
+            return directory
+        if self.depth >= MAX_MODULE_DEPTH:
+            self.sources.errors.append(
+                InputError(str(call_origin), f"module nesting deeper than {MAX_MODULE_DEPTH}", "error")
+            )
+            return Unknown(f"module.{name} is nested too deeply")
+        out = []
+        for key, ev in self.expansions(block, f"module.{name}"):
+            inputs: dict[str, Traced] = {}
+            for arg, attr in block.body.attributes.items():
+                if arg in ("source", "version", "count", "for_each", "providers", "depends_on"):
+                    continue
+                inputs[arg] = self.trace(attr.expr, block.file, ev)
+            suffix = "" if key is None else f"[{json.dumps(key)}]"
+            child = ModuleInstance(
+                self.sources, directory, f"{self.prefix}module.{name}{suffix}.", inputs, self.depth + 1, call_origin
+            )
+            out.append((key, child))
+        return out
+
+    def _module_dir(self, name: str, source: str, origin: Location) -> Path | Unknown:
+        if source.startswith(("./", "../")):
+            directory = (self.directory / source).resolve()
+            if not directory.is_dir():
+                self.sources.errors.append(
+                    InputError(str(origin), f"module.{name} source {source!r} is not a directory", "error")
+                )
+                return Unknown(f"module.{name} source {source!r} does not exist")
+            if not tf_files_in(directory):
+                self.sources.errors.append(
+                    InputError(str(origin), f"module.{name} source {source!r} has no .tf files", "error")
+                )
+                return Unknown(f"module.{name} source {source!r} has no .tf files")
+            return directory
+        installed = self._installed_module(name)
+        if installed is not None:
+            return installed
+        return Unknown(f"module.{name} comes from {source!r}, which is not a local path (run terraform init to "
+                       "install it, then scan again)")
+
+    def _installed_module(self, name: str) -> Path | None:
+        """A remote module that ``terraform init`` installed (.terraform/modules/modules.json)."""
+        manifest = self.sources.root / ".terraform" / "modules" / "modules.json"
+        if not manifest.is_file():
+            return None
+        try:
+            entries = json.loads(manifest.read_text()).get("Modules", [])
+        except (OSError, ValueError):
+            return None
+        key = (self.prefix.replace("module.", "") + name).replace("..", ".").strip(".")
+        for entry in entries:
+            if entry.get("Key") == key and entry.get("Dir"):
+                path = (self.sources.root / entry["Dir"]).resolve()
+                return path if path.is_dir() else None
+        return None
+
+    def module_output(self, mod: str, out: str) -> Any:
+        children = self.children(mod)
+        if isinstance(children, Unknown):
+            return children
+        if not children:
+            raise EvalError(f"module.{mod} has no instances (count = 0)")
+        if len(children) > 1 or children[0][0] is not None:
+            raise EvalError(f"module.{mod} has several instances; index it")
+        child = children[0][1]
+        block = child.outputs.get(out)
+        if block is None or "value" not in block.body.attributes:
+            raise EvalError(f"module.{mod} has no output {out!r}")
+        return child.evaluator.eval(block.body.attributes["value"].expr)
+
+    # ------------------------------------------------------------ resources
+    def expansions(self, block: s.Block, what: str) -> Iterator[tuple[Any, Evaluator]]:
+        """(key, evaluator) for each instance a block's count or for_each makes."""
+        count = block.body.attributes.get("count")
+        for_each = block.body.attributes.get("for_each")
+        if count is not None:
+            n = self.evaluator.eval(count.expr)
+            if isinstance(n, Unknown):
+                yield None, self.evaluator.child(count={"index": Unknown(f"count of {what} is unknown: {n.reason}")})
+                return
+            try:
+                total = int(to_number(n))
+            except EvalError:
+                return
+            for i in range(total):
+                yield i, self.evaluator.child(count={"index": i})
+            return
+        if for_each is not None:
+            coll = self.evaluator.eval(for_each.expr)
+            if isinstance(coll, Unknown):
+                each = Unknown(f"for_each of {what} is unknown: {coll.reason}")
+                yield None, self.evaluator.child(each={"key": each, "value": each})
+                return
+            items = coll.items() if isinstance(coll, dict) else ((v, v) for v in (coll or []))
+            for k, v in items:
+                yield k, self.evaluator.child(each={"key": k, "value": v})
+            return
+        yield None, self.evaluator
+
+    def instances(self, key: str) -> list[tuple[str, Any, Evaluator]]:
+        """(address, instance key, evaluator) for every instance of resource ``key``."""
+        if key not in self._instances:
+            block = self.resources[key]
+            out = []
+            for k, ev in self.expansions(block, key):
+                suffix = "" if k is None else f"[{json.dumps(k)}]"
+                out.append((f"{self.prefix}{key}{suffix}", k, ev))
+            self._instances[key] = out
+        return self._instances[key]
+
+    def resource_value(self, key: str) -> Any:
+        block = self.resources[key]
+        objs = [(k, ResourceObj(addr, self._attr_getter(key, addr, ev))) for addr, k, ev in self.instances(key)]
+        if "count" in block.body.attributes:
+            if len(objs) == 1 and objs[0][0] is None:
+                return Unknown(f"count of {self.prefix}{key} is unknown", (objs[0][1].address,))
+            return [o for _, o in objs]
+        if "for_each" in block.body.attributes:
+            if len(objs) == 1 and objs[0][0] is None:
+                return Unknown(f"for_each of {self.prefix}{key} is unknown", (objs[0][1].address,))
+            return {str(k): o for k, o in objs}
+        return objs[0][1]
+
+    def _attr_getter(self, key: str, address: str, ev: Evaluator) -> Any:
+        block = self.resources[key]
+        rtype = key.split(".")[0]
+
+        def get(name: str) -> Any:
+            cache_key = (address, name)
+            if cache_key in self._attr_cache:
+                return self._attr_cache[cache_key]
+            self._attr_cache[cache_key] = Unknown(f"{address}.{name} refers to itself")
+            alias = ID_ALIASES.get(rtype, {}).get(name, name)
+            attr = block.body.attributes.get(alias)
+            if attr is not None:
+                value = ev.eval(attr.expr)
+                if isinstance(value, str):
+                    value = RefStr(value, (address,))
+                elif isinstance(value, Unknown):
+                    value = Unknown(value.reason, (*value.refs, address))
+            else:
+                nested = block.body.blocks_of(alias)
+                if nested:
+                    value = [self._block_dict(b, ev) for b in nested]
+                else:
+                    value = Unknown(f"{address}.{name} is known only after apply", (address,))
+            self._attr_cache[cache_key] = value
+            return value
+
+        return get
+
+    def _block_dict(self, block: s.Block, ev: Evaluator) -> dict[str, Any]:
+        out: dict[str, Any] = {n: ev.eval(a.expr) for n, a in block.body.attributes.items()}
+        for b in block.body.blocks:
+            out.setdefault(b.type, []).append(self._block_dict(b, ev))
+        return out
+
+    # --------------------------------------------------------------- records
+    def records(self, types: frozenset[str]) -> Iterator[Record]:
+        """Records for every resource instance of the given types, here and in child modules."""
+        for key, block in self.resources.items():
+            rtype = key.split(".")[0]
+            if rtype not in types:
+                continue
+            for address, _k, ev in self.instances(key):
+                yield self._record(rtype, address, block, ev)
+        for name in self.calls:
+            children = self.children(name)
+            if isinstance(children, list):
+                for _k, child in children:
+                    yield from child.records(types)
+
+    def _record(self, rtype: str, address: str, block: s.Block, ev: Evaluator) -> Record:
+        rec = Record(rtype, address, self.loc(block.file, block.line), block.end_line)
+        self._fill(rec, block, ev)
+        return rec
+
+    def _fill(self, rec: Record, block: s.Block, ev: Evaluator) -> None:
+        for name, attr in block.body.attributes.items():
+            t = self.trace(attr.expr, block.file, ev)
+            rec.attrs[name] = Value(t.value, t.origin, literal=t.literal)
+            rec.written.add(name)
+        for nested in block.body.blocks:
+            if nested.type == "dynamic":
+                rec.blocks.setdefault(nested.labels[0] if nested.labels else "dynamic", []).append(
+                    Record(nested.labels[0] if nested.labels else "dynamic", rec.address,
+                           self.loc(nested.file, nested.line), nested.end_line,
+                           attrs={"__dynamic__": Value(Unknown("dynamic block contents are not evaluated"),
+                                                       self.loc(nested.file, nested.line))})
+                )
+                continue
+            child = Record(nested.type, rec.address, self.loc(nested.file, nested.line), nested.end_line)
+            self._fill(child, nested, ev)
+            rec.blocks.setdefault(nested.type, []).append(child)
+            rec.written.add(nested.type)
+
+    def walk(self) -> Iterator[ModuleInstance]:
+        yield self
+        for name in self.calls:
+            children = self.children(name)
+            if isinstance(children, list):
+                for _k, child in children:
+                    yield from child.walk()
+
+
+def convert_input(raw: str, var_block: s.Block | None) -> Any:
+    """A -var or TF_VAR_ string, converted to the variable's declared type."""
+    type_attr = var_block.body.attributes.get("type") if var_block else None
+    type_name = ""
+    if type_attr is not None:
+        e = type_attr.expr
+        type_name = e.name if isinstance(e, s.Name) else (e.name if isinstance(e, s.Call) else "")
+    try:
+        if type_name == "number":
+            return to_number(raw)
+        if type_name == "bool":
+            return to_bool(raw)
+    except EvalError:
+        return raw
+    if type_name in ("list", "map", "set", "object", "tuple"):
+        try:
+            pf = s.parse_text(f"v = {raw}\n", Path("<var>"), "<var>")
+            return Evaluator(_NoNames()).eval(pf.body.attributes["v"].expr)
+        except InputError:
+            return raw
+    return raw
+
+
+class _NoNames:
+    def lookup(self, name: str, line: int) -> Any:
+        raise EvalError(f"{name} cannot be used in a variable value")

@@ -1,0 +1,563 @@
+"""HCL text to a small syntax tree of blocks, attributes and expressions, with lines.
+
+python-hcl2 supplies the grammar and the LALR parser; we walk its parse tree
+(which keeps every node's position) instead of its dict output, so each
+attribute keeps its own line and each expression stays a tree we can evaluate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from validator.errors import InputError
+
+# --------------------------------------------------------------------------- #
+# Expressions
+
+
+@dataclass(frozen=True)
+class Expr:
+    line: int
+
+
+@dataclass(frozen=True)
+class Literal(Expr):
+    value: Any
+
+
+@dataclass(frozen=True)
+class Template(Expr):
+    parts: tuple[Any, ...]  # str or Expr
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    name: str
+
+
+@dataclass(frozen=True)
+class GetAttr(Expr):
+    obj: Expr
+    name: str
+
+
+@dataclass(frozen=True)
+class Index(Expr):
+    obj: Expr
+    key: Expr
+
+
+@dataclass(frozen=True)
+class Splat(Expr):
+    """``obj[*].a.b`` or ``obj.*.a``: apply ``steps`` to every element."""
+
+    obj: Expr
+    steps: tuple[tuple[str, Any], ...]  # ("attr", name) or ("index", Expr)
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    name: str
+    args: tuple[Expr, ...]
+    expand_last: bool = False
+
+
+@dataclass(frozen=True)
+class TupleExpr(Expr):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class ObjectExpr(Expr):
+    items: tuple[tuple[Expr, Expr], ...]
+
+
+@dataclass(frozen=True)
+class Conditional(Expr):
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True)
+class Unary(Expr):
+    op: str
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Binary(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class ForExpr(Expr):
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    key: Expr | None  # None for a tuple result
+    value: Expr
+    cond: Expr | None
+    grouping: bool = False
+
+
+# --------------------------------------------------------------------------- #
+# Structure
+
+
+@dataclass
+class Attribute:
+    name: str
+    expr: Expr
+    line: int
+
+
+@dataclass
+class Block:
+    type: str
+    labels: tuple[str, ...]
+    body: Body
+    line: int
+    end_line: int
+    file: str = ""  # path relative to the scanned root
+
+
+@dataclass
+class Body:
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+
+    def blocks_of(self, type_: str) -> list[Block]:
+        return [b for b in self.blocks if b.type == type_]
+
+
+@dataclass
+class ParsedFile:
+    path: Path
+    rel: str
+    body: Body
+    # line -> [(rule_id, reason)] from "# aurora-validate:ignore=AV301 reason" comments
+    suppressions: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- #
+# Parsing
+
+_IGNORE = re.compile(r"(?:#|//)\s*aurora-validate:ignore=([A-Za-z0-9_,]+)[ \t]*(.*)$")
+
+
+def read_text(path: Path, rel: str) -> str:
+    """File text as UTF-8, or an InputError naming the file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(rel, exc.strerror or str(exc), "error") from None
+    if b"\x00" in data:
+        raise InputError(rel, "binary file, not Terraform text", "error")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(rel, f"not UTF-8 text (byte {exc.start})", "error") from None
+
+
+def parse_file(path: Path, rel: str) -> ParsedFile:
+    text = read_text(path, rel)
+    return parse_text(text, path, rel)
+
+
+def parse_text(text: str, path: Path, rel: str) -> ParsedFile:
+    from hcl2.api import parses  # lazy: lark is only loaded when there is HCL to read
+
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = parses(text)
+    except Exception as exc:  # lark raises several exception types
+        raise InputError(f"{rel}:{_error_line(exc)}", _error_message(exc), "parse error") from None
+    try:
+        body = _Builder(rel).body(tree.children[0])
+    except RecursionError:
+        raise InputError(rel, "expression nesting too deep", "parse error") from None
+    except InputError:
+        raise
+    except Exception as exc:  # a construct the builder does not know
+        raise InputError(rel, f"unsupported syntax ({type(exc).__name__})", "parse error") from None
+    return ParsedFile(path, rel, body, _suppressions(text))
+
+
+def _suppressions(text: str) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = {}
+    if "aurora-validate:ignore" not in text:
+        return out
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _IGNORE.search(line)
+        if m:
+            reason = m.group(2).strip()
+            for rule_id in m.group(1).split(","):
+                if rule_id:
+                    out.setdefault(number, []).append((rule_id.strip().upper(), reason))
+    return out
+
+
+def _error_line(exc: Exception) -> int:
+    line = getattr(exc, "line", None)
+    if isinstance(line, int) and line > 0:
+        return line
+    token = getattr(exc, "token", None)
+    return getattr(token, "line", None) or 1
+
+
+def _error_message(exc: Exception) -> str:
+    token = getattr(exc, "token", None)
+    if token is not None and getattr(token, "type", "") == "$END":
+        return "unexpected end of file"
+    if token is not None:
+        shown = str(token).replace("\n", "\\n")[:40]
+        return f"unexpected {shown!r}"
+    char = getattr(exc, "char", None)
+    if char is not None:
+        return f"unexpected character {char!r}"
+    first = str(exc).strip().splitlines()
+    return first[0][:120] if first else type(exc).__name__
+
+
+# Operator precedence, lowest first (HCL spec).
+_PRECEDENCE = {
+    "||": 1,
+    "&&": 2,
+    "==": 3,
+    "!=": 3,
+    "<": 4,
+    ">": 4,
+    "<=": 4,
+    ">=": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "%": 6,
+}
+
+
+def _line(node: Any, default: int = 0) -> int:
+    meta = getattr(node, "meta", None)
+    if meta is not None and not meta.empty:
+        return meta.line
+    line = getattr(node, "line", None)
+    return line if isinstance(line, int) else default
+
+
+def _is_tree(node: Any, name: str | None = None) -> bool:
+    data = getattr(node, "data", None)
+    return data is not None and (name is None or data == name)
+
+
+def _trees(node: Any) -> list[Any]:
+    """Children that are subtrees, skipping newline/comment nodes."""
+    return [c for c in node.children if _is_tree(c) and c.data != "new_line_or_comment"]
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+
+
+def _unescape(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        s = m.group(1)
+        if s[0] in "uU":
+            return chr(int(s[1:], 16))
+        return _ESCAPES.get(s, "\\" + s)
+
+    return _ESCAPE_RE.sub(repl, text)
+
+
+class _Builder:
+    def __init__(self, rel: str) -> None:
+        self.rel = rel
+
+    # structure ---------------------------------------------------------------
+    def body(self, node: Any) -> Body:
+        body = Body()
+        for child in _trees(node):
+            if child.data == "attribute":
+                name = self.identifier(child.children[0])
+                expr = self.expr(child.children[2])
+                body.attributes[name] = Attribute(name, expr, _line(child))
+            elif child.data == "block":
+                body.blocks.append(self.block(child))
+        return body
+
+    def block(self, node: Any) -> Block:
+        parts = _trees(node)
+        type_ = self.identifier(parts[0])
+        labels = []
+        inner = None
+        for p in parts[1:]:
+            if p.data == "identifier":
+                labels.append(self.identifier(p))
+            elif p.data == "string":
+                labels.append("".join(str(x) for x in self.string_parts(p)))
+            elif p.data == "body":
+                inner = self.body(p)
+        end = node.meta.end_line if not node.meta.empty else _line(node)
+        return Block(type_, tuple(labels), inner or Body(), _line(node), end, self.rel)
+
+    def identifier(self, node: Any) -> str:
+        return str(node.children[0])
+
+    # expressions -------------------------------------------------------------
+    def expr(self, node: Any) -> Expr:
+        if not _is_tree(node):
+            return Literal(_line(node), str(node))
+        kind = node.data
+        method = getattr(self, "x_" + kind, None)
+        if method is None:
+            raise InputError(f"{self.rel}:{_line(node)}", f"unsupported expression {kind}", "parse error")
+        return method(node)
+
+    def x_expr_term(self, node: Any) -> Expr:
+        kids = _trees(node)
+        if len(kids) == 1:
+            return self.expr(kids[0])
+        return self.expr(kids[0])  # parenthesised: LPAR expr RPAR
+
+    def x_int_lit(self, node: Any) -> Expr:
+        return Literal(_line(node), int("".join(str(c) for c in node.children)))
+
+    def x_float_lit(self, node: Any) -> Expr:
+        return Literal(_line(node), float("".join(str(c) for c in node.children)))
+
+    def x_identifier(self, node: Any) -> Expr:
+        name = self.identifier(node)
+        line = _line(node)
+        if name == "true":
+            return Literal(line, True)
+        if name == "false":
+            return Literal(line, False)
+        if name == "null":
+            return Literal(line, None)
+        return Name(line, name)
+
+    def string_parts(self, node: Any) -> list[Any]:
+        parts: list[Any] = []
+        for part in node.children:
+            if not _is_tree(part, "string_part"):
+                continue
+            for piece in part.children:
+                if _is_tree(piece, "interpolation"):
+                    parts.append(self.expr(_trees(piece)[0]))
+                else:
+                    text = str(piece)
+                    if text.startswith("$${"):
+                        text = text[1:]
+                    else:
+                        text = _unescape(text)
+                    if parts and isinstance(parts[-1], str):
+                        parts[-1] += text
+                    else:
+                        parts.append(text)
+        return parts
+
+    def x_string(self, node: Any) -> Expr:
+        parts = self.string_parts(node)
+        line = _line(node)
+        if not parts:
+            return Literal(line, "")
+        if len(parts) == 1 and isinstance(parts[0], str):
+            return Literal(line, parts[0])
+        return Template(line, tuple(parts))
+
+    def _heredoc(self, node: Any, trim: bool) -> Expr:
+        raw = str(node.children[0])
+        lines = raw.split("\n")
+        content = lines[1:-2] if lines[-1] == "" else lines[1:-1]
+        if trim:
+            indents = [len(x) - len(x.lstrip()) for x in content if x.strip()]
+            cut = min(indents) if indents else 0
+            content = [x[cut:] for x in content]
+        text = "\n".join(content) + "\n"
+        line = _line(node)
+        if "${" not in text:
+            return Literal(line, text)
+        # Parse interpolations by re-reading the heredoc body as a quoted string.
+        try:
+            from hcl2.api import parses
+
+            escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            tree = parses(f'x = "{escaped}"\n')
+            attr = next(c for c in tree.children[0].children if _is_tree(c, "attribute"))
+            expr = self.expr(attr.children[2])
+            return Template(line, expr.parts) if isinstance(expr, Template) else Literal(line, text)
+        except Exception:
+            return Literal(line, text)
+
+    def x_heredoc_template(self, node: Any) -> Expr:
+        return self._heredoc(node, trim=False)
+
+    def x_heredoc_template_trim(self, node: Any) -> Expr:
+        return self._heredoc(node, trim=True)
+
+    def x_tuple(self, node: Any) -> Expr:
+        return TupleExpr(_line(node), tuple(self.expr(c) for c in _trees(node)))
+
+    def x_object(self, node: Any) -> Expr:
+        items = []
+        for elem in _trees(node):
+            key_node, value_node = _trees(elem)[0], _trees(elem)[-1]
+            items.append((self.object_key(key_node), self.expr(value_node)))
+        return ObjectExpr(_line(node), tuple(items))
+
+    def object_key(self, node: Any) -> Expr:
+        inner = _trees(node)[0]
+        line = _line(node)
+        if inner.data == "identifier":
+            return Literal(line, self.identifier(inner))  # bare keys are strings
+        if inner.data == "object_elem_key_expression":
+            return self.expr(_trees(inner)[0])
+        if inner.data == "object_elem_key_dot_accessor":
+            return Literal(line, ".".join(self.identifier(i) for i in _trees(inner)))
+        return self.expr(inner)
+
+    def x_function_call(self, node: Any) -> Expr:
+        kids = _trees(node)
+        name = self.identifier(kids[0])
+        args: tuple[Expr, ...] = ()
+        expand = False
+        if len(kids) > 1:
+            arg_node = kids[1]
+            args = tuple(self.expr(a) for a in _trees(arg_node))
+            expand = any(str(t) == "..." for t in arg_node.children if not _is_tree(t))
+        return Call(_line(node), name, args, expand)
+
+    def x_provider_function_call(self, node: Any) -> Expr:
+        kids = [k for k in _trees(node) if k.data == "identifier"]
+        name = "::".join(self.identifier(k) for k in kids)
+        return Call(_line(node), "provider::" + name, ())
+
+    def x_get_attr_expr_term(self, node: Any) -> Expr:
+        obj, attr = _trees(node)
+        return GetAttr(_line(node), self.expr(obj), self.identifier(_trees(attr)[0]))
+
+    def x_index_expr_term(self, node: Any) -> Expr:
+        obj, index = _trees(node)
+        return Index(_line(node), self.expr(obj), self._index_key(index))
+
+    def _index_key(self, index: Any) -> Expr:
+        inner = _trees(index)
+        if inner:
+            return self.expr(inner[0])
+        digits = "".join(str(c) for c in index.children if not _is_tree(c))
+        return Literal(_line(index), int(digits))
+
+    def _splat(self, node: Any) -> Expr:
+        obj, splat = _trees(node)
+        steps: list[tuple[str, Any]] = []
+        for step in _trees(splat):
+            if step.data == "get_attr":
+                steps.append(("attr", self.identifier(_trees(step)[0])))
+            elif step.data == "index":
+                steps.append(("index", self._index_key(step)))
+        return Splat(_line(node), self.expr(obj), tuple(steps))
+
+    x_attr_splat_expr_term = _splat
+    x_full_splat_expr_term = _splat
+
+    def x_conditional(self, node: Any) -> Expr:
+        c, t, f = _trees(node)
+        return Conditional(_line(node), self.expr(c), self.expr(t), self.expr(f))
+
+    def x_unary_op(self, node: Any) -> Expr:
+        op = str(node.children[0])
+        return Unary(_line(node), op, self.expr(_trees(node)[0]))
+
+    def x_binary_op(self, node: Any) -> Expr:
+        # The grammar has no precedence: flatten the chain, then re-associate.
+        # An unparenthesised conditional on the right swallows the chain's tail
+        # (``a > 1 ? x : y`` parses as ``a > (1 ? x : y)``): hoist it back out.
+        operands: list[Expr] = []
+        operators: list[str] = []
+        branches: list[tuple[Expr, Expr]] = []
+
+        def flatten(n: Any) -> None:
+            if _is_tree(n, "binary_op"):
+                left, term = _trees(n)
+                flatten(left)
+                op_node, right = _trees(term)
+                operators.append(str(op_node.children[0]))
+                flatten(right)
+            elif _is_tree(n, "conditional"):
+                cond, then, other = _trees(n)
+                flatten(cond)
+                branches.append((self.expr(then), self.expr(other)))
+            else:
+                operands.append(self.expr(n))
+
+        flatten(node)
+        line = _line(node)
+        result = _associate(operands, operators, line)
+        for then, other in reversed(branches):
+            result = Conditional(line, result, then, other)
+        return result
+
+    def _for(self, node: Any, is_object: bool) -> Expr:
+        kids = _trees(node)
+        intro = kids[0]
+        names = [self.identifier(i) for i in _trees(intro) if i.data == "identifier"]
+        collection = self.expr([i for i in _trees(intro) if i.data != "identifier"][0])
+        key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+        exprs = [k for k in kids[1:] if k.data != "for_cond"]
+        conds = [k for k in kids[1:] if k.data == "for_cond"]
+        cond = self.expr(_trees(conds[0])[0]) if conds else None
+        grouping = any(str(t) == "..." for t in node.children if not _is_tree(t))
+        line = _line(node)
+        if is_object:
+            return ForExpr(line, key_var, value_var, collection, self.expr(exprs[0]), self.expr(exprs[1]),
+                           cond, grouping)
+        return ForExpr(line, key_var, value_var, collection, None, self.expr(exprs[0]), cond)
+
+    def x_for_tuple_expr(self, node: Any) -> Expr:
+        return self._for(node, is_object=False)
+
+    def x_for_object_expr(self, node: Any) -> Expr:
+        return self._for(node, is_object=True)
+
+
+def _associate(operands: list[Expr], operators: list[str], line: int) -> Expr:
+    """Precedence climbing over a flat ``a op b op c`` chain (left-associative).
+
+    Operator ``i`` stands between operands ``i`` and ``i + 1``.
+    """
+    pos = 0
+
+    def climb(min_prec: int) -> Expr:
+        nonlocal pos
+        left = operands[pos]
+        while pos < len(operators) and _PRECEDENCE[operators[pos]] >= min_prec:
+            op = operators[pos]
+            pos += 1
+            left = Binary(line, op, left, climb(_PRECEDENCE[op] + 1))
+        return left
+
+    return climb(0)
+
+
+def references(expr: Any) -> bool:
+    """Whether an expression reads anything but literals (variables, resources, calls)."""
+    if isinstance(expr, Literal):
+        return False
+    if isinstance(expr, Template):
+        return any(references(p) for p in expr.parts if isinstance(p, Expr))
+    if isinstance(expr, TupleExpr):
+        return any(references(i) for i in expr.items)
+    if isinstance(expr, ObjectExpr):
+        return any(references(k) or references(v) for k, v in expr.items)
+    if isinstance(expr, Unary):
+        return references(expr.operand)
+    if isinstance(expr, Binary):
+        return references(expr.left) or references(expr.right)
+    return True
