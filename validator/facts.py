@@ -1,0 +1,639 @@
+"""Every fact the validator relies on, as data, with its source and confidence.
+
+Confidence: ``H`` = read in a primary source (AWS documentation, the provider's
+own validation or changelog), ``M`` = secondary source, ``L`` = inferred.
+Rows of confidence M or L carry a comment saying so. The live mode prefers what
+AWS itself reports (``DescribeDBEngineVersions``) over these tables.
+
+Nothing else in the project hard-codes a version, a limit or a price: rules
+call the lookup functions at the end of each section.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+# --------------------------------------------------------------------------- #
+# Sources
+
+URL_SV2_REQUIREMENTS = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.requirements.html"
+)
+URL_SV2_CAPACITY = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.setting-capacity.html"
+)
+URL_SV2_AUTO_PAUSE = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html"
+)
+URL_SV2_VERSIONS = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/"
+    "Concepts.Aurora_Fea_Regions_DB-eng.Feature.ServerlessV2.html"
+)
+URL_SV1_END_OF_LIFE = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless.relnotes.html"
+)
+URL_SCALING_API = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html"
+)
+URL_PGVECTOR_EXTENSIONS = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Extensions.html"
+URL_PGVECTOR_0_4 = (
+    "https://aws.amazon.com/about-aws/whats-new/2023/07/"
+    "amazon-aurora-postgresql-pgvector-vector-storage-similarity-search/"
+)
+URL_PGVECTOR_0_5 = "https://aws.amazon.com/about-aws/whats-new/2023/10/amazon-aurora-postgresql-pgvector-v0-5-0-hnsw-indexing/"
+URL_BEDROCK_AURORA = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.VectorDB.html"
+)
+URL_BEDROCK_KB_SETUP = "https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup.html"
+URL_DATA_API = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html"
+URL_IAM_AUTH = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.html"
+URL_IAM_AUTH_CONNECT = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.Connecting.html"
+)
+URL_SECRETS_MANAGER = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html"
+URL_SUBNET_GROUPS = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/"
+    "USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Subnets"
+)
+URL_PUBLIC_ACCESS = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/"
+    "USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Hiding"
+)
+URL_SECURITY_GROUPS = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.RDSSecurityGroups.html"
+)
+URL_ENCRYPTION = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.Encryption.html"
+URL_IDENTIFIERS = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/CHAP_Limits.html#RDS_Limits.Constraints"
+)
+URL_DELETE_CLUSTER = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html"
+URL_STOP_START = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-cluster-stop-start.html"
+URL_PRICING = "https://aws.amazon.com/rds/aurora/pricing/"
+URL_PROVIDER_RELEASES = "https://github.com/hashicorp/terraform-provider-aws/releases/tag/v{version}"
+URL_PROVIDER_RDS_CLUSTER = (
+    "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_cluster"
+)
+
+
+# --------------------------------------------------------------------------- #
+# Versions
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    """``"16.4"`` -> ``(16, 4)``; None when the text does not start with a number.
+
+    Trailing non-numeric parts (``"15.4.limitless"``, ``"5.0.0-beta1"``) are ignored.
+    """
+    match = re.match(r"^\s*v?(\d+(?:\.\d+)*)", str(text))
+    if not match:
+        return None
+    return tuple(int(p) for p in match.group(1).split("."))
+
+
+def compare_versions(a: str | tuple[int, ...], b: str | tuple[int, ...]) -> int:
+    """-1, 0 or 1 like ``cmp``; missing components count as zero (16 == 16.0)."""
+    ta = parse_version(a) if isinstance(a, str) else a
+    tb = parse_version(b) if isinstance(b, str) else b
+    if ta is None or tb is None:
+        raise ValueError(f"not a version: {a if ta is None else b!r}")
+    width = max(len(ta), len(tb))
+    pa = ta + (0,) * (width - len(ta))
+    pb = tb + (0,) * (width - len(tb))
+    return (pa > pb) - (pa < pb)
+
+
+def version_at_least(version: str | tuple[int, ...], minimum: str | tuple[int, ...]) -> bool:
+    return compare_versions(version, minimum) >= 0
+
+
+# --------------------------------------------------------------------------- #
+# Aurora Serverless v2
+
+
+@dataclass(frozen=True)
+class MinVersion:
+    """The first engine version of one major that has a feature."""
+
+    major: int
+    version: str
+    confidence: str
+    source: str
+
+
+def _mins(rows: list[tuple[str, str]], source: str) -> dict[int, MinVersion]:
+    out: dict[int, MinVersion] = {}
+    for version, confidence in rows:
+        parsed = parse_version(version)
+        assert parsed is not None
+        out[parsed[0]] = MinVersion(parsed[0], version, confidence, source)
+    return out
+
+
+# Serverless v2 on Aurora PostgreSQL: 13.6, 14.3, 15.2, 16.1, 17.4. No earlier major has it.
+SERVERLESS_V2_MIN: dict[int, MinVersion] = _mins(
+    [("13.6", "H"), ("14.3", "H"), ("15.2", "H"), ("16.1", "H"), ("17.4", "H")], URL_SV2_VERSIONS
+)
+
+# Maximum capacity 256 ACU (otherwise 128).
+ACU_256_MIN: dict[int, MinVersion] = _mins(
+    [
+        ("13.13", "H"),
+        ("14.10", "H"),
+        ("15.5", "H"),
+        ("16.1", "H"),
+        # M: the capacity table lists 17.x only in the auto-pause row (0-256 ACU), so
+        # every 17 version with Serverless v2 is taken to allow 256.
+        ("17.4", "M"),
+    ],
+    URL_SV2_CAPACITY,
+)
+
+# Minimum capacity 0 ACU (automatic pause and resume).
+AUTO_PAUSE_MIN: dict[int, MinVersion] = _mins(
+    [
+        ("13.15", "H"),
+        ("14.12", "H"),
+        ("15.7", "H"),
+        ("16.3", "H"),
+        # M: the documentation says "and 17.x" without a minor; 17.4 is the first 17 with Serverless v2.
+        ("17.4", "M"),
+    ],
+    URL_SV2_AUTO_PAUSE,
+)
+
+ACU_STEP = 0.5  # capacities are multiples of 0.5 ACU (H, URL_SCALING_API)
+ACU_MIN_WITHOUT_AUTO_PAUSE = 0.5  # (H, URL_SCALING_API)
+ACU_MIN_WITH_AUTO_PAUSE = 0.0  # (H, URL_SV2_AUTO_PAUSE)
+ACU_MAX_OLD = 128.0  # (H, URL_SV2_CAPACITY)
+ACU_MAX_NEW = 256.0  # (H, URL_SV2_CAPACITY)
+# The provider 5.100.0 validates max_capacity in 1-256 ("expected ... to be in the range
+# (1.000000 - 256.000000)", seen with terraform validate); AWS documents "higher than 0.5". (H)
+ACU_MAX_FLOOR = 1.0
+GIB_PER_ACU = 2  # about 2 GiB of memory per ACU (H, URL_SV2_REQUIREMENTS)
+
+AUTO_PAUSE_SECONDS_MIN = 300  # (H, URL_SV2_AUTO_PAUSE; the provider validates 300-86400)
+AUTO_PAUSE_SECONDS_MAX = 86_400  # (H)
+AUTO_PAUSE_SECONDS_DEFAULT = 300  # (H)
+# M: about 15 seconds to resume; a Data API call meanwhile fails with DatabaseResumingException.
+AUTO_PAUSE_RESUME_SECONDS = 15
+AUTO_PAUSE_ANNOUNCED = "2024-11-20"  # (H)
+
+SERVERLESS_V1_END_OF_LIFE = "2025-03-31"  # engine_mode "serverless" (H, URL_SV1_END_OF_LIFE)
+ENGINE = "aurora-postgresql"
+ENGINE_MODE = "provisioned"  # Serverless v2 clusters; the provider default (H)
+SERVERLESS_INSTANCE_CLASS = "db.serverless"  # (H, URL_SV2_REQUIREMENTS)
+MIN_SUBNET_AZS = 2  # a DB subnet group spans at least two Availability Zones (H, URL_SUBNET_GROUPS)
+STOPPED_CLUSTER_RESTART_DAYS = 7  # a stopped cluster is started again after 7 days (H, URL_STOP_START)
+DEFAULT_PORT = 5432  # Aurora PostgreSQL (H)
+HOURS_PER_MONTH = 730  # the AWS pricing pages' month (H, URL_PRICING)
+
+
+# --------------------------------------------------------------------------- #
+# pgvector, Data API and Bedrock Knowledge Bases
+
+
+@dataclass(frozen=True)
+class PgvectorRow:
+    """Engine ``version`` and later minors of its major ship at least ``pgvector``."""
+
+    version: str
+    pgvector: str
+    confidence: str
+    source: str
+
+
+PGVECTOR_FOR_HNSW = "0.5.0"  # HNSW indexes; Bedrock Knowledge Bases need it (H, URL_BEDROCK_AURORA)
+
+PGVECTOR_ROWS: tuple[PgvectorRow, ...] = (
+    # 0.4.x: H for the engine versions; L for the patch level, so recorded as "0.4".
+    PgvectorRow("12.15", "0.4", "L", URL_PGVECTOR_0_4),
+    PgvectorRow("13.11", "0.4", "L", URL_PGVECTOR_0_4),
+    PgvectorRow("14.8", "0.4", "L", URL_PGVECTOR_0_4),
+    PgvectorRow("15.3", "0.4", "L", URL_PGVECTOR_0_4),
+    PgvectorRow("12.16", "0.5.0", "H", URL_PGVECTOR_0_5),
+    PgvectorRow("13.12", "0.5.0", "H", URL_PGVECTOR_0_5),
+    PgvectorRow("14.9", "0.5.0", "H", URL_PGVECTOR_0_5),
+    PgvectorRow("15.4", "0.5.0", "H", URL_PGVECTOR_0_5),
+    # L: 0.5.1 is confirmed for 16.1 only by secondary sources; 15.5, 14.10, 13.13 are inferred.
+    PgvectorRow("16.1", "0.5.1", "L", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("15.5", "0.5.1", "L", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("14.10", "0.5.1", "L", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("13.13", "0.5.1", "L", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("12.19", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("13.15", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("14.12", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("15.7", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("16.3", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
+    # L: inferred. Aurora PostgreSQL 17.4 came out in 2025, after pgvector 0.8.0 (2024-10);
+    # the exact list of minors with 0.8.0 is not confirmed. Live mode reads pg_extension instead.
+    PgvectorRow("17.4", "0.8.0", "L", URL_PGVECTOR_EXTENSIONS),
+)
+# Majors below the lowest one here never shipped pgvector on Aurora (the announcement names
+# 12.15 and higher only); majors above the highest one here are unknown.
+
+DATA_API_MIN: dict[int, MinVersion] = _mins(
+    [("13.11", "H"), ("14.8", "H"), ("15.3", "H"), ("16.1", "H"), ("17.4", "H")], URL_DATA_API
+)
+
+BEDROCK_KB_MIN: dict[int, MinVersion] = _mins(
+    [
+        ("12.16", "H"),
+        ("13.12", "H"),
+        ("14.9", "H"),
+        ("15.4", "H"),
+        ("16.1", "H"),
+        # L: not in the Bedrock list; follows from pgvector >= 0.5.0 and the Data API on 17.4.
+        ("17.4", "L"),
+    ],
+    URL_BEDROCK_AURORA,
+)
+
+# The columns a knowledge base's rds_configuration.field_mapping must name (H, URL_BEDROCK_AURORA).
+KB_REQUIRED_FIELD_MAPPING = ("primary_key_field", "vector_field", "text_field", "metadata_field")
+KB_OPTIONAL_FIELD_MAPPING = ("custom_metadata_field",)
+KB_STORAGE_TYPE_RDS = "RDS"
+
+
+# --------------------------------------------------------------------------- #
+# Engine support lookup
+
+
+_CONFIDENCE_ORDER = {"H": 3, "M": 2, "L": 1}
+
+
+def _lowest(*confidences: str) -> str:
+    return min(confidences, key=lambda c: _CONFIDENCE_ORDER.get(c, 0)) if confidences else "H"
+
+
+@dataclass(frozen=True)
+class EngineSupport:
+    """What an Aurora PostgreSQL engine version supports.
+
+    ``None`` means unknown (no row in the table). ``pgvector`` is the lowest pgvector
+    version the engine version is known to ship, ``""`` when it ships none, None when
+    unknown. ``confidence`` is the lowest confidence of the rows used.
+    """
+
+    version: str
+    serverless_v2: bool | None
+    max_acu: float | None
+    min_acu_floor: float | None  # 0 with auto-pause, 0.5 without
+    auto_pause: bool | None
+    pgvector: str | None
+    data_api: bool | None
+    bedrock_kb: bool | None
+    confidence: str
+    source: str
+    note: str = ""
+
+    def over(self, fallback: EngineSupport | None) -> EngineSupport:
+        """This answer with its unknown fields filled from ``fallback``."""
+        if fallback is None:
+            return self
+        filled = {
+            name: getattr(fallback, name)
+            for name in (
+                "serverless_v2",
+                "max_acu",
+                "min_acu_floor",
+                "auto_pause",
+                "pgvector",
+                "data_api",
+                "bedrock_kb",
+            )
+            if getattr(self, name) is None
+        }
+        if not filled:
+            return self
+        return replace(
+            self,
+            **filled,
+            confidence=_lowest(self.confidence, fallback.confidence),
+            source=f"{self.source}; {fallback.source}",
+        )
+
+    @property
+    def pgvector_has_hnsw(self) -> bool | None:
+        """Whether the shipped pgvector has HNSW (0.5.0 or later); None when unknown."""
+        if self.pgvector is None:
+            return None
+        if self.pgvector == "":
+            return False
+        return version_at_least(self.pgvector, PGVECTOR_FOR_HNSW)
+
+
+def _feature(parsed: tuple[int, ...], table: dict[int, MinVersion]) -> tuple[bool | None, MinVersion | None]:
+    """Whether ``parsed`` meets the table; the row used (None when outside the table)."""
+    major = parsed[0]
+    if major in table:
+        row = table[major]
+        if len(parsed) < 2:
+            return None, row  # only the major is given: the minor AWS selects is unknown
+        return version_at_least(parsed, row.version), row
+    if major < min(table):
+        return False, None  # the feature starts at the lowest major in the table
+    return None, None  # a newer major than the table knows
+
+
+def _pgvector(parsed: tuple[int, ...]) -> tuple[str | None, str, str]:
+    """(pgvector version, confidence, source) for an engine version."""
+    major = parsed[0]
+    rows = [r for r in PGVECTOR_ROWS if parse_version(r.version)[0] == major]  # type: ignore[index]
+    if not rows:
+        majors = [parse_version(r.version)[0] for r in PGVECTOR_ROWS]  # type: ignore[index]
+        if major < min(majors):
+            return "", "H", URL_PGVECTOR_0_4
+        return None, "L", URL_PGVECTOR_EXTENSIONS
+    if len(parsed) < 2:
+        return None, "L", URL_PGVECTOR_EXTENSIONS
+    best: PgvectorRow | None = None
+    for row in rows:
+        if version_at_least(parsed, row.version) and (
+            best is None or version_at_least(row.pgvector, best.pgvector)
+        ):
+            best = row
+    if best is None:
+        return "", "H", URL_PGVECTOR_0_4  # before the first pgvector release of this major
+    return best.pgvector, best.confidence, best.source
+
+
+def engine_support(version: str) -> EngineSupport:
+    """What the facts table knows about an Aurora PostgreSQL engine version.
+
+    A version below a known minimum gets False; a major the table has no row for
+    (for example 18) gets None for every feature.
+    """
+    parsed = parse_version(version)
+    if parsed is None:
+        return EngineSupport(
+            version, None, None, None, None, None, None, None, "L", "", note=f"{version!r} is not a version"
+        )
+    sv2, sv2_row = _feature(parsed, SERVERLESS_V2_MIN)
+    acu256, acu_row = _feature(parsed, ACU_256_MIN)
+    pause, pause_row = _feature(parsed, AUTO_PAUSE_MIN)
+    data_api, api_row = _feature(parsed, DATA_API_MIN)
+    kb, kb_row = _feature(parsed, BEDROCK_KB_MIN)
+    pgv, pgv_conf, pgv_src = _pgvector(parsed)
+
+    max_acu: float | None = None
+    floor: float | None = None
+    if sv2 is False:
+        pause = False  # auto-pause never predates Serverless v2
+    elif sv2:
+        max_acu = ACU_MAX_NEW if acu256 else ACU_MAX_OLD if acu256 is False else None
+        floor = ACU_MIN_WITH_AUTO_PAUSE if pause else ACU_MIN_WITHOUT_AUTO_PAUSE if pause is False else None
+    rows = [r for r in (sv2_row, acu_row, pause_row, api_row, kb_row) if r is not None]
+    confidence = _lowest(*(r.confidence for r in rows), pgv_conf)
+    sources = sorted({r.source for r in rows} | ({pgv_src} if pgv_src else set()))
+    note = ""
+    if len(parsed) < 2:
+        note = f"engine_version {version!r} names only the major version; the minor AWS selects is unknown"
+    elif sv2 is None:
+        note = f"the facts table has no row for Aurora PostgreSQL {parsed[0]}"
+    return EngineSupport(
+        version=version,
+        serverless_v2=sv2,
+        max_acu=max_acu,
+        min_acu_floor=floor,
+        auto_pause=pause,
+        pgvector=pgv,
+        data_api=data_api,
+        bedrock_kb=kb,
+        confidence=confidence,
+        source="; ".join(sources),
+        note=note,
+    )
+
+
+def minimum_for(feature: str, version: str) -> str | None:
+    """The first version of ``version``'s major with a feature, e.g. ``minimum_for("auto_pause", "16.1")``.
+
+    ``feature`` is one of serverless_v2, acu_256, auto_pause, data_api, bedrock_kb, pgvector_hnsw.
+    None when the major has no row.
+    """
+    parsed = parse_version(version)
+    if parsed is None:
+        return None
+    if feature == "pgvector_hnsw":
+        rows = [
+            r
+            for r in PGVECTOR_ROWS
+            if parse_version(r.version)[0] == parsed[0]  # type: ignore[index]
+            and version_at_least(r.pgvector, PGVECTOR_FOR_HNSW)
+        ]
+        return min((r.version for r in rows), key=parse_version, default=None)  # type: ignore[arg-type]
+    table = {
+        "serverless_v2": SERVERLESS_V2_MIN,
+        "acu_256": ACU_256_MIN,
+        "auto_pause": AUTO_PAUSE_MIN,
+        "data_api": DATA_API_MIN,
+        "bedrock_kb": BEDROCK_KB_MIN,
+    }[feature]
+    row = table.get(parsed[0])
+    return row.version if row else None
+
+
+def lowest_minimum(feature: str) -> str:
+    """The first version of any major with a feature, e.g. 13.6 for serverless_v2."""
+    table = {
+        "serverless_v2": SERVERLESS_V2_MIN,
+        "auto_pause": AUTO_PAUSE_MIN,
+        "data_api": DATA_API_MIN,
+        "bedrock_kb": BEDROCK_KB_MIN,
+        "acu_256": ACU_256_MIN,
+    }[feature]
+    return table[min(table)].version
+
+
+# --------------------------------------------------------------------------- #
+# Terraform AWS provider: the first version that accepts an argument
+
+
+@dataclass(frozen=True)
+class ProviderArgument:
+    name: str
+    version: str
+    what: str
+    confidence: str
+    source: str
+
+
+def _arg(name: str, version: str, what: str, confidence: str = "H") -> ProviderArgument:
+    return ProviderArgument(name, version, what, confidence, URL_PROVIDER_RELEASES.format(version=version))
+
+
+# Names in Deployment.arguments_used[cluster address]. Plain names are aws_rds_cluster
+# arguments written in the configuration (nested ones by their own name, e.g.
+# "seconds_until_auto_pause"). Pseudo-arguments describe a value rather than an argument:
+#   "min_capacity=0"    serverlessv2_scaling_configuration.min_capacity is 0
+#   "max_capacity>128"  serverlessv2_scaling_configuration.max_capacity is above 128
+# A dotted name ("serverlessv2_scaling_configuration.seconds_until_auto_pause") is matched
+# by its last part.
+PROVIDER_ARGUMENTS: dict[str, ProviderArgument] = {
+    a.name: a
+    for a in (
+        _arg("serverlessv2_scaling_configuration", "4.12.0", "serverlessv2_scaling_configuration"),
+        _arg("manage_master_user_password", "4.61.0", "manage_master_user_password"),
+        _arg("master_user_secret_kms_key_id", "4.61.0", "master_user_secret_kms_key_id"),
+        _arg("enable_http_endpoint", "5.64.0", "enable_http_endpoint on a provisioned cluster"),
+        _arg("max_capacity>128", "5.72.0", "max_capacity above 128"),
+        _arg("min_capacity=0", "5.80.0", "min_capacity = 0"),
+        _arg("seconds_until_auto_pause", "5.81.0", "seconds_until_auto_pause"),
+    )
+}
+PSEUDO_MIN_CAPACITY_ZERO = "min_capacity=0"
+PSEUDO_MAX_CAPACITY_ABOVE_128 = "max_capacity>128"
+
+
+def provider_requirements(arguments: set[str] | frozenset[str]) -> list[ProviderArgument]:
+    """The table rows for the arguments in use, newest requirement first."""
+    rows = {
+        PROVIDER_ARGUMENTS[a.rsplit(".", 1)[-1]]
+        for a in arguments
+        if a.rsplit(".", 1)[-1] in PROVIDER_ARGUMENTS
+    }
+    return sorted(rows, key=lambda r: (parse_version(r.version), r.name), reverse=True)
+
+
+# --------------------------------------------------------------------------- #
+# RDS identifiers (the provider's own validation, seen with terraform validate on
+# provider 5.100.0; lengths from the RDS naming constraints). (H)
+
+IDENTIFIER_MAX_LENGTH = 63  # DB cluster and DB instance identifiers (H, URL_IDENTIFIERS)
+SUBNET_GROUP_NAME_MAX_LENGTH = 255  # (H, provider validation)
+
+
+def identifier_problems(value: str) -> list[tuple[str, bool]]:
+    """Why a cluster or instance identifier is rejected, each with whether plan already fails.
+
+    The pattern checks are the provider's (plan time); the length is checked by AWS (apply time).
+    """
+    problems: list[tuple[str, bool]] = []
+    if not re.fullmatch(r"[0-9a-z-]+", value):
+        problems.append(("only lowercase alphanumeric characters and hyphens are allowed", True))
+    if not re.match(r"[a-z]", value):
+        problems.append(("the first character must be a letter", True))
+    if "--" in value:
+        problems.append(("two consecutive hyphens are not allowed", True))
+    if value.endswith("-"):
+        problems.append(("it cannot end with a hyphen", True))
+    if len(value) > IDENTIFIER_MAX_LENGTH:
+        problems.append((f"it is longer than {IDENTIFIER_MAX_LENGTH} characters", False))
+    return problems
+
+
+def subnet_group_name_problems(value: str) -> list[tuple[str, bool]]:
+    """Why a DB subnet group name is rejected; all are plan-time checks of the provider."""
+    problems: list[tuple[str, bool]] = []
+    if not re.fullmatch(r"[0-9a-z_. -]+", value):
+        problems.append(
+            (
+                "only lowercase alphanumeric characters, hyphens, underscores, periods and spaces "
+                "are allowed",
+                True,
+            )
+        )
+    if len(value) > SUBNET_GROUP_NAME_MAX_LENGTH:
+        problems.append((f"it is longer than {SUBNET_GROUP_NAME_MAX_LENGTH} characters", True))
+    if value.lower() == "default":
+        problems.append(('"default" is reserved', True))
+    return problems
+
+
+# --------------------------------------------------------------------------- #
+# Prices (USD per ACU-hour, Aurora Serverless v2)
+
+# The date the figures were recorded in the project's fact sheet from URL_PRICING.
+PRICES_QUOTED = "2026-11-26"
+
+
+@dataclass(frozen=True)
+class AcuPrice:
+    region: str
+    storage_config: str  # "standard" or "io-optimized"
+    usd_per_acu_hour: float
+    confidence: str
+    source: str = URL_PRICING
+    quoted: str = PRICES_QUOTED
+
+
+ACU_PRICES: dict[tuple[str, str], AcuPrice] = {
+    (p.region, p.storage_config): p
+    for p in (
+        # M: the pricing page is rendered by script; the figure is confirmed by secondary sources.
+        AcuPrice("us-east-1", "standard", 0.12, "M"),
+        # M: secondary sources.
+        AcuPrice("ap-northeast-1", "standard", 0.20, "M"),
+        # M: secondary sources.
+        AcuPrice("us-east-1", "io-optimized", 0.16, "M"),
+        # L: about 0.26, inferred from the Standard to I/O-Optimized ratio.
+        AcuPrice("ap-northeast-1", "io-optimized", 0.26, "L"),
+    )
+}
+# M: Aurora Standard storage in us-east-1, USD per GB-month.
+STORAGE_USD_PER_GB_MONTH = {"us-east-1": 0.10}
+
+
+def acu_price(region: str, storage_config: str = "standard") -> AcuPrice | None:
+    return ACU_PRICES.get((region, storage_config))
+
+
+def monthly_compute_floor(min_acu: float, region: str, storage_config: str = "standard") -> float | None:
+    """USD a month at ``min_acu`` for every hour; None without a price for the region."""
+    price = acu_price(region, storage_config)
+    if price is None:
+        return None
+    return round(min_acu * HOURS_PER_MONTH * price.usd_per_acu_hour, 2)
+
+
+# --------------------------------------------------------------------------- #
+# Database facts
+# --- database facts ---
+# Used by the database checks (AV6xx); keep this section last.
+
+URL_TITAN_EMBEDDINGS = "https://docs.aws.amazon.com/bedrock/latest/userguide/titan-embedding-models.html"
+URL_COHERE_EMBED = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-embed.html"
+URL_PGVECTOR_README = "https://github.com/pgvector/pgvector/blob/master/README.md"
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """A Bedrock embedding model and the vector sizes it can produce."""
+
+    model_id: str
+    dimensions: int  # the default output size
+    supported: tuple[int, ...]  # every size a knowledge base may configure, default first
+    confidence: str
+    source: str
+
+
+EMBEDDING_MODELS: dict[str, EmbeddingModel] = {
+    m.model_id: m
+    for m in (
+        EmbeddingModel("amazon.titan-embed-text-v1", 1536, (1536,), "H", URL_TITAN_EMBEDDINGS),
+        EmbeddingModel("amazon.titan-embed-text-v2:0", 1024, (1024, 512, 256), "H", URL_TITAN_EMBEDDINGS),
+        # M: Cohere Embed v3 is 1024 wide per the Bedrock parameter page and secondary sources.
+        EmbeddingModel("cohere.embed-english-v3", 1024, (1024,), "M", URL_COHERE_EMBED),
+        # M: as above.
+        EmbeddingModel("cohere.embed-multilingual-v3", 1024, (1024,), "M", URL_COHERE_EMBED),
+    )
+}
+
+
+def embedding_model(name: str) -> EmbeddingModel | None:
+    """The model for an id or foundation-model ARN; a missing ``:0`` version suffix is tolerated."""
+    model_id = name.strip().rsplit("foundation-model/", 1)[-1]
+    if model_id in EMBEDDING_MODELS:
+        return EMBEDDING_MODELS[model_id]
+    base = model_id.split(":", 1)[0]
+    for known_id, model in EMBEDDING_MODELS.items():
+        if known_id.split(":", 1)[0] == base:
+            return model
+    return None
+
+
+# The text search configuration Bedrock's hybrid search uses on the text column, and so the
+# one the GIN index must be built with (H for the set-up SQL, URL_BEDROCK_AURORA).
+# M: that Bedrock rejects a table without this index comes from secondary sources.
+KB_TEXT_SEARCH_CONFIG = "simple"

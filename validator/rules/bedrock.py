@@ -1,0 +1,225 @@
+"""AV201-AV203: what an Amazon Bedrock Knowledge Base needs from the cluster.
+
+Warnings by default; errors under the ``bedrock-kb`` profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from validator import facts
+from validator.model import Cluster, Deployment, KnowledgeBase
+from validator.rules.base import Result, Rule, Severity
+from validator.rules.serverless import (
+    aurora_postgresql,
+    engine_support_of,
+    engine_version_value,
+    is_set,
+    undetermined,
+    unresolved_value,
+    where,
+)
+
+_KB_PROFILE = {"bedrock-kb": Severity.ERROR}
+
+
+def knowledge_bases_of(deployment: Deployment, cluster: Cluster) -> list[KnowledgeBase]:
+    return [kb for kb in deployment.knowledge_bases if kb.cluster_address == cluster.address]
+
+
+class DataApiEnabled(Rule):
+    id = "AV201"
+    title = "The RDS Data API is enabled"
+    severity = Severity.WARNING
+    profile_severity = _KB_PROFILE
+    rationale = (
+        "Amazon Bedrock Knowledge Bases reach Aurora through the RDS Data API "
+        "(enable_http_endpoint = true; for provisioned and Serverless v2 clusters from AWS provider 5.64.0)."
+    )
+    risk = "Creating the knowledge base, or ingesting into it, fails."
+    doc_url = facts.URL_DATA_API
+    fix = 'resource "aws_rds_cluster" "this" {\n  enable_http_endpoint = true\n}'
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        for c in deployment.clusters:
+            v = c.http_endpoint
+            if not v.known:
+                yield unresolved_value(c, v, "enable_http_endpoint")
+                continue
+            if v.value is not True:
+                left_out = " (left out: the default is false)" if v.defaulted else ""
+                yield self.failed(
+                    c.address, f"enable_http_endpoint is false{left_out}, so the Data API is off", where(v, c)
+                )
+                continue
+            if aurora_postgresql(c) is False:
+                yield self.passed(c.address, "enable_http_endpoint is true", where(v, c))
+                continue
+            support, reason = engine_support_of(c)
+            version = engine_version_value(c)
+            if support is None or support.data_api is None:
+                why = reason or (support.note if support else "") or "the facts table has no answer"
+                yield undetermined(
+                    c.address, "whether the engine version supports the Data API", why, where(version, c)
+                )
+            elif support.data_api is False:
+                first = facts.minimum_for("data_api", support.version) or facts.lowest_minimum("data_api")
+                yield self.failed(
+                    c.address,
+                    f"enable_http_endpoint is true but Aurora PostgreSQL {support.version} has no Data API "
+                    f"(it starts at {first})",
+                    where(version, c),
+                )
+            else:
+                yield self.passed(
+                    c.address, f"the Data API is enabled on Aurora PostgreSQL {support.version}", where(v, c)
+                )
+
+
+class CredentialsInSecretsManager(Rule):
+    id = "AV202"
+    title = "The database credentials are in AWS Secrets Manager"
+    severity = Severity.WARNING
+    profile_severity = _KB_PROFILE
+    rationale = (
+        "A knowledge base reads the database credentials from a Secrets Manager secret "
+        "(credentials_secret_arn); manage_master_user_password = true lets RDS create and rotate it."
+    )
+    risk = "There is no secret to give the knowledge base, and the password lives in Terraform state."
+    doc_url = facts.URL_SECRETS_MANAGER
+    fix = (
+        'resource "aws_rds_cluster" "this" {\n'
+        "  manage_master_user_password = true # replaces master_password\n"
+        "}"
+    )
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        for c in deployment.clusters:
+            v = c.manage_master_password
+            if c.master_user_secret_arn:
+                yield self.passed(c.address, "RDS manages the master password in Secrets Manager", c.origin)
+                continue
+            if v.known and v.value is True:
+                yield self.passed(c.address, "manage_master_user_password is true", where(v, c))
+                continue
+            referenced = [kb for kb in knowledge_bases_of(deployment, c) if is_set(kb.credentials_secret_arn)]
+            if referenced:
+                kb = referenced[0]
+                yield self.passed(
+                    c.address,
+                    f"{kb.address} reads the credentials from a Secrets Manager secret",
+                    where(kb.credentials_secret_arn, kb),
+                )
+            elif not v.known:
+                yield unresolved_value(c, v, "manage_master_user_password")
+            else:
+                left_out = " is left out" if v.defaulted else " is false"
+                yield self.failed(
+                    c.address,
+                    f"manage_master_user_password{left_out} and no knowledge base references a "
+                    "Secrets Manager secret for this cluster",
+                    where(v, c),
+                )
+
+
+class KnowledgeBaseConfiguration(Rule):
+    id = "AV203"
+    title = "The knowledge base points at an Aurora PostgreSQL cluster of this configuration, fully mapped"
+    severity = Severity.WARNING
+    profile_severity = _KB_PROFILE
+    rationale = (
+        "rds_configuration.resource_arn must be the ARN of the Aurora PostgreSQL cluster, and "
+        "credentials_secret_arn, database_name, table_name and the field_mapping (primary_key_field, "
+        "vector_field, text_field, metadata_field) must all be given."
+    )
+    risk = "The knowledge base cannot be created or points at the wrong database."
+    doc_url = facts.URL_BEDROCK_KB_SETUP
+    fix = (
+        'resource "aws_bedrockagent_knowledge_base" "this" {\n'
+        "  storage_configuration {\n"
+        '    type = "RDS"\n'
+        "    rds_configuration {\n"
+        "      resource_arn           = aws_rds_cluster.this.arn\n"
+        "      credentials_secret_arn = aws_rds_cluster.this.master_user_secret[0].secret_arn\n"
+        '      database_name          = "postgres"\n'
+        '      table_name             = "bedrock_integration.bedrock_kb"\n'
+        "      field_mapping {\n"
+        '        primary_key_field = "id"\n'
+        '        vector_field      = "embedding"\n'
+        '        text_field        = "chunks"\n'
+        '        metadata_field    = "metadata"\n'
+        "      }\n"
+        "    }\n"
+        "  }\n"
+        "}"
+    )
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        clusters = {c.address: c for c in deployment.clusters}
+        for kb in deployment.knowledge_bases:
+            yield from self._kb(kb, clusters)
+
+    def _kb(self, kb: KnowledgeBase, clusters: dict[str, Cluster]) -> Iterator[Result]:
+        st = kb.storage_type
+        if not st.known:
+            yield unresolved_value(kb, st, "storage_configuration.type")
+            return
+        if st.value != facts.KB_STORAGE_TYPE_RDS:
+            return  # another vector store: nothing about Aurora to check
+        results: list[Result] = []
+        arn = kb.resource_arn
+        if kb.cluster_address is not None:
+            cluster = clusters.get(kb.cluster_address)
+            if cluster is None:
+                results.append(
+                    self.failed(
+                        kb.address,
+                        f"resource_arn refers to {kb.cluster_address}, which is not "
+                        "a cluster of this configuration",
+                        where(arn, kb),
+                    )
+                )
+            elif aurora_postgresql(cluster) is False:
+                results.append(
+                    self.failed(
+                        kb.address,
+                        f"resource_arn refers to {cluster.address}, whose engine "
+                        f"is {cluster.engine.value!r}, not {facts.ENGINE}",
+                        where(arn, kb),
+                    )
+                )
+        elif not is_set(arn):
+            results.append(
+                self.failed(kb.address, "rds_configuration.resource_arn is missing", where(arn, kb))
+            )
+        elif not arn.known:
+            results.append(unresolved_value(kb, arn, "the cluster resource_arn refers to"))
+        else:
+            results.append(
+                self.failed(
+                    kb.address,
+                    f"resource_arn {arn.value!r} is not an aws_rds_cluster of this configuration",
+                    where(arn, kb),
+                )
+            )
+        fields = {
+            "credentials_secret_arn": kb.credentials_secret_arn,
+            "database_name": kb.database_name,
+            "table_name": kb.table_name,
+        }
+        absent = [name for name, v in fields.items() if not is_set(v)]
+        absent += [
+            f"field_mapping.{name}"
+            for name in facts.KB_REQUIRED_FIELD_MAPPING
+            if not is_set(kb.field_mapping.get(name))
+        ]
+        if absent:
+            results.append(self.failed(kb.address, f"rds_configuration lacks {', '.join(absent)}", kb.origin))
+        if results:
+            yield from results
+        else:
+            yield self.passed(
+                kb.address,
+                f"the knowledge base uses {kb.cluster_address} with a complete rds_configuration",
+                where(arn, kb),
+            )

@@ -1,0 +1,192 @@
+"""AV301-AV304: security warnings on the cluster, its instances and security groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from validator import facts
+from validator.model import Cluster, Deployment, SecurityGroup, Unknown
+from validator.rules.base import Result, Rule, Severity
+from validator.rules.serverless import open_cidrs, undetermined, unresolved_value, where
+
+
+def db_port(cluster: Cluster) -> int | None:
+    """The database port: the cluster's port, 5432 when left out, None when unknown."""
+    v = cluster.port
+    if not v.known:
+        return None
+    if v.value in (None, ""):
+        return facts.DEFAULT_PORT
+    try:
+        return int(v.value)
+    except (TypeError, ValueError):
+        return None
+
+
+def security_groups_or_reason(cluster: Cluster) -> tuple[list[SecurityGroup], str]:
+    """The cluster's security groups, and why the list may be incomplete ("" when complete)."""
+    refs = cluster.security_group_refs
+    if refs is not None and not refs.known:
+        return cluster.security_groups, refs.reason or "vpc_security_group_ids is not known statically"
+    if not cluster.security_groups and (refs is None or not refs.get()):
+        return [], (
+            "vpc_security_group_ids is left out, so the VPC's default security group applies, "
+            "which the configuration does not describe"
+        )
+    return cluster.security_groups, ""
+
+
+class OpenDatabasePort(Rule):
+    id = "AV301"
+    title = "The database port is not open to the whole internet"
+    severity = Severity.WARNING
+    rationale = (
+        "An ingress rule from 0.0.0.0/0 or ::/0 to the database port (or to all ports) lets anyone on the "
+        "internet try to log in; no built-in checkov check flags port 5432."
+    )
+    risk = "The database is exposed to password guessing and to any future PostgreSQL vulnerability."
+    doc_url = facts.URL_SECURITY_GROUPS
+    fix = (
+        'resource "aws_security_group" "db" {\n'
+        "  ingress {\n"
+        "    from_port       = 5432\n"
+        "    to_port         = 5432\n"
+        '    protocol        = "tcp"\n'
+        "    security_groups = [aws_security_group.app.id] # or a narrow office CIDR\n"
+        "  }\n"
+        "}"
+    )
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        for c in deployment.clusters:
+            yield from self._cluster(c)
+
+    def _cluster(self, c: Cluster) -> Iterator[Result]:
+        groups, incomplete = security_groups_or_reason(c)
+        port = db_port(c)
+        found = False
+        unknown: list[tuple[str, str, object]] = []
+        for sg in groups:
+            for rule in sg.ingress:
+                opened, cidrs_unknown = open_cidrs(rule.cidr_blocks)
+                covers = None if port is None else rule.covers_port(port)
+                if port is None and rule.covers_port(1) and rule.covers_port(65535):
+                    covers = True  # every port, whatever the database port is
+                if opened and covers:
+                    found = True
+                    what = "all ports" if rule.covers_port(1) and rule.covers_port(65535) else f"port {port}"
+                    yield self.failed(
+                        sg.address,
+                        f"{sg.address} admits {what} from {', '.join(opened)} to {c.address}"
+                        + (f" ({rule.source})" if rule.source else ""),
+                        rule.origin,
+                    )
+                elif (opened and covers is None) or (cidrs_unknown and covers is not False):
+                    reason = (
+                        rule.cidr_blocks.reason
+                        if cidrs_unknown
+                        else (c.port.reason or "the rule's ports or protocol are not known statically")
+                    )
+                    unknown.append((sg.address, reason, rule.origin))
+        if found:
+            return
+        if unknown:
+            address, reason, origin = unknown[0]
+            yield undetermined(
+                address, f"whether {address} opens the database port to the internet", reason, origin
+            )  # type: ignore[arg-type]
+        elif incomplete:
+            yield undetermined(
+                c.address, "the security groups of the cluster", incomplete, where(c.security_group_refs, c)
+            )
+        else:
+            names = ", ".join(sg.address for sg in groups)
+            yield self.passed(
+                c.address,
+                f"no ingress from 0.0.0.0/0 or ::/0 to port {port} on {names}",
+                where(c.security_group_refs, c),
+            )
+
+
+class PlaintextMasterPassword(Rule):
+    id = "AV302"
+    title = "No plaintext master password in the configuration"
+    severity = Severity.WARNING
+    rationale = (
+        "A master_password written as a literal (in a resource, a variable default or a tfvars file) is "
+        "readable by everyone with the repository, and ends up in the plan and the state."
+    )
+    risk = "The database's most privileged password leaks with the source code."
+    doc_url = facts.URL_SECRETS_MANAGER
+    fix = (
+        'resource "aws_rds_cluster" "this" {\n'
+        "  manage_master_user_password = true # and remove master_password\n"
+        "}"
+    )
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        for c in deployment.clusters:
+            v = c.master_password
+            loc = where(v, c)
+            if v.literal:
+                via = f" ({loc.via})" if loc.via else ""
+                yield self.failed(c.address, f"master_password is a plaintext literal at {loc}{via}", loc)
+            elif v.known:
+                if v.value in (None, ""):
+                    yield self.passed(c.address, "master_password is not set", loc)
+                else:
+                    yield self.passed(c.address, "master_password is not written as a literal", loc)
+            elif isinstance(v.raw, Unknown) and v.raw.refs:
+                yield self.passed(c.address, f"master_password is computed from {', '.join(v.raw.refs)}", loc)
+            else:
+                yield unresolved_value(c, v, "where master_password comes from")
+
+
+class PubliclyAccessibleInstance(Rule):
+    id = "AV303"
+    title = "No instance is publicly accessible"
+    severity = Severity.WARNING
+    rationale = (
+        "publicly_accessible = true gives the instance a public IP address reachable from the internet."
+    )
+    risk = "Together with an open security group, the database accepts connections from anywhere."
+    doc_url = facts.URL_PUBLIC_ACCESS
+    fix = 'resource "aws_rds_cluster_instance" "this" {\n  publicly_accessible = false\n}'
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        for c in deployment.clusters:
+            for inst in c.instances:
+                v = inst.publicly_accessible
+                if not v.known:
+                    yield unresolved_value(inst, v, "publicly_accessible")
+                elif v.value is True:
+                    yield self.failed(
+                        inst.address, f"{inst.address} has publicly_accessible = true", where(v, inst)
+                    )
+                else:
+                    yield self.passed(inst.address, "publicly_accessible is false", where(v, inst))
+
+
+class StorageEncrypted(Rule):
+    id = "AV304"
+    title = "Cluster storage is encrypted"
+    severity = Severity.WARNING
+    rationale = (
+        "Encryption at rest protects the volume, its snapshots and backups; aws_rds_cluster's "
+        "storage_encrypted defaults to false for provisioned-mode clusters, and it cannot be turned on later "
+        "without restoring from a snapshot."
+    )
+    risk = "Data and snapshots are stored unencrypted."
+    doc_url = facts.URL_ENCRYPTION
+    fix = 'resource "aws_rds_cluster" "this" {\n  storage_encrypted = true\n}'
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        for c in deployment.clusters:
+            v = c.storage_encrypted
+            if not v.known:
+                yield unresolved_value(c, v, "storage_encrypted")
+            elif v.value is True:
+                yield self.passed(c.address, "storage_encrypted is true", where(v, c))
+            else:
+                left_out = " (left out: it defaults to false for provisioned mode)" if v.defaulted else ""
+                yield self.failed(c.address, f"storage_encrypted is false{left_out}", where(v, c))
