@@ -37,6 +37,9 @@ class Report:
     errors: list[InputError] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
     profile: str = "default"
+    deployments: list[Deployment] = field(default_factory=list)
+    # AWS operations refused during a live audit (exit 3), e.g. "rds:DescribeDBClusters".
+    denied: list[str] = field(default_factory=list)
 
     def active(self, include_pass: bool = False) -> list[Finding]:
         """Findings that are not suppressed; passes only when asked."""
@@ -81,3 +84,19 @@ def evaluate(
         for result in rule.check(deployment):
             out.append(Finding(rule, severity, result, deployment.root))
     return out
+
+
+def _ids(text: str | None) -> set[str]:
+    return {part.strip().upper() for part in (text or "").split(",") if part.strip()}
+
+
+def apply_filters(report: Report, args: object) -> None:
+    """Apply --select/--skip, inline suppressions and the baseline to a report in place."""
+    from validator.suppressions import apply_suppressions
+
+    select, skip = _ids(getattr(args, "select", None)), _ids(getattr(args, "skip", None))
+    if select or skip:
+        report.findings = [
+            f for f in report.findings if (not select or f.rule_id in select) and f.rule_id not in skip
+        ]
+    apply_suppressions(report, args)

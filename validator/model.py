@@ -334,5 +334,7 @@ class Deployment:
     arguments_used: dict[str, set[str]] = field(default_factory=dict)
     # Comments that suppress rules: (file, line) -> list of (rule_id, reason).
     suppressions: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict)
+    # Resource address -> (file, first line, last line) of its block, for suppressions.
+    spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     # The comparison target for drift (live with a Terraform path).
     baseline: Deployment | None = None

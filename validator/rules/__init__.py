@@ -11,6 +11,7 @@ __all__ = ["Rule", "Result", "Severity", "Status", "all_rules", "get_rule"]
 
 # Modules holding rules, by family. Each defines Rule subclasses.
 RULE_MODULES = (
+    "validator.rules.meta",  # AV0xx suppressions
     "validator.rules.serverless",  # AV1xx Serverless v2 invariants
     "validator.rules.bedrock",  # AV2xx Bedrock Knowledge Base readiness
     "validator.rules.security",  # AV3xx security

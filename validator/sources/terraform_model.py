@@ -166,6 +166,11 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
         provider=Provider(_plain(region), constraint, provider.origin or Location()),
         secrets=[r.address for r in by_type.get("aws_secretsmanager_secret", [])],
         arguments_used=arguments_used,
+        spans={
+            r.address: (r.origin.file, r.origin.line, r.end_line or r.origin.line)
+            for r in records
+            if r.origin.file and r.origin.line
+        },
     )
 
 

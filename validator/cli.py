@@ -1,0 +1,248 @@
+"""The ``aurora-validate`` command line.
+
+Start-up stays lazy: the static path never imports boto3 or psycopg, and the
+HCL parser is loaded only when there is HCL to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from validator import __version__
+
+if TYPE_CHECKING:
+    from validator.engine import Report
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_INPUT = 2
+EXIT_ACCESS_DENIED = 3
+
+RULE_PROFILES = ("default", "bedrock-kb")
+FORMATS = ("text", "json", "sarif", "junit", "github")
+SUBCOMMANDS = ("rules", "explain", "db", "demo", "export")
+
+EPILOG = """\
+commands:
+  aurora-validate PATH ...                 scan Terraform root modules (files: their root modules)
+  aurora-validate --plan plan.json [DIR]   scan `terraform show -json` output (DIR: for file:line)
+  aurora-validate --live --cluster X       audit a deployed cluster (read-only AWS calls)
+  aurora-validate db --dsn URL             check pgvector and the Bedrock table in a database
+  aurora-validate rules [--format json]    list the rule catalogue
+  aurora-validate explain AV106            rationale, AWS documentation and Terraform fix
+  aurora-validate demo                     deploy the reference to a local AWS endpoint and audit it
+  aurora-validate export checkov DIR       write checkov custom policies for the rules it can express
+
+exit codes:
+  0  no failure at or above the --fail-on level (default: error)
+  1  at least one failure at or above the --fail-on level
+  2  usage or input error: a file that does not parse, a missing path, no Terraform found,
+     a database that refuses the connection (other inputs are still checked and reported)
+  3  AWS refused a call the audit needs (the finding names the missing permission)
+"""
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """Options every checking mode shares."""
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", "-f", choices=FORMATS, default=None, help="report format (default: text)")
+    out.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    out.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=None,
+        help="rule profile: default or bedrock-kb (Knowledge Base readiness rules become errors); "
+        "with --live or db, any other name is an AWS named profile",
+    )
+    out.add_argument("--rules-profile", choices=RULE_PROFILES, default=None, help=argparse.SUPPRESS)
+    out.add_argument("--aws-profile", metavar="NAME", default=None, help="AWS named profile (--live, db)")
+    out.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        default=None,
+        help="lowest severity whose failures make the exit code 1 (default: error)",
+    )
+    out.add_argument("--show-passed", action="store_true", help="also list passed checks")
+    out.add_argument("--select", metavar="IDS", help="only these rule ids (comma-separated)")
+    out.add_argument("--skip", metavar="IDS", help="skip these rule ids (comma-separated)")
+    out.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
+    out.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE")
+    out.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aurora-validate",
+        description="Check Aurora PostgreSQL Serverless v2 (the pgvector store of Bedrock Knowledge Bases) "
+        "in Terraform, plan JSON, live AWS and the database.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="Terraform root modules, or .tf/.tfvars files")
+    parser.add_argument("--version", action="version", version=f"aurora-validate {__version__}")
+    tf = parser.add_argument_group("terraform")
+    tf.add_argument("--var-file", action="append", default=[], metavar="FILE", help="a .tfvars file (repeatable)")
+    tf.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a variable (repeatable)")
+    tf.add_argument("--plan", metavar="PLAN_JSON", help="read `terraform show -json` output")
+    live = parser.add_argument_group("live audit")
+    live.add_argument("--live", action="store_true", help="audit deployed clusters through the AWS API")
+    live.add_argument("--cluster", action="append", default=[], metavar="ID", help="cluster identifier or ARN")
+    live.add_argument("--all", action="store_true", help="every Aurora PostgreSQL cluster in the regions")
+    live.add_argument("--region", action="append", default=[], metavar="REGION", help="AWS region (repeatable)")
+    live.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL works")
+    live.add_argument("--localstack", action="store_true", help="use the LocalStack endpoint (LOCALSTACK_HOST)")
+    add_output_options(parser)
+    return parser
+
+
+def _split_profile(args: argparse.Namespace) -> None:
+    """``--profile`` names a rule profile, or (live, db) an AWS profile."""
+    value = args.profile
+    if value is None:
+        args.rules_profile = args.rules_profile or "default"
+    elif value in RULE_PROFILES:
+        args.rules_profile = value
+    elif getattr(args, "live", False) or getattr(args, "command", None) == "db":
+        args.aws_profile = args.aws_profile or value
+        args.rules_profile = args.rules_profile or "default"
+    else:
+        raise _Usage(f"--profile: unknown rule profile {value!r} (choose from {', '.join(RULE_PROFILES)})")
+
+
+class _Usage(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("aurora-validate: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _main(argv: list[str]) -> int:
+    from validator.errors import AccessDenied, InputError, UsageError
+
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    try:
+        if command in ("rules", "explain"):
+            from validator.commands import catalogue
+
+            return catalogue.main(command, argv[1:])
+        if command == "demo":
+            from validator import demo
+
+            return demo.main(argv[1:])
+        if command == "export":
+            from validator.commands import export
+
+            return export.main(argv[1:])
+        if command == "db":
+            from validator.commands import db
+
+            parser = argparse.ArgumentParser(prog="aurora-validate db", description="Check the database itself.")
+            db.add_arguments(parser)
+            parser.add_argument("paths", nargs="*", metavar="TERRAFORM_DIR")
+            add_output_options(parser)
+            args = parser.parse_args(argv[1:])
+            args.command = "db"
+            _settle(args)
+            report = db.collect(args)
+        else:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            args.command = None
+            _settle(args)
+            report = _collect(args, parser)
+    except _Usage as exc:
+        print(f"aurora-validate: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except UsageError as exc:
+        print(f"aurora-validate: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except InputError as exc:
+        print(f"aurora-validate: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except AccessDenied as exc:
+        print(f"aurora-validate: access denied: {exc}", file=sys.stderr)
+        return EXIT_ACCESS_DENIED
+    return _finish(args, report)
+
+
+def _settle(args: argparse.Namespace) -> None:
+    """Apply configuration files and profile naming; command-line options win."""
+    from validator.config import apply_config
+
+    apply_config(args)
+    _split_profile(args)
+    if args.format is None:
+        args.format = "text"
+    if args.fail_on is None:
+        args.fail_on = "error"
+
+
+def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Report:
+    from validator.errors import UsageError
+
+    if args.live:
+        from validator.commands import live
+
+        return live.collect(args)
+    if args.cluster or args.all:
+        raise UsageError("--cluster and --all need --live")
+    if args.plan:
+        from validator.commands import plan
+
+        return plan.collect(args)
+    if not args.paths:
+        parser.print_usage(sys.stderr)
+        raise UsageError("give a Terraform directory or file (for example: aurora-validate reference/terraform)")
+    from validator.commands import static
+
+    return static.collect(args)
+
+
+def _finish(args: argparse.Namespace, report: Report) -> int:
+    from validator.engine import apply_filters
+    from validator.reporters import render
+    from validator.rules import Severity
+
+    apply_filters(report, args)
+    text = render(report, args.format, show_passed=args.show_passed, color=_color(args))
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"aurora-validate: {args.output}: error: {exc.strerror}", file=sys.stderr)
+            return EXIT_INPUT
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    for error in report.errors:
+        print(f"aurora-validate: {error}", file=sys.stderr)
+    if report.denied:
+        return EXIT_ACCESS_DENIED
+    if report.errors:
+        return EXIT_INPUT
+    if report.failures_at_or_above(Severity(args.fail_on)):
+        return EXIT_FAILURES
+    return EXIT_OK
+
+
+def _color(args: argparse.Namespace) -> bool:
+    if args.no_color or args.output or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

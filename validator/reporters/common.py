@@ -1,0 +1,51 @@
+"""What every reporter needs: sorted findings, display paths, plain dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validator.engine import Finding, Report
+from validator.rules import Status
+
+STATUS_ORDER = {Status.FAIL: 0, Status.UNRESOLVED: 1, Status.PASS: 2}
+
+
+def display_path(root: str, file: str) -> str:
+    """A finding's file as seen from the current directory."""
+    if not root or root == "." or "://" in root or root.startswith("arn:"):
+        return file
+    return f"{root.rstrip('/')}/{file}"
+
+
+def sort_key(f: Finding) -> tuple[Any, ...]:
+    loc = f.result.location
+    return (f.source, loc.file or loc.arn or "", loc.line or 0, f.rule_id, f.result.resource, f.result.message)
+
+
+def ordered(report: Report, show_passed: bool) -> list[Finding]:
+    return sorted(report.active(include_pass=show_passed), key=sort_key)
+
+
+def location_dict(f: Finding) -> dict[str, Any]:
+    return f.result.location.as_dict()
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule_id": f.rule_id,
+        "title": f.rule.title,
+        "severity": f.severity.value,
+        "status": f.status.value,
+        "message": f.result.message,
+        "resource": f.result.resource,
+        "location": location_dict(f),
+        "root": f.source,
+        "doc_url": f.rule.doc_url,
+    }
+    if f.suppressed_by:
+        out["suppressed_by"] = f.suppressed_by
+    return out
+
+
+def error_dict(error: Any) -> dict[str, str]:
+    return {"where": error.where, "kind": error.kind, "message": error.message}

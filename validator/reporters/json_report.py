@@ -1,0 +1,33 @@
+"""JSON: the public contract that CI systems and the acceptance checks read.
+
+    {"version", "profile", "roots",
+     "findings": [{"rule_id", "title", "severity", "status", "message", "resource",
+                   "location": {"file", "line"} | {"api_call", "arn"}, "root", "doc_url"}],
+     "suppressed": [... same, with "suppressed_by"],
+     "summary": {"error", "warning", "info", "unresolved", "passed", "suppressed", "input_errors"},
+     "errors": [{"where", "kind", "message"}]}
+
+``findings`` holds failures and unresolved checks; passed checks join them
+(``status: pass``) with ``--show-passed``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from validator import __version__
+from validator.engine import Report
+from validator.reporters.common import error_dict, finding_dict, ordered, sort_key
+
+
+def render(report: Report, show_passed: bool = False, color: bool = False) -> str:
+    doc = {
+        "version": __version__,
+        "profile": report.profile,
+        "roots": report.roots,
+        "findings": [finding_dict(f) for f in ordered(report, show_passed)],
+        "suppressed": [finding_dict(f) for f in sorted(report.suppressed(), key=sort_key)],
+        "summary": report.summary(),
+        "errors": [error_dict(e) for e in report.errors],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,55 @@
+"""Inline suppressions: ``# aurora-validate:ignore=AV301 reason``.
+
+A comment suppresses a rule's findings when it stands on the finding's line,
+on the line above it, or on (or inside) the block of the finding's resource.
+A reason is required; a suppression without one, or naming an unknown rule,
+is reported by rule AV001 and suppresses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from validator.engine import Finding, Report
+from validator.model import Deployment
+
+
+def valid_suppression(rule_id: str, reason: str) -> bool:
+    from validator.rules import get_rule
+
+    return bool(reason.strip()) and get_rule(rule_id) is not None and rule_id != "AV001"
+
+
+def _match(finding: Finding, deployment: Deployment) -> str | None:
+    loc = finding.result.location
+    span = deployment.spans.get(finding.result.resource)
+    candidates: list[tuple[str, int]] = []
+    if loc.file and loc.line:
+        candidates += [(loc.file, loc.line), (loc.file, loc.line - 1)]
+    if span:
+        file, start, end = span
+        candidates += [(file, n) for n in range(start - 1, end + 1)]
+    for key in candidates:
+        for rule_id, reason in deployment.suppressions.get(key, ()):
+            if rule_id == finding.rule_id and valid_suppression(rule_id, reason):
+                return f"inline ({key[0]}:{key[1]}): {reason}"
+    return None
+
+
+def apply_suppressions(report: Report, args: object) -> None:
+    by_root = {d.root: d for d in report.deployments}
+    out = []
+    for finding in report.findings:
+        deployment = by_root.get(finding.source)
+        reason = _match(finding, deployment) if deployment and deployment.suppressions else None
+        out.append(replace(finding, suppressed_by=reason) if reason else finding)
+    report.findings = out
+    baseline = getattr(args, "baseline", None)
+    write = getattr(args, "write_baseline", None)
+    if baseline or write:
+        from validator import baseline as baseline_mod
+
+        if baseline:
+            baseline_mod.apply(report, baseline)
+        if write:
+            baseline_mod.write(report, write)
