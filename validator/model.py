@@ -221,8 +221,10 @@ class Cluster(Resource):
     port: Value[int]
     instances: list[Instance] = field(default_factory=list)
     subnet_group: SubnetGroup | None = None
-    subnet_group_ref: Value[str] | None = None  # the attribute, when unresolved
+    subnet_group_ref: Value[str] | None = None  # the db_subnet_group_name argument
     security_groups: list[SecurityGroup] = field(default_factory=list)
+    # vpc_security_group_ids, each entry the address of the group in ``security_groups``
+    # it names, or an Unknown saying why it names none (so ``known`` means complete).
     security_group_refs: Value[list[Any]] | None = None
     # Live-only facts (None in static sources).
     arn: str | None = None

@@ -331,12 +331,23 @@ def _link_cluster(cluster: Cluster, rec: Record, subnet_groups: list[SubnetGroup
     if ids is None:
         cluster.security_group_refs = missing([], rec.origin)
         return
-    cluster.security_group_refs = ids
-    items = ids.raw if isinstance(ids.raw, list) else [ids.raw]
-    for item in items:
-        for group in _link(item, groups, lambda g: None):
+    if isinstance(ids.raw, Unknown):
+        linked = [g for g in groups if any(_matches(r, g.address) for r in ids.raw.refs)]
+        cluster.security_groups.extend(linked)
+        cluster.security_group_refs = Value([g.address for g in linked], ids.origin) if linked else ids
+        return
+    # Each entry becomes the address of the group it names, or an Unknown saying why not.
+    entries: list[Any] = []
+    for item in ids.raw if isinstance(ids.raw, list) else [ids.raw]:
+        found = _link(item, groups, lambda g: None)
+        for group in found:
             if group not in cluster.security_groups:
                 cluster.security_groups.append(group)
+            entries.append(group.address)
+        if not found:
+            entries.append(item if isinstance(item, Unknown) else Unknown(
+                f"security group {item} is not declared in this configuration"))
+    cluster.security_group_refs = Value(entries, ids.origin, literal=ids.literal)
 
 
 def _attach_instances(clusters: list[Cluster], records: list[Record]) -> None:
