@@ -223,7 +223,11 @@ class ProviderVersionFloor(Rule):
     def check(self, deployment: Deployment) -> Iterator[Result]:
         provider = deployment.provider
         for c in deployment.clusters:
-            needed = facts.provider_requirements(deployment.arguments_used.get(c.address, set()))
+            used = set(deployment.arguments_used.get(c.address, set()))
+            if not (c.http_endpoint.known and c.http_endpoint.value is True):
+                # Older providers know the argument; enabling it on a provisioned cluster needs 5.64.0.
+                used = {a for a in used if a.rsplit(".", 1)[-1] != "enable_http_endpoint"}
+            needed = facts.provider_requirements(used)
             if not needed:
                 yield self.passed(
                     c.address, "the arguments used need no particular provider version", c.origin

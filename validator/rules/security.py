@@ -78,7 +78,11 @@ class OpenDatabasePort(Rule):
                     yield self.failed(
                         sg.address,
                         f"{sg.address} admits {what} from {', '.join(opened)} to {c.address}"
-                        + (f" ({rule.source})" if rule.source else ""),
+                        + (
+                            f" ({rule.source})"
+                            if rule.source and not rule.source.startswith(sg.address)
+                            else ""
+                        ),
                         rule.origin,
                     )
                 elif (opened and covers is None) or (cidrs_unknown and covers is not False):
