@@ -158,15 +158,16 @@ class ModuleInstance:
         origin, literal = self.origin_of(expr, file)
         return Traced(value, origin, literal)
 
-    def origin_of(self, expr: s.Expr, file: str) -> tuple[Location, bool]:
-        if isinstance(expr, s.GetAttr) and isinstance(expr.obj, s.Name):
+    def origin_of(self, expr: s.Expr, file: str, depth: int = 0) -> tuple[Location, bool]:
+        """Follow a pure reference (var, local, module output) to the line that sets it."""
+        if depth < 32 and isinstance(expr, s.GetAttr) and isinstance(expr.obj, s.Name):
             root, name = expr.obj.name, expr.name
             if root == "var" and name in self.variables:
                 t = self.var(name)
                 return t.origin, t.literal
             if root == "local" and name in self.locals:
                 attr = self.locals[name]
-                return self.origin_of(attr.expr, self.local_files[name])
+                return self.origin_of(attr.expr, self.local_files[name], depth + 1)
         if (
             isinstance(expr, s.GetAttr)
             and isinstance(expr.obj, s.GetAttr)
@@ -177,8 +178,8 @@ class ModuleInstance:
             if isinstance(children, list) and len(children) == 1:
                 child = children[0][1]
                 out = child.outputs.get(expr.name)
-                if out is not None and "value" in out.body.attributes:
-                    return child.origin_of(out.body.attributes["value"].expr, out.file)
+                if depth < 32 and out is not None and "value" in out.body.attributes:
+                    return child.origin_of(out.body.attributes["value"].expr, out.file, depth + 1)
         return self.loc(file, expr.line), not s.references(expr)
 
     # ---------------------------------------------------------------- names
@@ -250,6 +251,7 @@ class ModuleInstance:
         if block is None:
             result: Any = Unknown(f"module.{name} is not declared in {self.label}")
         else:
+            self._children[name] = Unknown(f"module.{name} depends on its own outputs")
             result = self._instantiate(name, block)
         self._children[name] = result
         return result

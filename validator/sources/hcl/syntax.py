@@ -206,10 +206,14 @@ def _suppressions(text: str) -> dict[int, list[tuple[str, str]]]:
 
 def _error_line(exc: Exception) -> int:
     line = getattr(exc, "line", None)
-    if isinstance(line, int) and line > 0:
-        return line
+    if not (isinstance(line, int) and line > 0):
+        line = getattr(getattr(exc, "token", None), "line", None) or 1
     token = getattr(exc, "token", None)
-    return getattr(token, "line", None) or 1
+    if token is not None and getattr(token, "type", "") != "$END":
+        text = str(token)
+        if text.strip():  # the lexer may glue leading newlines to the offending token
+            line += text[: len(text) - len(text.lstrip())].count("\n")
+    return line
 
 
 def _error_message(exc: Exception) -> str:
@@ -217,8 +221,10 @@ def _error_message(exc: Exception) -> str:
     if token is not None and getattr(token, "type", "") == "$END":
         return "unexpected end of file"
     if token is not None:
-        shown = str(token).replace("\n", "\\n")[:40]
-        return f"unexpected {shown!r}"
+        text = str(token).strip()
+        if not text:
+            return "unexpected end of line"
+        return f"unexpected {text.splitlines()[0][:40]!r}"
     char = getattr(exc, "char", None)
     if char is not None:
         return f"unexpected character {char!r}"

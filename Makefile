@@ -1,0 +1,31 @@
+# The two entry points of the README's quick start, and what they need.
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+
+.PHONY: demo test lint bench docs
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## demo: deploy the reference to a local AWS endpoint and audit it live
+demo: $(BIN)/.installed
+	$(BIN)/aurora-validate demo
+
+## test: install everything, lint, and run every test
+test: $(BIN)/.installed
+	$(BIN)/ruff check validator tests features bench
+	$(BIN)/python -m validator.docs --check README.md
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check validator tests features bench
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/bench_static.py
+
+docs: $(BIN)/.installed
+	$(BIN)/python -m validator.docs --write README.md

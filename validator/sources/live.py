@@ -1,0 +1,370 @@
+"""The live source: read Aurora clusters from AWS into the model.
+
+One Deployment (kind "live") per cluster, rooted at its ARN. Regions are read
+concurrently, one client set per region; the number of API calls grows with
+pages, not with clusters: every describe call covers all clusters of a region.
+Only Describe* calls are sent (see ``live_aws.OPERATIONS``).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from validator import facts
+from validator.errors import InputError, UsageError
+from validator.model import Deployment
+from validator.sources import live_build
+from validator.sources.live_aws import (
+    Clients,
+    Connection,
+    Refused,
+    call,
+    check_endpoint_reachable,
+    chunks,
+    paginate,
+)
+from validator.sources.live_build import RefusedCall, RegionData
+
+PAGE_SIZE_RDS = 100  # the RDS maximum for MaxRecords
+FILTER_VALUES = 50  # identifiers per db-cluster-id filter
+GROUP_IDS_PER_CALL = 200  # values per EC2 filter
+SUBNET_GROUPS_BY_NAME = 3  # up to this many groups: ask by name; more: list them all
+MAX_REGION_THREADS = 8
+
+
+@dataclass
+class LiveRequest:
+    """What to audit: named clusters (identifiers or ARNs) and/or every cluster of the regions."""
+
+    clusters: list[str] = field(default_factory=list)
+    all: bool = False
+    regions: list[str] = field(default_factory=list)
+    connection: Connection = field(default_factory=Connection)
+    progress: bool | None = None  # None: only when stderr is a terminal
+
+
+@dataclass
+class LiveAudit:
+    deployments: list[Deployment]
+    regions: list[str]
+    refused: list[RefusedCall]
+
+
+def _arn_region(text: str) -> str | None:
+    parts = text.split(":")
+    if text.startswith("arn:") and len(parts) >= 7 and parts[2] == "rds" and parts[5] == "cluster":
+        return parts[3]
+    return None
+
+
+def _cluster_name(text: str) -> str:
+    return text.split(":")[-1] if _arn_region(text) else text
+
+
+def plan_regions(request: LiveRequest, clients: Clients) -> dict[str, list[str]]:
+    """Region -> cluster names to look for there (an empty list with ``all``)."""
+    if not request.clusters and not request.all:
+        raise UsageError("--live needs --cluster ID (repeatable) or --all")
+    for item in request.clusters:
+        if item.startswith("arn:") and not _arn_region(item):
+            raise UsageError(
+                f"{item!r} is not an Aurora DB cluster ARN (arn:aws:rds:REGION:ACCOUNT:cluster:NAME)"
+            )
+    regions = list(dict.fromkeys(request.regions))
+    named_regions = [r for r in (_arn_region(c) for c in request.clusters) if r]
+    if not regions and (request.all or len(named_regions) < len(request.clusters)):
+        default = clients.default_region()
+        if not default:
+            raise UsageError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
+        regions = [default]
+    known = clients.known_regions()
+    for region in dict.fromkeys(regions + named_regions):
+        if region not in known:
+            raise UsageError(f"unknown AWS region {region!r}")
+    plan: dict[str, list[str]] = {r: [] for r in regions}
+    for item in request.clusters:
+        region = _arn_region(item)
+        targets = [region] if region else regions
+        for r in targets:
+            plan.setdefault(r, []).append(item)
+    return plan
+
+
+class _Progress:
+    """A one-line progress indicator on stderr, only on a terminal."""
+
+    def __init__(self, enabled: bool | None, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def update(self, region: str, clusters: int) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            self.counts[region] = clusters
+            line = ", ".join(f"{r}: {n}" for r, n in sorted(self.counts.items()))
+            self.stream.write(f"\rreading clusters ... {line}")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.counts:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def fetch_region(clients: Clients, region: str, names: list[str], all_clusters: bool) -> RegionData:
+    """Every describe call for one region; API calls grow with pages, not clusters."""
+    rds = clients.client("rds", region)
+    ec2 = clients.client("ec2", region)
+    data = RegionData(region=region)
+
+    clusters: dict[str, dict[str, Any]] = {}
+    if all_clusters:
+        for item in call(
+            "rds:DescribeDBClusters",
+            region,
+            lambda: paginate(
+                rds,
+                "describe_db_clusters",
+                "DBClusters",
+                Filters=[{"Name": "engine", "Values": [facts.ENGINE]}],
+                PaginationConfig={"PageSize": PAGE_SIZE_RDS},
+            ),
+        ):
+            clusters[item["DBClusterArn"]] = item
+    for chunk in chunks(dict.fromkeys(names), FILTER_VALUES):
+        for item in call(
+            "rds:DescribeDBClusters",
+            region,
+            lambda chunk=chunk: paginate(
+                rds,
+                "describe_db_clusters",
+                "DBClusters",
+                Filters=[{"Name": "db-cluster-id", "Values": chunk}],
+                PaginationConfig={"PageSize": PAGE_SIZE_RDS},
+            ),
+        ):
+            clusters[item["DBClusterArn"]] = item
+    data.clusters = sorted(clusters.values(), key=lambda c: c["DBClusterIdentifier"])
+    if not data.clusters:
+        return data
+
+    _fetch_instances(rds, data, all_clusters and not names)
+    _fetch_subnet_groups(rds, ec2, data)
+    _fetch_security_groups(ec2, data)
+    _fetch_engine_versions(rds, data)
+    return data
+
+
+def _fetch_instances(rds: Any, data: RegionData, whole_region: bool) -> None:
+    ids = [c["DBClusterIdentifier"] for c in data.clusters]
+    batches: list[list[dict[str, str | list[str]]]]
+    if whole_region:
+        batches = [[{"Name": "engine", "Values": [facts.ENGINE]}]]
+    else:
+        batches = [[{"Name": "db-cluster-id", "Values": chunk}] for chunk in chunks(ids, FILTER_VALUES)]
+    wanted = set(ids)
+    for filters in batches:
+        try:
+            items = call(
+                "rds:DescribeDBInstances",
+                data.region,
+                lambda filters=filters: paginate(
+                    rds,
+                    "describe_db_instances",
+                    "DBInstances",
+                    Filters=filters,
+                    PaginationConfig={"PageSize": PAGE_SIZE_RDS},
+                ),
+                degrade_denied=True,
+            )
+        except Refused as exc:
+            _refused(data, exc, "instance classes and public accessibility left unknown")
+            data.instances.clear()
+            return
+        for item in items:
+            owner = item.get("DBClusterIdentifier")
+            if owner in wanted:
+                data.instances.setdefault(owner, []).append(item)
+    for members in data.instances.values():
+        members.sort(key=lambda i: i["DBInstanceIdentifier"])
+
+
+def _fetch_subnet_groups(rds: Any, ec2: Any, data: RegionData) -> None:
+    names = sorted({c["DBSubnetGroup"] for c in data.clusters if c.get("DBSubnetGroup")})
+    if not names:
+        return
+    try:
+        if len(names) <= SUBNET_GROUPS_BY_NAME:
+            for name in names:
+                items = call(
+                    "rds:DescribeDBSubnetGroups",
+                    data.region,
+                    lambda name=name: _describe_subnet_group(rds, name),
+                    degrade_denied=True,
+                )
+                for item in items:
+                    data.subnet_groups[item["DBSubnetGroupName"]] = item
+        else:
+            items = call(
+                "rds:DescribeDBSubnetGroups",
+                data.region,
+                lambda: paginate(
+                    rds,
+                    "describe_db_subnet_groups",
+                    "DBSubnetGroups",
+                    PaginationConfig={"PageSize": PAGE_SIZE_RDS},
+                ),
+                degrade_denied=True,
+            )
+            for item in items:
+                if item["DBSubnetGroupName"] in names:
+                    data.subnet_groups[item["DBSubnetGroupName"]] = item
+    except Refused as exc:
+        _refused(data, exc, "subnet Availability Zones left unknown")
+        data.subnet_groups.clear()
+        return
+
+    no_az = sorted(
+        {
+            s["SubnetIdentifier"]
+            for g in data.subnet_groups.values()
+            for s in g.get("Subnets", [])
+            if not (s.get("SubnetAvailabilityZone") or {}).get("Name")
+        }
+    )
+    for chunk in chunks(no_az, GROUP_IDS_PER_CALL):
+        try:
+            subnets = call(
+                "ec2:DescribeSubnets",
+                data.region,
+                lambda chunk=chunk: paginate(
+                    ec2, "describe_subnets", "Subnets", Filters=[{"Name": "subnet-id", "Values": chunk}]
+                ),
+                degrade_denied=True,
+                degrade_errors=True,
+            )
+        except Refused as exc:
+            _refused(data, exc, "subnet Availability Zones left unknown")
+            return
+        for subnet in subnets:
+            data.subnet_azs[subnet["SubnetId"]] = subnet.get("AvailabilityZone", "")
+
+
+def _refused(data: RegionData, exc: Refused, consequence: str) -> None:
+    data.refused.append(RefusedCall(exc.operation, exc.code, data.region, consequence, exc.denied))
+
+
+def _describe_subnet_group(rds: Any, name: str) -> list[dict[str, Any]]:
+    """One subnet group by name; an empty list when it does not exist."""
+    try:
+        return list(rds.describe_db_subnet_groups(DBSubnetGroupName=name).get("DBSubnetGroups", []))
+    except rds.exceptions.DBSubnetGroupNotFoundFault:
+        return []
+
+
+def _fetch_security_groups(ec2: Any, data: RegionData) -> None:
+    ids = sorted({g["VpcSecurityGroupId"] for c in data.clusters for g in c.get("VpcSecurityGroups", [])})
+    for chunk in chunks(ids, GROUP_IDS_PER_CALL):
+        try:
+            groups = call(
+                "ec2:DescribeSecurityGroups",
+                data.region,
+                lambda chunk=chunk: paginate(
+                    ec2,
+                    "describe_security_groups",
+                    "SecurityGroups",
+                    Filters=[{"Name": "group-id", "Values": chunk}],
+                ),
+                degrade_denied=True,
+            )
+        except Refused as exc:
+            _refused(data, exc, "security group ingress left unknown")
+            data.security_groups.clear()
+            return
+        for group in groups:
+            data.security_groups[group["GroupId"]] = group
+
+
+def _fetch_engine_versions(rds: Any, data: RegionData) -> None:
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for c in data.clusters:
+        if c.get("Engine") == facts.ENGINE and c.get("EngineVersion"):
+            wanted[c["Engine"]].add(c["EngineVersion"])
+    for engine, versions in sorted(wanted.items()):
+        try:
+            items = call(
+                "rds:DescribeDBEngineVersions",
+                data.region,
+                lambda engine=engine, versions=versions: paginate(
+                    rds,
+                    "describe_db_engine_versions",
+                    "DBEngineVersions",
+                    Engine=engine,
+                    IncludeAll=True,
+                    Filters=[{"Name": "engine-version", "Values": sorted(versions)}],
+                ),
+                degrade_denied=True,
+                degrade_errors=True,
+            )
+        except Refused as exc:
+            _refused(data, exc, "engine support taken from the facts table")
+            return
+        for item in items:
+            data.engine_versions[(item.get("Engine", engine), item.get("EngineVersion", ""))] = item
+
+
+def _not_found(plan: dict[str, list[str]], found: Iterable[RegionData]) -> list[str]:
+    seen: set[str] = set()
+    for data in found:
+        for c in data.clusters:
+            seen.add(c["DBClusterIdentifier"].lower())
+            seen.add(c["DBClusterArn"].lower())
+    asked = dict.fromkeys(name for names in plan.values() for name in names)
+    return [name for name in asked if name.lower() not in seen]
+
+
+def audit(request: LiveRequest) -> LiveAudit:
+    """Read every requested cluster; raises UsageError, InputError or AccessDenied (one line each)."""
+    if request.connection.endpoint_url:
+        check_endpoint_reachable(request.connection.endpoint_url)
+    clients = Clients(request.connection)
+    plan = plan_regions(request, clients)
+    # Clients are created here, before the threads: boto3 sessions are not thread-safe.
+    for region in plan:
+        clients.client("rds", region)
+        clients.client("ec2", region)
+
+    progress = _Progress(request.progress)
+
+    def run(region: str) -> RegionData:
+        data = fetch_region(clients, region, plan[region], request.all)
+        progress.update(region, len(data.clusters))
+        return data
+
+    workers = max(1, min(len(plan), MAX_REGION_THREADS))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="live-region") as pool:
+        futures = [pool.submit(run, region) for region in plan]
+        try:
+            results = [f.result() for f in futures]
+        finally:
+            for f in futures:
+                f.cancel()
+            progress.done()
+
+    missing = _not_found(plan, results)
+    if missing:
+        where = ", ".join(plan)
+        raise InputError(", ".join(missing), f"DB cluster not found in {where}", "not found")
+
+    deployments = [live_build.deployment(raw, data) for data in results for raw in data.clusters]
+    refused = [r for data in results for r in data.refused]
+    return LiveAudit(deployments=deployments, regions=list(plan), refused=refused)
