@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from validator import facts
 from validator.model import Cluster, Deployment, Value
 from validator.rules.base import Result, Rule, Severity
-from validator.rules.security import db_port, security_groups_or_reason
+from validator.rules.security import db_port, first_unknown, security_groups_or_reason
 from validator.rules.serverless import (
     acu,
     aurora_postgresql,
@@ -59,9 +59,9 @@ class NoHttpsForIamAuth(Rule):
                 continue
             if unknown is not None:
                 address, rule = unknown
-                reason = rule.from_port.reason or rule.to_port.reason or rule.protocol.reason or c.port.reason
+                reason, origin = first_unknown(rule, c.port)
                 yield undetermined(
-                    address, f"whether {address} admits port {IAM_TOKEN_MYTH_PORT}", reason, rule.origin
+                    address, f"whether {address} admits port {IAM_TOKEN_MYTH_PORT}", reason, origin
                 )
             elif incomplete:
                 yield undetermined(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validator import facts
-from validator.model import Cluster, Deployment, SecurityGroup, Unknown
+from validator.model import NOWHERE, Cluster, Deployment, IngressRule, Location, SecurityGroup, Unknown, Value
 from validator.rules.base import Result, Rule, Severity
 from validator.rules.serverless import open_cidrs, undetermined, unresolved_value, where
 
@@ -21,6 +21,17 @@ def db_port(cluster: Cluster) -> int | None:
         return int(v.value)
     except (TypeError, ValueError):
         return None
+
+
+def first_unknown(rule: IngressRule, *others: Value) -> tuple[str, Location]:
+    """The reason and location of the first unknown input of an ingress rule."""
+    for v in (rule.from_port, rule.to_port, rule.protocol, rule.cidr_blocks, *others):
+        if not v.known:
+            return (
+                v.reason or "value is not known statically",
+                v.origin if v.origin != NOWHERE else rule.origin,
+            )
+    return "the rule's ports or protocol are not known statically", rule.origin
 
 
 def security_groups_or_reason(cluster: Cluster) -> tuple[list[SecurityGroup], str]:
@@ -65,7 +76,7 @@ class OpenDatabasePort(Rule):
         groups, incomplete = security_groups_or_reason(c)
         port = db_port(c)
         found = False
-        unknown: list[tuple[str, str, object]] = []
+        unknown: list[tuple[str, str, Location]] = []
         for sg in groups:
             for rule in sg.ingress:
                 opened, cidrs_unknown = open_cidrs(rule.cidr_blocks)
@@ -86,19 +97,18 @@ class OpenDatabasePort(Rule):
                         rule.origin,
                     )
                 elif (opened and covers is None) or (cidrs_unknown and covers is not False):
-                    reason = (
-                        rule.cidr_blocks.reason
-                        if cidrs_unknown
-                        else (c.port.reason or "the rule's ports or protocol are not known statically")
-                    )
-                    unknown.append((sg.address, reason, rule.origin))
+                    if cidrs_unknown:
+                        reason, origin = first_unknown(rule)
+                    else:
+                        reason, origin = first_unknown(rule, c.port)
+                    unknown.append((sg.address, reason, origin))
         if found:
             return
         if unknown:
             address, reason, origin = unknown[0]
             yield undetermined(
                 address, f"whether {address} opens the database port to the internet", reason, origin
-            )  # type: ignore[arg-type]
+            )
         elif incomplete:
             yield undetermined(
                 c.address, "the security groups of the cluster", incomplete, where(c.security_group_refs, c)

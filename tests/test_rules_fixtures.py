@@ -1,0 +1,95 @@
+"""Rules AV101-AV404 on small Terraform root modules (tests/fixtures/rules/AVxxx/{pass,fail,unresolved}).
+
+Each fixture marks the expected result on its line: ``# expect: AV104 fail``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rulekit import FIXTURES, describe, expectations, of_rule, scan
+
+from validator.rules import Status
+
+STATIC_RULES = [
+    "AV101", "AV102", "AV103", "AV104", "AV105", "AV106", "AV107", "AV108",
+    "AV201", "AV202", "AV203",
+    "AV301", "AV302", "AV303", "AV304",
+    "AV401", "AV402", "AV403", "AV404",
+]  # fmt: skip
+# Rules that read no value a variable could supply (the provider constraint is always a literal).
+NO_VARIABLE_INPUT = {"AV404"}
+
+CASES = sorted(FIXTURES.glob("AV*/*/*.tf"))
+
+
+def _id(path: Path) -> str:
+    return f"{path.parent.parent.name}/{path.parent.name}/{path.stem}"
+
+
+def test_every_rule_has_pass_fail_and_unresolved_fixtures() -> None:
+    kinds: dict[str, set[str]] = {}
+    for path in CASES:
+        kinds.setdefault(path.parent.parent.name, set()).add(path.parent.name)
+    for rule_id in STATIC_RULES:
+        expected = {"pass", "fail"} if rule_id in NO_VARIABLE_INPUT else {"pass", "fail", "unresolved"}
+        assert expected <= kinds.get(rule_id, set()), f"{rule_id} fixtures: {sorted(kinds.get(rule_id, []))}"
+
+
+@pytest.mark.parametrize("path", CASES, ids=_id)
+def test_fixture(path: Path) -> None:
+    rule_id, kind = path.parent.parent.name, path.parent.name
+    marks = [e for e in expectations(path) if e.rule_id == rule_id]
+    assert marks, f"{path} has no '# expect: {rule_id} ...' marker"
+    assert all(e.status == kind for e in marks), f"{path}: markers disagree with the folder {kind}"
+
+    findings = of_rule(scan(path), rule_id)
+    dump = describe(findings)
+    for e in marks:
+        hits = [
+            f for f in findings
+            if f.status.value == e.status and f.result.location.file == e.file and f.result.location.line == e.line
+        ]  # fmt: skip
+        assert hits, f"expected {e.rule_id} {e.status} at {e.file}:{e.line}; got:\n{dump}"
+    statuses = {f.status for f in findings}
+    if kind == "pass":
+        assert statuses == {Status.PASS}, f"a pass fixture must yield only passes:\n{dump}"
+    elif kind == "unresolved":
+        assert Status.FAIL not in statuses, f"an unknown value must never fail:\n{dump}"
+
+
+def test_pass_base_is_clean_for_every_static_rule() -> None:
+    """The reference fixture passes every static rule: nothing fails, nothing is unresolved."""
+    findings = [f for f in scan(FIXTURES / "AV101" / "pass" / "aurora_postgresql.tf") if f.rule_id in STATIC_RULES]
+    assert {f.rule_id for f in findings} == set(STATIC_RULES) - {"AV203"}  # no knowledge base in it
+    assert all(f.status is Status.PASS for f in findings), describe(findings)
+
+
+def test_messages_never_show_the_password() -> None:
+    for path in [*FIXTURES.glob("AV302/*/*.tf")]:
+        for f in scan(path):
+            assert "tiger111" not in f.result.message, f"{path}: {f.result.message}"
+
+
+def test_bedrock_profile_raises_kb_rules_to_error() -> None:
+    path = FIXTURES / "AV201" / "fail" / "left_out.tf"
+    default = {f.rule_id: f.severity.value for f in of_rule(scan(path), "AV201")}
+    kb = {f.rule_id: f.severity.value for f in of_rule(scan(path, profile="bedrock-kb"), "AV201")}
+    assert default == {"AV201": "warning"}
+    assert kb == {"AV201": "error"}
+
+
+def test_av108_article_prefix_names_the_variable_default() -> None:
+    findings = of_rule(scan(FIXTURES / "AV108" / "fail" / "underscore_prefix.tf"), "AV108")
+    failed = [f for f in findings if f.status is Status.FAIL]
+    assert len(failed) == 1
+    assert "'project_name-dev-aurora'" in failed[0].result.message
+    assert "terraform plan would fail" in failed[0].result.message
+
+
+def test_av402_quotes_the_monthly_floor() -> None:
+    findings = of_rule(scan(FIXTURES / "AV402" / "fail" / "half_acu_floor.tf"), "AV402")
+    assert [f.status for f in findings] == [Status.FAIL]
+    message = findings[0].result.message
+    assert "$43.80" in message and "us-east-1" in message and "supports auto-pause" in message
