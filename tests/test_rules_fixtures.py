@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rulekit import FIXTURES, describe, expectations, of_rule, scan
 
+from validator.engine import Finding
 from validator.rules import Status
 
 STATIC_RULES = [
@@ -26,6 +27,10 @@ CASES = sorted(FIXTURES.glob("AV*/*/*.tf"))
 
 def _id(path: Path) -> str:
     return f"{path.parent.parent.name}/{path.parent.name}/{path.stem}"
+
+
+def _at(finding: Finding, file: str, line: int) -> bool:
+    return finding.result.location.file == file and finding.result.location.line == line
 
 
 def test_every_rule_has_pass_fail_and_unresolved_fixtures() -> None:
@@ -47,10 +52,7 @@ def test_fixture(path: Path) -> None:
     findings = of_rule(scan(path), rule_id)
     dump = describe(findings)
     for e in marks:
-        hits = [
-            f for f in findings
-            if f.status.value == e.status and f.result.location.file == e.file and f.result.location.line == e.line
-        ]  # fmt: skip
+        hits = [f for f in findings if f.status.value == e.status and _at(f, e.file, e.line)]
         assert hits, f"expected {e.rule_id} {e.status} at {e.file}:{e.line}; got:\n{dump}"
     statuses = {f.status for f in findings}
     if kind == "pass":
@@ -61,7 +63,8 @@ def test_fixture(path: Path) -> None:
 
 def test_pass_base_is_clean_for_every_static_rule() -> None:
     """The reference fixture passes every static rule: nothing fails, nothing is unresolved."""
-    findings = [f for f in scan(FIXTURES / "AV101" / "pass" / "aurora_postgresql.tf") if f.rule_id in STATIC_RULES]
+    base = FIXTURES / "AV101" / "pass" / "aurora_postgresql.tf"
+    findings = [f for f in scan(base) if f.rule_id in STATIC_RULES]
     assert {f.rule_id for f in findings} == set(STATIC_RULES) - {"AV203"}  # no knowledge base in it
     assert all(f.status is Status.PASS for f in findings), describe(findings)
 
