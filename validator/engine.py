@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,11 @@ class Finding:
         return self.rule.id
 
 
+def suppression_kind(suppressed_by: str) -> str:
+    """What suppressed a finding: "inline (main.tf:3): why" -> "inline", "baseline" -> "baseline"."""
+    return re.split(r"[\s:(]", suppressed_by.strip(), maxsplit=1)[0] or "other"
+
+
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
@@ -51,6 +57,14 @@ class Report:
 
     def suppressed(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed_by is not None]
+
+    def suppression_counts(self) -> dict[str, int]:
+        """Suppressed findings by what suppressed them: {"baseline": 2, "inline": 1}."""
+        counts: dict[str, int] = {}
+        for f in self.suppressed():
+            kind = suppression_kind(f.suppressed_by or "")
+            counts[kind] = counts.get(kind, 0) + 1
+        return dict(sorted(counts.items()))
 
     def failures_at_or_above(self, level: Severity) -> list[Finding]:
         return [f for f in self.active() if f.status is Status.FAIL and f.severity.rank >= level.rank]

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from validator.engine import Finding, Report
 from validator.model import Deployment
+from validator.rules import Status
 
 
 def valid_suppression(rule_id: str, reason: str) -> bool:
@@ -41,7 +42,9 @@ def apply_suppressions(report: Report, args: object) -> None:
     out = []
     for finding in report.findings:
         deployment = by_root.get(finding.source)
-        reason = _match(finding, deployment) if deployment and deployment.suppressions else None
+        # A passed check has nothing to hide: only failures and unresolved checks are suppressed.
+        relevant = deployment and deployment.suppressions and finding.status is not Status.PASS
+        reason = _match(finding, deployment) if relevant else None
         out.append(replace(finding, suppressed_by=reason) if reason else finding)
     report.findings = out
     baseline = getattr(args, "baseline", None)

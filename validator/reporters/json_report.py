@@ -5,6 +5,7 @@
                    "location": {"file", "line"} | {"api_call", "arn"}, "root", "doc_url"}],
      "suppressed": [... same, with "suppressed_by"],
      "summary": {"error", "warning", "info", "unresolved", "passed", "suppressed", "input_errors"},
+     "suppressed_by": {"inline": n, "baseline": n, ...},
      "errors": [{"where", "kind", "message"}]}
 
 ``findings`` holds failures and unresolved checks; passed checks join them
@@ -28,6 +29,7 @@ def render(report: Report, show_passed: bool = False, color: bool = False) -> st
         "findings": [finding_dict(f) for f in ordered(report, show_passed)],
         "suppressed": [finding_dict(f) for f in sorted(report.suppressed(), key=sort_key)],
         "summary": report.summary(),
+        "suppressed_by": report.suppression_counts(),
         "errors": [error_dict(e) for e in report.errors],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -44,11 +44,8 @@ def render(report: Report, show_passed: bool = False, color: bool = False) -> st
         f"{counts['unresolved']} unresolved, {counts['passed']} passed"
     )
     if counts["suppressed"]:
-        by_what: dict[str, int] = {}
-        for f in report.suppressed():
-            kind = (f.suppressed_by or "").split(" ", 1)[0].split(":")[0]
-            by_what[kind] = by_what.get(kind, 0) + 1
-        tail += f", {counts['suppressed']} suppressed (" + ", ".join(f"{n} {k}" for k, n in sorted(by_what.items())) + ")"
+        by_what = ", ".join(f"{n} {k}" for k, n in report.suppression_counts().items())
+        tail += f", {counts['suppressed']} suppressed ({by_what})"
     noun = "root module" if report.roots and not report.roots[0].startswith("arn:") else "target"
     lines.append(f"{tail} in {roots} {noun}{'' if roots == 1 else 's'} (profile {report.profile})")
     return "\n".join(lines) + "\n"
