@@ -27,7 +27,11 @@ def ordered(report: Report, show_passed: bool) -> list[Finding]:
 
 
 def location_dict(f: Finding) -> dict[str, Any]:
-    return f.result.location.as_dict()
+    loc = f.result.location
+    out = loc.as_dict()
+    if not out and loc.via:
+        out["via"] = loc.via  # a plan read without its configuration: the resource address
+    return out
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
