@@ -165,18 +165,23 @@ def read_text(path: Path, rel: str) -> str:
         raise InputError(rel, f"not UTF-8 text (byte {exc.start})", "error") from None
 
 
+def _parser() -> Any:
+    """python-hcl2's LALR parser; its grammar tables are cached on disk after the first use."""
+    from hcl2.parser import parser  # lazy: lark is only loaded when there is HCL to read
+
+    return parser()
+
+
 def parse_file(path: Path, rel: str) -> ParsedFile:
     text = read_text(path, rel)
     return parse_text(text, path, rel)
 
 
 def parse_text(text: str, path: Path, rel: str) -> ParsedFile:
-    from hcl2.api import parses  # lazy: lark is only loaded when there is HCL to read
-
     if not text.endswith("\n"):
         text += "\n"
     try:
-        tree = parses(text)
+        tree = _parser().parse(text)
     except Exception as exc:  # lark raises several exception types
         raise InputError(f"{rel}:{_error_line(exc)}", _error_message(exc), "parse error") from None
     try:
@@ -392,10 +397,8 @@ class _Builder:
             return Literal(line, text)
         # Parse interpolations by re-reading the heredoc body as a quoted string.
         try:
-            from hcl2.api import parses
-
             escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            tree = parses(f'x = "{escaped}"\n')
+            tree = _parser().parse(f'x = "{escaped}"\n')
             attr = next(c for c in tree.children[0].children if _is_tree(c, "attribute"))
             expr = self.expr(attr.children[2])
             return Template(line, expr.parts) if isinstance(expr, Template) else Literal(line, text)
