@@ -76,7 +76,8 @@ class Connection:
     retry_mode: str = "standard"
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    default_credentials: tuple[str, str] | None = None  # for local emulators only
+    default_credentials: tuple[str, str] | None = None  # when none are configured (LocalStack)
+    static_credentials: tuple[str, str] | None = None  # always (a local test API)
     on_call: list[CallHook] = field(default_factory=list)
 
 
@@ -148,6 +149,9 @@ class Clients:
         return regions
 
     def _credentials_kwargs(self) -> dict[str, str]:
+        fixed = self.connection.static_credentials
+        if fixed:
+            return {"aws_access_key_id": fixed[0], "aws_secret_access_key": fixed[1]}
         if self.session.get_credentials() is not None:
             return {}
         if self.connection.default_credentials:

@@ -1,0 +1,94 @@
+"""``aurora-validate --live``: audit deployed clusters, optionally against their Terraform (drift)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from validator.engine import Report, evaluate
+from validator.errors import InputError, UsageError
+from validator.model import Deployment
+from validator.sources.live import LiveRequest, audit
+from validator.sources.live_aws import Connection, localstack_endpoint, retry_settings
+
+
+def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> LiveRequest:
+    """The live request the command-line options describe."""
+    env = os.environ if environ is None else environ
+    endpoint = getattr(args, "endpoint_url", None)
+    default_credentials = None
+    if getattr(args, "localstack", False):
+        if endpoint:
+            raise UsageError("--localstack and --endpoint-url exclude each other")
+        endpoint = localstack_endpoint(dict(env))
+        default_credentials = ("test", "test")  # LocalStack accepts any credentials
+    # Without --endpoint-url, boto3 itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
+    mode, attempts = retry_settings(dict(env))
+    return LiveRequest(
+        clusters=list(getattr(args, "cluster", None) or []),
+        all=bool(getattr(args, "all", False)),
+        regions=list(getattr(args, "region", None) or []),
+        connection=Connection(
+            aws_profile=getattr(args, "aws_profile", None),
+            endpoint_url=endpoint,
+            max_attempts=attempts,
+            retry_mode=mode,
+            default_credentials=default_credentials,
+        ),
+    )
+
+
+def _baselines(args: argparse.Namespace, report: Report) -> list[Deployment]:
+    """The Terraform deployments to compare with (``--live PATH ...``)."""
+    from validator.commands.static import _under, parse_vars
+    from validator.roots import resolve_roots
+    from validator.sources.hcl import load_root
+
+    cli_vars = parse_vars(list(getattr(args, "var", None) or []))
+    var_files = [Path(p) for p in getattr(args, "var_file", None) or []]
+    roots, errors = resolve_roots(list(args.paths))
+    report.errors.extend(errors)
+    out: list[Deployment] = []
+    for root in roots:
+        try:
+            loaded = load_root(root, var_files=var_files, cli_vars=cli_vars, env=os.environ)
+        except InputError as exc:
+            report.errors.append(exc)
+            continue
+        report.errors.extend(_under(root, e) for e in loaded.errors)
+        out.append(loaded.deployment)
+    return out
+
+
+def pick_baseline(live: Deployment, baselines: list[Deployment]) -> Deployment | None:
+    """The Terraform deployment holding a cluster with the live identifier, else the only one."""
+    ident = live.clusters[0].identifier.get() if live.clusters else None
+    for dep in baselines:
+        if any(c.identifier.known and c.identifier.value == ident for c in dep.clusters):
+            return dep
+    return baselines[0] if len(baselines) == 1 else None
+
+
+def collect(args: argparse.Namespace) -> Report:
+    """Read the clusters, evaluate every rule that applies to live deployments, report drift."""
+    profile = getattr(args, "rules_profile", None) or "default"
+    request = request_from_args(args)
+    report = Report(profile=profile)
+    baselines = _baselines(args, report) if getattr(args, "paths", None) else []
+    result = audit(request)
+    for dep in result.deployments:
+        if baselines:
+            dep.baseline = pick_baseline(dep, baselines)
+        report.deployments.append(dep)
+        report.roots.append(dep.root)
+        report.findings.extend(evaluate(dep, profile))
+    report.denied = sorted({r.operation for r in result.refused if r.denied})
+    if not result.deployments:
+        where = ", ".join(result.regions)
+        report.errors.append(
+            InputError(
+                where, "no Aurora PostgreSQL cluster found (the audit read every page)", "nothing to audit"
+            )
+        )
+    return report
