@@ -68,13 +68,15 @@ class Network:
     subnet_group: str
 
 
-def make_network(rds: Any, ec2: Any, region: str, name: str = "db", open_cidr: str | None = "0.0.0.0/0") -> Network:
+def make_network(
+    rds: Any, ec2: Any, region: str, name: str = "db", open_cidr: str | None = "0.0.0.0/0"
+) -> Network:
     """A VPC with subnets in two AZs, a DB subnet group and a security group (5432 from ``open_cidr``)."""
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i + 1}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"][
-            "SubnetId"
-        ]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i + 1}.0/24", AvailabilityZone=f"{region}{az}")[
+            "Subnet"
+        ]["SubnetId"]
         for i, az in enumerate("ac")
     ]
     sg = ec2.create_security_group(GroupName=f"{name}-sg", Description="database", VpcId=vpc)["GroupId"]
@@ -85,7 +87,9 @@ def make_network(rds: Any, ec2: Any, region: str, name: str = "db", open_cidr: s
                 {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": open_cidr}]}
             ],
         )
-    rds.create_db_subnet_group(DBSubnetGroupName=f"{name}-subnets", DBSubnetGroupDescription="db", SubnetIds=subnets)
+    rds.create_db_subnet_group(
+        DBSubnetGroupName=f"{name}-subnets", DBSubnetGroupDescription="db", SubnetIds=subnets
+    )
     return Network(vpc, subnets, sg, f"{name}-subnets")
 
 
@@ -103,7 +107,11 @@ def make_cluster(
         "EngineVersion": "16.6",
         "MasterUsername": "dbadmin",
         "ManageMasterUserPassword": True,
-        "ServerlessV2ScalingConfiguration": {"MinCapacity": 0, "MaxCapacity": 4, "SecondsUntilAutoPause": 600},
+        "ServerlessV2ScalingConfiguration": {
+            "MinCapacity": 0,
+            "MaxCapacity": 4,
+            "SecondsUntilAutoPause": 600,
+        },
         "EnableIAMDatabaseAuthentication": True,
         "EnableHttpEndpoint": True,
         "StorageEncrypted": True,
@@ -202,14 +210,20 @@ class FaultProxy:
                 data = resp.read()
                 self.send_response(resp.status)
                 for key, value in resp.getheaders():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                    if key.lower() not in (
+                        "transfer-encoding",
+                        "connection",
+                        "content-length",
+                        "server",
+                        "date",
+                    ):
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
                 conn.close()
 
-            do_GET = do_POST = do_PUT = do_DELETE = _relay  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = _relay
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

@@ -280,7 +280,7 @@ def test_remote_module_is_unresolved_not_an_error(tmp_path: Path) -> None:
 
 
 def test_directory_without_tf_files_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no .tf files"):
+    with pytest.raises(InputError, match=r"no \.tf files"):
         load_root(tmp_path)
 
 

@@ -66,9 +66,15 @@ def test_every_cluster_field_comes_from_the_api(aws):
     c = dep.clusters[0]
     arn = f"arn:aws:rds:{REGION}:123456789012:cluster:kb-store"
     assert dep.kind == "live" and dep.root == arn == c.arn == c.address
-    assert (c.engine.value, c.engine_mode.value, c.engine_version.value) == ("aurora-postgresql", "provisioned", "16.6")
+    assert (c.engine.value, c.engine_mode.value, c.engine_version.value) == (
+        "aurora-postgresql",
+        "provisioned",
+        "16.6",
+    )
     assert c.iam_auth.value is True and c.http_endpoint.value is True
-    assert c.manage_master_password.value is True and c.master_user_secret_arn.startswith("arn:aws:secretsmanager:")
+    assert c.manage_master_password.value is True and c.master_user_secret_arn.startswith(
+        "arn:aws:secretsmanager:"
+    )
     assert dep.secrets == [c.master_user_secret_arn]
     assert c.master_password.value is None  # never visible through the API
     assert c.storage_encrypted.value is True and c.deletion_protection.value is True
@@ -76,15 +82,22 @@ def test_every_cluster_field_comes_from_the_api(aws):
     assert not c.skip_final_snapshot.known  # a Terraform-only setting
     assert (c.scaling.min_capacity.value, c.scaling.max_capacity.value) == (0.0, 8.0)
     assert c.scaling.seconds_until_auto_pause.value == 900
-    assert [(i.identifier.value, i.instance_class.value, i.publicly_accessible.value) for i in c.instances] == [
+    assert [
+        (i.identifier.value, i.instance_class.value, i.publicly_accessible.value) for i in c.instances
+    ] == [
         ("kb-store-1", "db.serverless", False),
         ("kb-store-2", "db.r6g.large", True),
     ]
     assert c.subnet_group.name.value == net.subnet_group
-    assert sorted(s.availability_zone.value for s in c.subnet_group.subnets.value) == [f"{REGION}a", f"{REGION}c"]
+    assert sorted(s.availability_zone.value for s in c.subnet_group.subnets.value) == [
+        f"{REGION}a",
+        f"{REGION}c",
+    ]
     [sg] = c.security_groups
     assert sg.address == net.security_group
-    rules = {(r.protocol.value, r.from_port.value, r.to_port.value, tuple(r.cidr_blocks.value)) for r in sg.ingress}
+    rules = {
+        (r.protocol.value, r.from_port.value, r.to_port.value, tuple(r.cidr_blocks.value)) for r in sg.ingress
+    }
     assert rules == {("tcp", 5432, 5432, ("0.0.0.0/0",)), ("tcp", 443, 443, ("::/0",)), ("-1", -1, -1, ())}
     assert dep.provider.region.value == REGION
 
@@ -111,12 +124,17 @@ def test_stopped_cluster_says_when_aws_starts_it_again(aws):
     rds, ec2 = clients(aws.url, REGION)
     net = make_network(rds, ec2, REGION)
     make_cluster(
-        rds, "paused-by-hand", net, EngineVersion="15.4",
+        rds,
+        "paused-by-hand",
+        net,
+        EngineVersion="15.4",
         ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 4},
     )
     make_cluster(rds, "running", net)
     rds.stop_db_cluster(DBClusterIdentifier="paused-by-hand")
-    restart = rds.describe_db_clusters(DBClusterIdentifier="paused-by-hand")["DBClusters"][0]["AutomaticRestartTime"]
+    restart = rds.describe_db_clusters(DBClusterIdentifier="paused-by-hand")["DBClusters"][0][
+        "AutomaticRestartTime"
+    ]
 
     deployments, _ = _audit(aws.url, all=True)
     by_id = {d.clusters[0].identifier.value: d for d in deployments}
@@ -136,7 +154,10 @@ def test_more_clusters_than_one_page_cost_pages_not_clusters(aws):
         make_cluster(rds, f"tenant-{i:03d}", net)
     # A MySQL cluster is not audited by --all.
     rds.create_db_cluster(
-        DBClusterIdentifier="mysql-app", Engine="aurora-mysql", MasterUsername="a", MasterUserPassword="secret123"
+        DBClusterIdentifier="mysql-app",
+        Engine="aurora-mysql",
+        MasterUsername="a",
+        MasterUserPassword="secret123",
     )
 
     deployments, calls = _audit(aws.url, all=True)

@@ -25,10 +25,11 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 MIRROR_NAME = "registry.terraform.io"
 SEARCH_DEPTH = 4
@@ -39,6 +40,7 @@ PLAN_FILE = "tfplan"
 FAKE_REGION = "ap-northeast-1"
 # Discard port on loopback: a proxied (non-loopback) request fails at once.
 DEAD_PROXY = "http://127.0.0.1:9"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 # Provider endpoint names redirected to a local server by apply().
 ENDPOINT_SERVICES = (
@@ -193,8 +195,8 @@ def offline_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "HTTPS_PROXY": DEAD_PROXY,
             "http_proxy": DEAD_PROXY,
             "https_proxy": DEAD_PROXY,
-            "NO_PROXY": "127.0.0.1,localhost,::1",
-            "no_proxy": "127.0.0.1,localhost,::1",
+            "NO_PROXY": ",".join(LOOPBACK_HOSTS),
+            "no_proxy": ",".join(LOOPBACK_HOSTS),
         }
     )
     if extra:
@@ -363,14 +365,19 @@ def apply(
     workdir: Path | str,
     endpoint_url: str,
     extra_vars: Mapping[str, Any] | None = None,
+    targets: Sequence[str] = (),
     timeout: float = 600,
 ) -> dict[str, Any]:
-    """Apply against ``endpoint_url`` (e.g. a moto server); return ``terraform show -json``.
+    """Apply against a local ``endpoint_url`` (e.g. a moto server); return ``terraform show -json``.
 
     The returned state holds the outputs under ``values.outputs`` (see
     :func:`outputs`) and the resources under ``values.root_module`` (see
-    :func:`resources`). Only ever point this at a local test server.
+    :func:`resources`); it also holds any password in clear. ``targets``
+    limits the apply to those addresses (``-target``).
     """
+    host = urlsplit(endpoint_url).hostname
+    if host not in LOOPBACK_HOSTS:
+        raise ValueError(f"{endpoint_url}: apply only talks to a server on loopback")
     workdir = Path(workdir)
     write_offline_override(workdir, endpoint_url)
     _ensure_init(workdir)
@@ -383,6 +390,7 @@ def apply(
         "-no-color",
         "-lock=false",
         *var_args,
+        *(f"-target={target}" for target in targets),
         timeout=timeout,
     )
     shown = run(workdir, "show", "-json", "-no-color", timeout=timeout)

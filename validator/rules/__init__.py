@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from validator.rules.base import Rule, Result, Severity, Status
+from validator.rules.base import Result, Rule, Severity, Status
 
-__all__ = ["Rule", "Result", "Severity", "Status", "all_rules", "get_rule"]
+__all__ = ["Result", "Rule", "Severity", "Status", "all_rules", "get_rule"]
 
 # Modules holding rules, by family. Each defines Rule subclasses.
 RULE_MODULES = (

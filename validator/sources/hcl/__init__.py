@@ -75,7 +75,7 @@ def _root_inputs(
                 values[name] = Traced(
                     convert_input(raw, declared.variables[name]), Location(via=f"environment {key}")
                 )
-    auto = [root / "terraform.tfvars"] + sorted(root.glob("*.auto.tfvars"))
+    auto = [root / "terraform.tfvars", *sorted(root.glob("*.auto.tfvars"))]
     for path in [p for p in auto if p.is_file()] + [Path(p) for p in var_files]:
         if not path.is_file():
             raise InputError(str(path), "variable file not found", "error")

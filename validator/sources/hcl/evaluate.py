@@ -216,7 +216,7 @@ class Evaluator:
             return right if isinstance(right, Unknown) else to_bool(right)
         right = self._eval(e.right)
         if isinstance(left, Unknown) or isinstance(right, Unknown):
-            if e.op == "&&" and right is False or e.op == "||" and right is True:
+            if (e.op == "&&" and right is False) or (e.op == "||" and right is True):
                 return right
             return merge_unknown(left, right)
         op = e.op

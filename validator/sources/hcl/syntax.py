@@ -517,7 +517,7 @@ class _Builder:
         kids = _trees(node)
         intro = kids[0]
         names = [self.identifier(i) for i in _trees(intro) if i.data == "identifier"]
-        collection = self.expr([i for i in _trees(intro) if i.data != "identifier"][0])
+        collection = self.expr(next(i for i in _trees(intro) if i.data != "identifier"))
         key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
         exprs = [k for k in kids[1:] if k.data != "for_cond"]
         conds = [k for k in kids[1:] if k.data == "for_cond"]
