@@ -580,6 +580,8 @@ def test_password_never_reaches_any_output(pg: PgServer, db: str, capsys: pytest
         code, out, err = run(capsys, "--dsn", dsn, "--format", fmt, "--show-passed")
         assert code == 0, (fmt, err)
         assert out, fmt
-        if fmt in ("text", "json"):
+        if fmt == "json":
             assert "bedrock_user:****@" in out
+        if fmt == "text":
+            assert "role bedrock_user" in out
         assert password not in out + err, fmt
