@@ -62,8 +62,7 @@ def of_rule(findings: list[Finding], rule_id: str) -> list[Finding]:
 def describe(findings: list[Finding]) -> str:
     """A readable dump for assertion messages."""
     return "\n".join(
-        f"  {f.rule_id} {f.status.value} {f.result.location} {f.result.resource}: {f.result.message}"
-        for f in findings
+        f"  {f.rule_id} {f.status.value} {f.result.location} {f.result.resource}: {f.result.message}" for f in findings
     )
 
 

@@ -76,9 +76,7 @@ def test_pgvector_hnsw() -> None:
 
 
 def test_reported_support_wins_and_gaps_come_from_the_table() -> None:
-    reported = EngineSupport(
-        "16.4", True, 128.0, None, None, "0.8.0", None, None, "H", "rds:DescribeDBEngineVersions"
-    )
+    reported = EngineSupport("16.4", True, 128.0, None, None, "0.8.0", None, None, "H", "rds:DescribeDBEngineVersions")
     merged = reported.over(engine_support("16.4"))
     assert merged.max_acu == 128.0  # AWS's own answer wins
     assert merged.pgvector == "0.8.0"
@@ -197,9 +195,7 @@ def test_monthly_compute_floor() -> None:
 # Version comparison
 
 
-@given(
-    st.lists(st.integers(0, 30), min_size=1, max_size=3), st.lists(st.integers(0, 30), min_size=1, max_size=3)
-)
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=3), st.lists(st.integers(0, 30), min_size=1, max_size=3))
 def test_compare_versions_is_a_total_order(a: list[int], b: list[int]) -> None:
     va, vb = ".".join(map(str, a)), ".".join(map(str, b))
     pad = lambda x: tuple(x) + (0,) * (3 - len(x))  # noqa: E731

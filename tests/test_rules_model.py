@@ -110,21 +110,15 @@ def statuses(rule_id: str, d: Deployment) -> list[Status]:
 
 def test_reported_engine_support_is_preferred_over_the_table() -> None:
     # The table says 16.6 allows 256 ACU; AWS says 128 for this cluster's platform.
-    reported = EngineSupport(
-        "16.6", True, 128.0, 0.0, True, "0.8.0", True, True, "H", "rds:DescribeDBEngineVersions"
-    )
-    c = cluster(
-        scaling=Scaling(v(0, 14), v(200, 15), v(None, 13, defaulted=True)), reported_engine_support=reported
-    )
+    reported = EngineSupport("16.6", True, 128.0, 0.0, True, "0.8.0", True, True, "H", "rds:DescribeDBEngineVersions")
+    c = cluster(scaling=Scaling(v(0, 14), v(200, 15), v(None, 13, defaulted=True)), reported_engine_support=reported)
     [(status, message, location)] = results("AV104", deployment(c, kind="live"))
     assert status is Status.FAIL and "above 128 ACU" in message and location.line == 15
     assert statuses("AV104", deployment(replace(c, reported_engine_support=None))) == [Status.PASS]
 
 
 def test_reported_support_fills_an_unknown_major() -> None:
-    reported = EngineSupport(
-        "18.1", True, 256.0, 0.0, True, "0.8.1", True, True, "H", "rds:DescribeDBEngineVersions"
-    )
+    reported = EngineSupport("18.1", True, 256.0, 0.0, True, "0.8.1", True, True, "H", "rds:DescribeDBEngineVersions")
     c = cluster(engine_version=v("18.1", 5), reported_engine_support=reported)
     assert statuses("AV107", deployment(c)) == [Status.PASS]
     assert statuses("AV107", deployment(replace(c, reported_engine_support=None))) == [Status.UNRESOLVED]
@@ -147,9 +141,7 @@ def test_versions_of_other_engines_are_not_judged() -> None:
 
 
 def test_managed_secret_arn_from_aws_passes_av202() -> None:
-    c = cluster(
-        manage_master_password=v(False, 1, defaulted=True), master_user_secret_arn="arn:aws:secretsmanager:x"
-    )
+    c = cluster(manage_master_password=v(False, 1, defaulted=True), master_user_secret_arn="arn:aws:secretsmanager:x")
     assert statuses("AV202", deployment(c, kind="live")) == [Status.PASS]
 
 
@@ -219,9 +211,7 @@ def test_open_all_traffic_fails_even_when_the_port_is_unknown() -> None:
 
 def test_a_found_failure_wins_over_an_unknown_rule() -> None:
     open_rule = IngressRule(v(5432), v(5432), v("tcp"), v(["::/0"]), Location("main.tf", 44))
-    unknown_rule = IngressRule(
-        v(5432), v(5432), v("tcp"), unknown("var.cidrs has no default"), Location("main.tf", 46)
-    )
+    unknown_rule = IngressRule(v(5432), v(5432), v("tcp"), unknown("var.cidrs has no default"), Location("main.tf", 46))
     sg = SecurityGroup("aws_security_group.db", AT, v("db"), [unknown_rule, open_rule])
     assert statuses("AV301", deployment(cluster(security_groups=[sg]))) == [Status.FAIL]
 
@@ -232,9 +222,7 @@ def test_master_password_computed_from_a_resource_passes() -> None:
 
 
 def test_literal_password_is_named_by_place_never_by_value() -> None:
-    c = cluster(
-        master_password=Value("tiger111!", Location("vars.tf", 3, via="default of var.pw"), literal=True)
-    )
+    c = cluster(master_password=Value("tiger111!", Location("vars.tf", 3, via="default of var.pw"), literal=True))
     [(status, message, location)] = results("AV302", deployment(c))
     assert status is Status.FAIL and "tiger" not in message and "vars.tf:3" in message and "var.pw" in message
     assert location == Location("vars.tf", 3, via="default of var.pw")
@@ -246,9 +234,7 @@ def test_literal_password_is_named_by_place_never_by_value() -> None:
 
 def test_capacity_edges() -> None:
     def check(lo: Any, hi: Any, version: str = "16.6") -> list[Status]:
-        c = cluster(
-            engine_version=v(version, 5), scaling=Scaling(v(lo, 14), v(hi, 15), v(None, 13, defaulted=True))
-        )
+        c = cluster(engine_version=v(version, 5), scaling=Scaling(v(lo, 14), v(hi, 15), v(None, 13, defaulted=True)))
         return statuses("AV104", deployment(c))
 
     assert check(0.5, 1) == [Status.PASS]
@@ -279,9 +265,7 @@ def kb(**changes: Any) -> KnowledgeBase:
         credentials_secret_arn=unknown("known only after apply", 4, refs=("aws_secretsmanager_secret.kb",)),
         database_name=v("postgres", 5),
         table_name=v("bedrock_integration.bedrock_kb", 6),
-        field_mapping={
-            n: v(n, 7) for n in ("primary_key_field", "vector_field", "text_field", "metadata_field")
-        },
+        field_mapping={n: v(n, 7) for n in ("primary_key_field", "vector_field", "text_field", "metadata_field")},
         cluster_address="aws_rds_cluster.kb",
     )
     return replace(base, **changes)
@@ -294,12 +278,7 @@ def test_av203_cluster_address_must_exist() -> None:
 
 
 def test_av203_ignores_other_vector_stores_and_passes_a_complete_one() -> None:
-    assert (
-        statuses(
-            "AV203", deployment(cluster(), knowledge_bases=[kb(storage_type=v("OPENSEARCH_SERVERLESS"))])
-        )
-        == []
-    )
+    assert statuses("AV203", deployment(cluster(), knowledge_bases=[kb(storage_type=v("OPENSEARCH_SERVERLESS"))])) == []
     assert statuses("AV203", deployment(cluster(), knowledge_bases=[kb()])) == [Status.PASS]
 
 
@@ -314,9 +293,7 @@ def test_av202_passes_through_a_knowledge_base_secret() -> None:
 
 
 def test_av404_cases() -> None:
-    def check(
-        constraint: Value, used: set[str], c: Cluster | None = None
-    ) -> list[tuple[Status, str, Location]]:
+    def check(constraint: Value, used: set[str], c: Cluster | None = None) -> list[tuple[Status, str, Location]]:
         c = c or cluster()
         d = deployment(c, provider=Provider(v("us-east-1", 50), constraint, Location("main.tf", 49)))
         d.arguments_used[c.address] = used

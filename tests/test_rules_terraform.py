@@ -104,9 +104,7 @@ def test_terraform_agrees(path: Path, diagnostics: dict[str, list[dict[str, Any]
         rule_id = path.parent.parent.name
         lines = {e["range"]["start"]["line"] for e in errors}
         marked = {x.line for x in expectations(path) if x.rule_id == rule_id}
-        assert marked <= lines, (
-            f"{key}: terraform points at {sorted(lines)}, the fixture marks {sorted(marked)}"
-        )
+        assert marked <= lines, f"{key}: terraform points at {sorted(lines)}, the fixture marks {sorted(marked)}"
 
 
 def test_plan_fails_on_the_article_prefix(tmp_path: Path) -> None:
@@ -118,8 +116,5 @@ def test_plan_fails_on_the_article_prefix(tmp_path: Path) -> None:
     (work / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(tfsupport.TerraformError) as info:
         tfsupport.plan_json(work)
-    assert (
-        'only lowercase alphanumeric characters and hyphens allowed in "cluster_identifier"'
-        in info.value.output
-    )
+    assert 'only lowercase alphanumeric characters and hyphens allowed in "cluster_identifier"' in info.value.output
     assert f"{path.name} line {finding.result.location.line}" in info.value.output

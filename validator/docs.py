@@ -47,8 +47,7 @@ def rules_table(rules: Iterable[Rule] | None = None) -> str:
     ]
     for rule in rules if rules is not None else all_rules():
         lines.append(
-            f"| {rule.id} | {_severity(rule)} | {_cell(rule.title)} | {_sources(rule)} | "
-            f"[AWS docs]({rule.doc_url}) |"
+            f"| {rule.id} | {_severity(rule)} | {_cell(rule.title)} | {_sources(rule)} | [AWS docs]({rule.doc_url}) |"
         )
     return "\n".join(lines) + "\n"
 

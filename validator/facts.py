@@ -23,28 +23,24 @@ URL_SV2_REQUIREMENTS = (
 URL_SV2_CAPACITY = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.setting-capacity.html"
 )
-URL_SV2_AUTO_PAUSE = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html"
-)
+URL_SV2_AUTO_PAUSE = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html"
 URL_SV2_VERSIONS = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/"
     "Concepts.Aurora_Fea_Regions_DB-eng.Feature.ServerlessV2.html"
 )
-URL_SV1_END_OF_LIFE = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless.relnotes.html"
+URL_SV1_END_OF_LIFE = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless.relnotes.html"
+URL_SCALING_API = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html"
+URL_PGVECTOR_EXTENSIONS = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Extensions.html"
 )
-URL_SCALING_API = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html"
-)
-URL_PGVECTOR_EXTENSIONS = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Extensions.html"
 URL_PGVECTOR_0_4 = (
     "https://aws.amazon.com/about-aws/whats-new/2023/07/"
     "amazon-aurora-postgresql-pgvector-vector-storage-similarity-search/"
 )
-URL_PGVECTOR_0_5 = "https://aws.amazon.com/about-aws/whats-new/2023/10/amazon-aurora-postgresql-pgvector-v0-5-0-hnsw-indexing/"
-URL_BEDROCK_AURORA = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.VectorDB.html"
+URL_PGVECTOR_0_5 = (
+    "https://aws.amazon.com/about-aws/whats-new/2023/10/amazon-aurora-postgresql-pgvector-v0-5-0-hnsw-indexing/"
 )
+URL_BEDROCK_AURORA = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.VectorDB.html"
 URL_BEDROCK_KB_SETUP = "https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup.html"
 URL_DATA_API = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html"
 URL_IAM_AUTH = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.html"
@@ -60,20 +56,14 @@ URL_PUBLIC_ACCESS = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/"
     "USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Hiding"
 )
-URL_SECURITY_GROUPS = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.RDSSecurityGroups.html"
-)
+URL_SECURITY_GROUPS = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.RDSSecurityGroups.html"
 URL_ENCRYPTION = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Overview.Encryption.html"
-URL_IDENTIFIERS = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/CHAP_Limits.html#RDS_Limits.Constraints"
-)
+URL_IDENTIFIERS = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/CHAP_Limits.html#RDS_Limits.Constraints"
 URL_DELETE_CLUSTER = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html"
 URL_STOP_START = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-cluster-stop-start.html"
 URL_PRICING = "https://aws.amazon.com/rds/aurora/pricing/"
 URL_PROVIDER_RELEASES = "https://github.com/hashicorp/terraform-provider-aws/releases/tag/v{version}"
-URL_PROVIDER_RDS_CLUSTER = (
-    "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_cluster"
-)
+URL_PROVIDER_RDS_CLUSTER = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_cluster"
 
 
 # --------------------------------------------------------------------------- #
@@ -349,9 +339,7 @@ def _pgvector(parsed: tuple[int, ...]) -> tuple[str | None, str, str]:
         return None, "L", URL_PGVECTOR_EXTENSIONS
     best: PgvectorRow | None = None
     for row in rows:
-        if version_at_least(parsed, row.version) and (
-            best is None or version_at_least(row.pgvector, best.pgvector)
-        ):
+        if version_at_least(parsed, row.version) and (best is None or version_at_least(row.pgvector, best.pgvector)):
             best = row
     if best is None:
         return "", "H", URL_PGVECTOR_0_4  # before the first pgvector release of this major
@@ -488,11 +476,7 @@ PSEUDO_MAX_CAPACITY_ABOVE_128 = "max_capacity>128"
 
 def provider_requirements(arguments: set[str] | frozenset[str]) -> list[ProviderArgument]:
     """The table rows for the arguments in use, newest requirement first."""
-    rows = {
-        PROVIDER_ARGUMENTS[a.rsplit(".", 1)[-1]]
-        for a in arguments
-        if a.rsplit(".", 1)[-1] in PROVIDER_ARGUMENTS
-    }
+    rows = {PROVIDER_ARGUMENTS[a.rsplit(".", 1)[-1]] for a in arguments if a.rsplit(".", 1)[-1] in PROVIDER_ARGUMENTS}
     return sorted(rows, key=lambda r: (parse_version(r.version), r.name), reverse=True)
 
 
@@ -529,8 +513,7 @@ def subnet_group_name_problems(value: str) -> list[tuple[str, bool]]:
     if not re.fullmatch(r"[0-9a-z_. -]+", value):
         problems.append(
             (
-                "only lowercase alphanumeric characters, hyphens, underscores, periods and spaces "
-                "are allowed",
+                "only lowercase alphanumeric characters, hyphens, underscores, periods and spaces are allowed",
                 True,
             )
         )

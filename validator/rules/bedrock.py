@@ -87,11 +87,7 @@ class CredentialsInSecretsManager(Rule):
     )
     risk = "There is no secret to give the knowledge base, and the password lives in Terraform state."
     doc_url = facts.URL_SECRETS_MANAGER
-    fix = (
-        'resource "aws_rds_cluster" "this" {\n'
-        "  manage_master_user_password = true # replaces master_password\n"
-        "}"
-    )
+    fix = 'resource "aws_rds_cluster" "this" {\n  manage_master_user_password = true # replaces master_password\n}'
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
@@ -174,8 +170,7 @@ class KnowledgeBaseConfiguration(Rule):
                 results.append(
                     self.failed(
                         kb.address,
-                        f"resource_arn refers to {kb.cluster_address}, which is not "
-                        "a cluster of this configuration",
+                        f"resource_arn refers to {kb.cluster_address}, which is not a cluster of this configuration",
                         where(arn, kb),
                     )
                 )
@@ -189,9 +184,7 @@ class KnowledgeBaseConfiguration(Rule):
                     )
                 )
         elif not is_set(arn):
-            results.append(
-                self.failed(kb.address, "rds_configuration.resource_arn is missing", where(arn, kb))
-            )
+            results.append(self.failed(kb.address, "rds_configuration.resource_arn is missing", where(arn, kb)))
         elif not arn.known:
             results.append(unresolved_value(kb, arn, "the cluster resource_arn refers to"))
         else:

@@ -60,9 +60,7 @@ class NoHttpsForIamAuth(Rule):
             if unknown is not None:
                 address, rule = unknown
                 reason, origin = first_unknown(rule, c.port)
-                yield undetermined(
-                    address, f"whether {address} admits port {IAM_TOKEN_MYTH_PORT}", reason, origin
-                )
+                yield undetermined(address, f"whether {address} admits port {IAM_TOKEN_MYTH_PORT}", reason, origin)
             elif incomplete:
                 yield undetermined(
                     c.address,
@@ -138,10 +136,7 @@ class ComputeFloor(Rule):
         price = facts.acu_price(str(region.value))
         floor = facts.monthly_compute_floor(n, str(region.value))
         if price is None or floor is None:
-            return (
-                f"bills {acu(n)} ACU x {facts.HOURS_PER_MONTH} h a month "
-                f"(no price on record for {region.value})"
-            )
+            return f"bills {acu(n)} ACU x {facts.HOURS_PER_MONTH} h a month (no price on record for {region.value})"
         return (
             f"costs at least ${floor:.2f} a month in {region.value} "
             f"({acu(n)} ACU x {facts.HOURS_PER_MONTH} h x "
@@ -229,9 +224,7 @@ class ProviderVersionFloor(Rule):
                 used = {a for a in used if a.rsplit(".", 1)[-1] != "enable_http_endpoint"}
             needed = facts.provider_requirements(used)
             if not needed:
-                yield self.passed(
-                    c.address, "the arguments used need no particular provider version", c.origin
-                )
+                yield self.passed(c.address, "the arguments used need no particular provider version", c.origin)
                 continue
             top = needed[0]
             uses = ", ".join(f"{r.what} {r.version}" for r in needed)
@@ -251,8 +244,7 @@ class ProviderVersionFloor(Rule):
             if v.value in (None, ""):
                 yield self.failed(
                     c.address,
-                    f"hashicorp/aws has no version constraint, so any version may be selected, while {uses} "
-                    "are needed",
+                    f"hashicorp/aws has no version constraint, so any version may be selected, while {uses} are needed",
                     loc,
                 )
                 continue

@@ -89,11 +89,7 @@ class OpenDatabasePort(Rule):
                     yield self.failed(
                         sg.address,
                         f"{sg.address} admits {what} from {', '.join(opened)} to {c.address}"
-                        + (
-                            f" ({rule.source})"
-                            if rule.source and not rule.source.startswith(sg.address)
-                            else ""
-                        ),
+                        + (f" ({rule.source})" if rule.source and not rule.source.startswith(sg.address) else ""),
                         rule.origin,
                     )
                 elif (opened and covers is None) or (cidrs_unknown and covers is not False):
@@ -106,9 +102,7 @@ class OpenDatabasePort(Rule):
             return
         if unknown:
             address, reason, origin = unknown[0]
-            yield undetermined(
-                address, f"whether {address} opens the database port to the internet", reason, origin
-            )
+            yield undetermined(address, f"whether {address} opens the database port to the internet", reason, origin)
         elif incomplete:
             yield undetermined(
                 c.address, "the security groups of the cluster", incomplete, where(c.security_group_refs, c)
@@ -132,19 +126,16 @@ class PlaintextMasterPassword(Rule):
     )
     risk = "The database's most privileged password leaks with the source code."
     doc_url = facts.URL_SECRETS_MANAGER
-    fix = (
-        'resource "aws_rds_cluster" "this" {\n'
-        "  manage_master_user_password = true # and remove master_password\n"
-        "}"
-    )
+    fix = 'resource "aws_rds_cluster" "this" {\n  manage_master_user_password = true # and remove master_password\n}'
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
             v = c.master_password
             loc = where(v, c)
             if v.literal:
+                place = f" at {loc}" if loc.file or loc.api_call else ""
                 via = f" ({loc.via})" if loc.via else ""
-                yield self.failed(c.address, f"master_password is a plaintext literal at {loc}{via}", loc)
+                yield self.failed(c.address, f"master_password is a plaintext literal{place}{via}", loc)
             elif v.known:
                 if v.value in (None, ""):
                     yield self.passed(c.address, "master_password is not set", loc)
@@ -160,9 +151,7 @@ class PubliclyAccessibleInstance(Rule):
     id = "AV303"
     title = "No instance is publicly accessible"
     severity = Severity.WARNING
-    rationale = (
-        "publicly_accessible = true gives the instance a public IP address reachable from the internet."
-    )
+    rationale = "publicly_accessible = true gives the instance a public IP address reachable from the internet."
     risk = "Together with an open security group, the database accepts connections from anywhere."
     doc_url = facts.URL_PUBLIC_ACCESS
     fix = 'resource "aws_rds_cluster_instance" "this" {\n  publicly_accessible = false\n}'
@@ -174,9 +163,7 @@ class PubliclyAccessibleInstance(Rule):
                 if not v.known:
                     yield unresolved_value(inst, v, "publicly_accessible")
                 elif v.value is True:
-                    yield self.failed(
-                        inst.address, f"{inst.address} has publicly_accessible = true", where(v, inst)
-                    )
+                    yield self.failed(inst.address, f"{inst.address} has publicly_accessible = true", where(v, inst))
                 else:
                     yield self.passed(inst.address, "publicly_accessible is false", where(v, inst))
 

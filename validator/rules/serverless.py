@@ -30,9 +30,7 @@ def undetermined(resource: str, what: str, reason: str, location: Location) -> R
 
 
 def unresolved_value(resource: Resource, value: Value, what: str) -> Result:
-    return undetermined(
-        resource.address, what, value.reason or "value is not known statically", where(value, resource)
-    )
+    return undetermined(resource.address, what, value.reason or "value is not known statically", where(value, resource))
 
 
 def is_set(value: Value | None) -> bool:
@@ -63,9 +61,7 @@ def engine_version_value(cluster: Cluster) -> Value:
     v = cluster.engine_version
     if v.known and (v.value is None or str(v.value).strip() == ""):
         return Value(
-            Unknown(
-                "engine_version is left out, so AWS selects its default version when the cluster is created"
-            ),
+            Unknown("engine_version is left out, so AWS selects its default version when the cluster is created"),
             v.origin,
             defaulted=True,
         )
@@ -113,8 +109,7 @@ class EngineIsAuroraPostgresql(Rule):
     title = "The cluster engine is aurora-postgresql"
     severity = Severity.ERROR
     rationale = (
-        "Amazon Bedrock Knowledge Bases use pgvector on Aurora PostgreSQL; other engines cannot hold "
-        "the vector store."
+        "Amazon Bedrock Knowledge Bases use pgvector on Aurora PostgreSQL; other engines cannot hold the vector store."
     )
     risk = "The cluster is created with an engine that cannot serve as the knowledge base's vector store."
     doc_url = facts.URL_BEDROCK_AURORA
@@ -142,9 +137,7 @@ class EngineModeProvisioned(Rule):
         "Serverless v2 instances run in clusters whose engine mode is provisioned; engine_mode "
         f'"serverless" is Serverless v1, which reached end of life on {facts.SERVERLESS_V1_END_OF_LIFE}.'
     )
-    risk = (
-        "A Serverless v1 cluster cannot be created any more; other modes cannot hold db.serverless instances."
-    )
+    risk = "A Serverless v1 cluster cannot be created any more; other modes cannot hold db.serverless instances."
     doc_url = facts.URL_SV1_END_OF_LIFE
     fix = (
         'resource "aws_rds_cluster" "this" {\n'
@@ -184,9 +177,7 @@ class ServerlessInstances(Rule):
         "Aurora Serverless v2 capacity lives in DB instances of class db.serverless; a cluster without "
         "instances has no endpoint to connect to."
     )
-    risk = (
-        "The knowledge base cannot reach the database, or the instances are billed as provisioned capacity."
-    )
+    risk = "The knowledge base cannot reach the database, or the instances are billed as provisioned capacity."
     doc_url = facts.URL_SV2_REQUIREMENTS
     fix = (
         'resource "aws_rds_cluster_instance" "writer" {\n'
@@ -341,8 +332,7 @@ class ScalingConfiguration(Rule):
             elif hi > facts.ACU_MAX_NEW:
                 yield self.failed(
                     c.address,
-                    f"max_capacity {acu(hi)} is above {acu(facts.ACU_MAX_NEW)} ACU, "
-                    "the largest Serverless v2 capacity",
+                    f"max_capacity {acu(hi)} is above {acu(facts.ACU_MAX_NEW)} ACU, the largest Serverless v2 capacity",
                     where(s.max_capacity, c),
                 )
             elif hi > facts.ACU_MAX_OLD:
@@ -360,8 +350,7 @@ class ScalingConfiguration(Rule):
                     since = f"; 256 ACU starts at {first}" if first else ""
                     yield self.failed(
                         c.address,
-                        f"max_capacity {acu(hi)} is above {acu(limit)} ACU, "
-                        f"the largest capacity of {label}{since}",
+                        f"max_capacity {acu(hi)} is above {acu(limit)} ACU, the largest capacity of {label}{since}",
                         where(s.max_capacity, c),
                     )
 
@@ -479,9 +468,7 @@ class IamAuthentication(Rule):
                 yield self.passed(c.address, "IAM database authentication is enabled", where(v, c))
             else:
                 left_out = " (left out: the default is false)" if v.defaulted else ""
-                yield self.failed(
-                    c.address, f"iam_database_authentication_enabled is false{left_out}", where(v, c)
-                )
+                yield self.failed(c.address, f"iam_database_authentication_enabled is false{left_out}", where(v, c))
 
 
 class EngineVersionSupport(Rule):
