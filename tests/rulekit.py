@@ -1,7 +1,8 @@
 """Run the rule catalogue on fixture configurations and read their expectations.
 
 A rule fixture is one self-contained ``.tf`` file (a provider block, a cluster,
-instances, a subnet group with two subnets, a security group). A comment
+instances, a subnet group with two subnets, a security group), or a directory
+when it needs more files (a ``terraform.tfvars``). A comment
 ``# expect: AV104 fail`` on a line says that the rule yields that status with
 its location on that very line. ``scan`` loads a single file on its own
 (copied into a fresh directory under the same name) or a whole directory.
@@ -47,11 +48,15 @@ class Expectation:
 
 
 def expectations(path: Path) -> list[Expectation]:
-    """The ``# expect:`` markers of a fixture file."""
+    """The ``# expect:`` markers of a fixture file, or of every file in a fixture directory."""
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".tf", ".tfvars")) if path.is_dir() else [path]
+    base = path if path.is_dir() else path.parent
     out = []
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        for match in _EXPECT.finditer(text):
-            out.append(Expectation(match.group(1), match.group(2), path.name, number))
+    for file in files:
+        rel = file.relative_to(base).as_posix()
+        for number, text in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            for match in _EXPECT.finditer(text):
+                out.append(Expectation(match.group(1), match.group(2), rel, number))
     return out
 
 
@@ -66,6 +71,6 @@ def describe(findings: list[Finding]) -> str:
     )
 
 
-def fixture_files(rule_id: str, kind: str) -> list[Path]:
-    """``tests/fixtures/rules/<rule_id>/<kind>/*.tf``, sorted."""
-    return sorted((FIXTURES / rule_id / kind).glob("*.tf"))
+def fixture_cases(pattern: str = "AV*") -> list[Path]:
+    """Fixture files ``<rule>/<kind>/<name>.tf`` and directories ``<rule>/<kind>/<name>/``, sorted."""
+    return sorted(p for p in FIXTURES.glob(f"{pattern}/*/*") if p.suffix == ".tf" or p.is_dir())

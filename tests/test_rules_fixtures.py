@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rulekit import FIXTURES, describe, expectations, of_rule, scan
+from rulekit import FIXTURES, describe, expectations, fixture_cases, of_rule, scan
 
 from validator.engine import Finding
 from validator.rules import Status
@@ -22,7 +22,7 @@ STATIC_RULES = [
 # Rules that read no value a variable could supply (the provider constraint is always a literal).
 NO_VARIABLE_INPUT = {"AV404"}
 
-CASES = sorted(FIXTURES.glob("AV*/*/*.tf"))
+CASES = fixture_cases()
 
 
 def _id(path: Path) -> str:
@@ -70,7 +70,7 @@ def test_pass_base_is_clean_for_every_static_rule() -> None:
 
 
 def test_messages_never_show_the_password() -> None:
-    for path in [*FIXTURES.glob("AV302/*/*.tf")]:
+    for path in fixture_cases("AV302"):
         for f in scan(path):
             assert "tiger111" not in f.result.message, f"{path}: {f.result.message}"
 
