@@ -1,6 +1,6 @@
 """AV101-AV108: the invariants of an Aurora PostgreSQL Serverless v2 cluster.
 
-Also the small helpers the static rule families share (engine support lookup,
+Also the small functions the static rule families share (engine support lookup,
 locations, presence tests).
 """
 
@@ -14,7 +14,7 @@ from validator.model import NOWHERE, Cluster, Deployment, Location, Resource, Un
 from validator.rules.base import Result, Rule, Severity, Status
 
 # --------------------------------------------------------------------------- #
-# Helpers shared by the static rule families
+# Functions shared by the static rule families
 
 
 def where(value: Value | None, resource: Resource | None = None) -> Location:
