@@ -52,34 +52,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="libpq URI or key=value string; prefer PGPASSWORD or ~/.pgpass to a password in it",
     )
     conn.add_argument("--cluster", help="Aurora cluster identifier: endpoint and master username from AWS")
-    conn.add_argument(
-        "--secret-arn", help="Secrets Manager secret with username and password (GetSecretValue)"
-    )
+    conn.add_argument("--secret-arn", help="Secrets Manager secret with username and password (GetSecretValue)")
     conn.add_argument("--iam", action="store_true", help="authenticate with an IAM token (TLS verify-full)")
     conn.add_argument("--region", help="AWS region (default: the AWS configuration)")
+    conn.add_argument("--endpoint-url", help="AWS API endpoint (moto, LocalStack); AWS_ENDPOINT_URL also works")
     conn.add_argument("--host", help="server host (overrides the DSN, secret and cluster endpoint)")
     conn.add_argument("--port", type=int, help="server port (default 5432)")
     conn.add_argument("--dbname", help="database (default: the knowledge base's database_name or postgres)")
     conn.add_argument("--user", help="database user")
     conn.add_argument("--sslmode", choices=SSL_MODES, help="libpq sslmode (default verify-full with --iam)")
-    conn.add_argument(
-        "--sslrootcert", help="CA bundle for verify-ca/verify-full (for RDS: global-bundle.pem)"
-    )
-    conn.add_argument(
-        "--timeout", type=int, default=DEFAULT_TIMEOUT_S, help="connect and statement timeout in seconds"
-    )
+    conn.add_argument("--sslrootcert", help="CA bundle for verify-ca/verify-full (for RDS: global-bundle.pem)")
+    conn.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_S, help="connect and statement timeout in seconds")
     what = parser.add_argument_group("what to check")
-    what.add_argument(
-        "--table", help=f"schema.table (default: the knowledge base's table_name or {DEFAULT_TABLE})"
-    )
+    what.add_argument("--table", help=f"schema.table (default: the knowledge base's table_name or {DEFAULT_TABLE})")
     what.add_argument("--dimensions", type=int, help="the embedding width the vector column must have")
     what.add_argument(
         "--embedding-model",
         help=f"Bedrock embedding model id or ARN ({', '.join(facts.EMBEDDING_MODELS)})",
     )
-    what.add_argument(
-        "--distance", choices=DISTANCES, default="cosine", help="distance queries use (default cosine)"
-    )
+    what.add_argument("--distance", choices=DISTANCES, default="cosine", help="distance queries use (default cosine)")
     for role, option in _COLUMN_OPTIONS.items():
         what.add_argument(option, dest=role, help=f"{role} column (default {DEFAULT_COLUMNS[role]})")
     what.add_argument("--kb-user", help="role whose privileges to check (default: the connecting user)")
@@ -87,15 +78,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--knowledge-base", help="address or name of the knowledge base to compare, when there are several"
     )
     what.add_argument("--var-file", action="append", default=[], help="tfvars file for TERRAFORM_DIR")
-    what.add_argument(
-        "--var", action="append", default=[], metavar="NAME=VALUE", help="variable for TERRAFORM_DIR"
-    )
+    what.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="variable for TERRAFORM_DIR")
 
 
 def collect(args: argparse.Namespace) -> Report:
     """Connect, read the database and run the AV6xx rules."""
     _check_options(args)
-    aws = source.AwsContext(region=args.region, profile=getattr(args, "aws_profile", None))
+    aws = source.AwsContext(
+        region=args.region, profile=getattr(args, "aws_profile", None), endpoint_url=args.endpoint_url
+    )
     report_errors: list[InputError] = []
     roots: list[str] = []
     terraform_path = _terraform_path(args)
@@ -177,9 +168,7 @@ def _terraform_knowledge_bases(
         if not kb.storage_type.known or kb.storage_type.value == facts.KB_STORAGE_TYPE_RDS
     ]
     if not kbs:
-        raise InputError(
-            terraform_path, "no aws_bedrockagent_knowledge_base with RDS storage here", "input error"
-        )
+        raise InputError(terraform_path, "no aws_bedrockagent_knowledge_base with RDS storage here", "input error")
     master: str | None = None
     clusters = {c.address: c for c in deployment.clusters}
     for kb in kbs:
@@ -199,9 +188,7 @@ def _choose_knowledge_base(kbs: list[KnowledgeBase], wanted: str | None) -> Know
         raise UsageError(f"db: no knowledge base {wanted!r}; found: {names}")
     if len(kbs) > 1:
         names = ", ".join(kb.address for kb in kbs)
-        raise UsageError(
-            f"db: several knowledge bases use this database ({names}); pick one with --knowledge-base"
-        )
+        raise UsageError(f"db: several knowledge bases use this database ({names}); pick one with --knowledge-base")
     return kbs[0] if kbs else None
 
 

@@ -113,9 +113,7 @@ def parse_dsn(dsn: str) -> ConnectionSpec:
     except Exception as exc:  # libpq's own messages may echo the password
         match = re.search(r'invalid connection option "(\w+)"', str(exc))
         detail = f': unknown option "{match.group(1)}"' if match else ""
-        raise InputError(
-            "--dsn", f"not a valid PostgreSQL connection string{detail}", "usage error"
-        ) from None
+        raise InputError("--dsn", f"not a valid PostgreSQL connection string{detail}", "usage error") from None
     spec = ConnectionSpec()
     port = parts.pop("port", None)
     if port is not None:
@@ -150,6 +148,7 @@ class AwsContext:
 
     region: str | None = None
     profile: str | None = None
+    endpoint_url: str | None = None  # a local AWS API (moto, LocalStack); AWS_ENDPOINT_URL also works
 
 
 def _client(service: str, aws: AwsContext, region: str | None = None) -> Any:
@@ -158,7 +157,7 @@ def _client(service: str, aws: AwsContext, region: str | None = None) -> Any:
 
     try:
         session = boto3.session.Session(region_name=aws.region or region, profile_name=aws.profile)
-        return session.client(service)
+        return session.client(service, endpoint_url=aws.endpoint_url)
     except NoRegionError:
         raise UsageError("no AWS region: give --region or set AWS_REGION") from None
     except ProfileNotFound:
@@ -172,9 +171,7 @@ def _aws_error(operation: str, target: str, exc: Exception) -> Exception:
     from botocore.exceptions import ClientError, NoCredentialsError
 
     if isinstance(exc, NoCredentialsError):
-        return InputError(
-            target, "no AWS credentials found (set a profile or AWS_ACCESS_KEY_ID)", "aws error"
-        )
+        return InputError(target, "no AWS credentials found (set a profile or AWS_ACCESS_KEY_ID)", "aws error")
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         message = exc.response.get("Error", {}).get("Message", "") or code
@@ -211,13 +208,8 @@ def describe_cluster(identifier: str, aws: AwsContext) -> ClusterEndpoint:
     except Exception as exc:
         from botocore.exceptions import ClientError
 
-        if (
-            isinstance(exc, ClientError)
-            and exc.response.get("Error", {}).get("Code") == "DBClusterNotFoundFault"
-        ):
-            raise InputError(
-                identifier, "no such DB cluster in this account and region", "aws error"
-            ) from None
+        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "DBClusterNotFoundFault":
+            raise InputError(identifier, "no such DB cluster in this account and region", "aws error") from None
         raise _aws_error("rds:DescribeDBClusters", identifier, exc) from None
     if not clusters:
         raise InputError(identifier, "no such DB cluster in this account and region", "aws error")
@@ -245,10 +237,7 @@ def secret_credentials(secret_arn: str, aws: AwsContext) -> dict[str, Any]:
     except Exception as exc:
         from botocore.exceptions import ClientError
 
-        if (
-            isinstance(exc, ClientError)
-            and exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
-        ):
+        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             raise InputError(secret_arn, "no such secret", "aws error") from None
         raise _aws_error("secretsmanager:GetSecretValue", secret_arn, exc) from None
     try:
@@ -256,9 +245,7 @@ def secret_credentials(secret_arn: str, aws: AwsContext) -> dict[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, dict) or "password" not in data:
-        raise InputError(
-            secret_arn, 'the secret is not a JSON object with "username" and "password"', "input error"
-        )
+        raise InputError(secret_arn, 'the secret is not a JSON object with "username" and "password"', "input error")
     out: dict[str, Any] = {"password": Secret(str(data["password"]))}
     if data.get("username"):
         out["user"] = str(data["username"])
@@ -332,9 +319,7 @@ def _live_knowledge_base(kb: dict[str, Any], rds: dict[str, Any]) -> KnowledgeBa
         credentials_secret_arn=val(rds.get("credentialsSecretArn")),
         database_name=val(rds.get("databaseName")),
         table_name=val(rds.get("tableName")),
-        field_mapping={
-            snake: val(mapping[camel]) for camel, snake in _LIVE_FIELDS.items() if mapping.get(camel)
-        },
+        field_mapping={snake: val(mapping[camel]) for camel, snake in _LIVE_FIELDS.items() if mapping.get(camel)},
     )
 
 
@@ -358,9 +343,7 @@ def connection_error(exc: BaseException, spec: ConnectionSpec) -> InputError:
     elif match := re.search(r'role "([^"]*)" does not exist', text):
         message = f'role "{match.group(1)}" does not exist on {host}'
     elif "server does not support ssl" in low:
-        message = (
-            f"TLS failure: the server at {host} does not support TLS, but sslmode={spec.sslmode} requires it"
-        )
+        message = f"TLS failure: the server at {host} does not support TLS, but sslmode={spec.sslmode} requires it"
     elif "root certificate file" in low:
         message = (
             f"TLS failure: sslmode={spec.sslmode} needs the CA bundle; give --sslrootcert "
@@ -406,9 +389,7 @@ def connect(spec: ConnectionSpec) -> psycopg.Connection[Any]:
 
 
 @contextmanager
-def read_only_transaction(
-    conn: psycopg.Connection[Any], timeout_ms: int
-) -> Iterator[psycopg.Connection[Any]]:
+def read_only_transaction(conn: psycopg.Connection[Any], timeout_ms: int) -> Iterator[psycopg.Connection[Any]]:
     """One READ ONLY transaction with a statement and lock timeout, always rolled back."""
     conn.execute("SET default_transaction_read_only = on")
     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
