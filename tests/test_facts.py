@@ -279,3 +279,16 @@ def test_lowest_allowed_is_the_smallest_admitted_version(
         assert lowest is not None and str(lowest) == admitted[0], constraint
     else:
         assert lowest is None or str(lowest) not in _GRID, constraint
+
+
+def test_example_engine_version_supports_everything_the_rules_ask_for() -> None:
+    s = engine_support(facts.EXAMPLE_ENGINE_VERSION)
+    assert (s.serverless_v2, s.auto_pause, s.data_api, s.bedrock_kb, s.pgvector_has_hnsw) == (True,) * 5
+    assert s.max_acu == facts.ACU_MAX_NEW
+
+
+def test_prose_is_generated_from_the_tables() -> None:
+    assert facts.versions_text(facts.SERVERLESS_V2_MIN) == "13.6, 14.3, 15.2, 16.1, 17.4"
+    assert facts.pgvector_hnsw_text().startswith("12.16, 13.12, 14.9, 15.4, 16.1")
+    assert facts.provider_floor() == "5.81.0"
+    assert facts.provider_arguments_text().endswith("seconds_until_auto_pause 5.81.0")

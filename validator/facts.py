@@ -434,6 +434,24 @@ def lowest_minimum(feature: str) -> str:
     return table[min(table)].version
 
 
+def versions_text(table: dict[int, MinVersion]) -> str:
+    """The minimums of a table as prose: "13.6, 14.3, 15.2, 16.1, 17.4"."""
+    return ", ".join(table[major].version for major in sorted(table))
+
+
+def pgvector_hnsw_text() -> str:
+    """The first version of each major with pgvector 0.5.0 or later: "12.16, 13.12, ..."."""
+    majors = sorted({parse_version(r.version)[0] for r in PGVECTOR_ROWS})  # type: ignore[index]
+    firsts = [minimum_for("pgvector_hnsw", str(m)) for m in majors]
+    return ", ".join(v for v in firsts if v)
+
+
+# An example engine version for fix snippets: at or above every minimum in this file for its
+# major (Serverless v2, 256 ACU, auto-pause, pgvector 0.7.0, Data API, Bedrock). M: the minor's
+# availability in a given region is not checked here.
+EXAMPLE_ENGINE_VERSION = "16.6"
+
+
 # --------------------------------------------------------------------------- #
 # Terraform AWS provider: the first version that accepts an argument
 
@@ -472,6 +490,17 @@ PROVIDER_ARGUMENTS: dict[str, ProviderArgument] = {
 }
 PSEUDO_MIN_CAPACITY_ZERO = "min_capacity=0"
 PSEUDO_MAX_CAPACITY_ABOVE_128 = "max_capacity>128"
+
+
+def provider_arguments_text() -> str:
+    """ "serverlessv2_scaling_configuration 4.12.0, ..., seconds_until_auto_pause 5.81.0"."""
+    rows = sorted(PROVIDER_ARGUMENTS.values(), key=lambda r: (parse_version(r.version), r.name))
+    return ", ".join(f"{r.what} {r.version}" for r in rows)
+
+
+def provider_floor() -> str:
+    """The provider version every argument in the table needs: a constraint's safe lower bound."""
+    return max((r.version for r in PROVIDER_ARGUMENTS.values()), key=parse_version)  # type: ignore[arg-type]
 
 
 def provider_requirements(arguments: set[str] | frozenset[str]) -> list[ProviderArgument]:

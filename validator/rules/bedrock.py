@@ -34,7 +34,8 @@ class DataApiEnabled(Rule):
     profile_severity = _KB_PROFILE
     rationale = (
         "Amazon Bedrock Knowledge Bases reach Aurora through the RDS Data API "
-        "(enable_http_endpoint = true; for provisioned and Serverless v2 clusters from AWS provider 5.64.0)."
+        "(enable_http_endpoint = true; for provisioned and Serverless v2 clusters from AWS provider "
+        f"{facts.PROVIDER_ARGUMENTS['enable_http_endpoint'].version})."
     )
     risk = "Creating the knowledge base, or ingesting into it, fails."
     doc_url = facts.URL_DATA_API

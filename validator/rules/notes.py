@@ -95,7 +95,8 @@ class ComputeFloor(Rule):
     doc_url = facts.URL_SV2_AUTO_PAUSE
     fix = (
         'resource "aws_rds_cluster" "this" {\n'
-        '  engine_version = "16.6" # auto-pause needs 13.15, 14.12, 15.7, 16.3 or later\n'
+        f'  engine_version = "{facts.EXAMPLE_ENGINE_VERSION}" '
+        f"# auto-pause needs {facts.versions_text(facts.AUTO_PAUSE_MIN)} or later\n"
         "  serverlessv2_scaling_configuration {\n"
         "    min_capacity             = 0\n"
         "    max_capacity             = 4\n"
@@ -199,9 +200,7 @@ class ProviderVersionFloor(Rule):
     title = "The AWS provider constraint excludes versions too old for the arguments used"
     severity = Severity.INFO
     rationale = (
-        "Arguments of aws_rds_cluster appeared over time (serverlessv2_scaling_configuration 4.12.0, "
-        "manage_master_user_password 4.61.0, enable_http_endpoint for provisioned clusters 5.64.0, "
-        "max_capacity above 128 5.72.0, min_capacity 0 5.80.0, seconds_until_auto_pause 5.81.0); a "
+        f"Arguments of aws_rds_cluster appeared over time ({facts.provider_arguments_text()}); a "
         "constraint that admits older providers lets an old lock file or mirror break or ignore them."
     )
     risk = "terraform init selects a provider that rejects or silently mishandles the configuration."
@@ -209,7 +208,8 @@ class ProviderVersionFloor(Rule):
     fix = (
         "terraform {\n"
         "  required_providers {\n"
-        '    aws = {\n      source  = "hashicorp/aws"\n      version = ">= 5.81.0, < 6.0.0"\n    }\n'
+        '    aws = {\n      source  = "hashicorp/aws"\n'
+        f'      version = ">= {facts.provider_floor()}"\n    }}\n'
         "  }\n"
         "}"
     )

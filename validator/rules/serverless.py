@@ -220,8 +220,10 @@ class ScalingConfiguration(Rule):
     severity = Severity.ERROR
     rationale = (
         "A cluster needs a Serverless v2 capacity range before it can hold db.serverless instances. The "
-        "range is 0.5-128 ACU, 0.5-256 ACU on newer minors, and may start at 0 only where the engine "
-        "version supports auto-pause; values go in steps of 0.5 and seconds_until_auto_pause is "
+        f"range is {acu(facts.ACU_MIN_WITHOUT_AUTO_PAUSE)}-{acu(facts.ACU_MAX_OLD)} ACU, "
+        f"{acu(facts.ACU_MIN_WITHOUT_AUTO_PAUSE)}-{acu(facts.ACU_MAX_NEW)} ACU on newer minors, and may start at "
+        f"{acu(facts.ACU_MIN_WITH_AUTO_PAUSE)} only where the engine version supports auto-pause; values go in "
+        f"steps of {acu(facts.ACU_STEP)} and seconds_until_auto_pause is "
         f"{facts.AUTO_PAUSE_SECONDS_MIN}-{facts.AUTO_PAUSE_SECONDS_MAX}."
     )
     risk = "AWS rejects the capacity range at apply time, or instances cannot be added to the cluster."
@@ -473,15 +475,16 @@ class IamAuthentication(Rule):
 
 class EngineVersionSupport(Rule):
     id = "AV107"
-    title = "The engine version supports Serverless v2 and ships pgvector 0.5.0 or later"
+    title = f"The engine version supports Serverless v2 and ships pgvector {facts.PGVECTOR_FOR_HNSW} or later"
     severity = Severity.ERROR
     rationale = (
-        "Serverless v2 needs Aurora PostgreSQL 13.6, 14.3, 15.2, 16.1, 17.4 or later minors; Bedrock "
-        "Knowledge Bases need pgvector 0.5.0 (HNSW indexes): 13.12, 14.9, 15.4, 16.1 or later."
+        f"Serverless v2 needs Aurora PostgreSQL {facts.versions_text(facts.SERVERLESS_V2_MIN)} or later "
+        f"minors; Bedrock Knowledge Bases need pgvector {facts.PGVECTOR_FOR_HNSW} (HNSW indexes): "
+        f"{facts.pgvector_hnsw_text()} or later."
     )
     risk = "db.serverless instances cannot be created, or the knowledge base cannot create its HNSW index."
     doc_url = facts.URL_SV2_VERSIONS
-    fix = 'resource "aws_rds_cluster" "this" {\n  engine_version = "16.6"\n}'
+    fix = f'resource "aws_rds_cluster" "this" {{\n  engine_version = "{facts.EXAMPLE_ENGINE_VERSION}"\n}}'
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
