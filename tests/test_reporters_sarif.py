@@ -1,0 +1,294 @@
+"""SARIF 2.1.0 output: valid against the OASIS schema, one descriptor per rule, stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from validator.cli import main
+from validator.engine import Finding, Report
+from validator.model import Location
+from validator.reporters import sarif
+from validator.rules import Result, Severity, Status, all_rules, get_rule
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE = REPO / "reference" / "terraform"
+ARTICLE = REPO / "tests" / "fixtures" / "article_as_published"
+SCHEMA = json.loads((REPO / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+
+# What the reference fails in the default profile (warnings and notes, no errors).
+REFERENCE_FAILURES = {"AV201", "AV202", "AV301", "AV302", "AV303", "AV401", "AV402", "AV403"}
+
+UNRESOLVED_TF = """\
+variable "engine_version" {}
+
+resource "aws_rds_cluster" "db" {
+  cluster_identifier                  = "kb-store"
+  engine                              = "aurora-postgresql"
+  engine_version                      = var.engine_version
+  storage_encrypted                   = true
+  iam_database_authentication_enabled = true
+  enable_http_endpoint                = true
+  manage_master_user_password         = true
+  master_username                     = "postgres"
+  serverlessv2_scaling_configuration {
+    min_capacity = 0.5
+    max_capacity = 4
+  }
+}
+
+resource "aws_rds_cluster_instance" "writer" {
+  cluster_identifier = aws_rds_cluster.db.id
+  identifier         = "kb-store-1"
+  instance_class     = "db.serverless"
+  engine             = aws_rds_cluster.db.engine
+}
+"""
+
+
+def sarif_of(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    code = main([*argv, "--format", "sarif"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, json.loads(out)
+
+
+def assert_valid(doc: dict) -> None:
+    errors = sorted(jsonschema.Draft7Validator(SCHEMA).iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+def results(doc: dict) -> list[dict]:
+    return doc["runs"][0]["results"]
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in text:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def replace_line(path: Path, needle: str, new: str) -> None:
+    """Replace the one line holding ``needle``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    (index,) = [n for n, text in enumerate(lines) if needle in text]
+    lines[index] = new
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture()
+def reference_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the reference under the current directory, scanned as ``terraform``."""
+    shutil.copytree(REFERENCE, tmp_path / "terraform")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "terraform"
+
+
+def test_the_schema_copy_is_the_oasis_schema() -> None:
+    assert SCHEMA["$id"].endswith("/sarif-spec/master/Schemata/sarif-schema-2.1.0.json")
+    assert "oasis-tcs" in SCHEMA["$id"]
+
+
+def test_reference_is_valid_sarif_with_one_descriptor_per_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = sarif_of(capsys, str(REFERENCE))
+    assert code == 0
+    assert_valid(doc)
+    assert doc["version"] == "2.1.0"
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    ids = [r["id"] for r in rules]
+    assert ids == [r.id for r in all_rules()]  # the whole catalogue, once each, in id order
+    assert len(ids) == len(set(ids))
+    for descriptor in rules:
+        rule = get_rule(descriptor["id"])
+        assert rule is not None
+        assert descriptor["shortDescription"]["text"] == rule.title
+        assert descriptor["fullDescription"]["text"] == rule.rationale
+        assert descriptor["helpUri"] == rule.doc_url
+        assert rule.fix in descriptor["help"]["markdown"] and rule.fix in descriptor["help"]["text"]
+        assert descriptor["defaultConfiguration"]["level"] == sarif.LEVELS[rule.severity]
+        assert descriptor["name"]
+    for res in results(doc):
+        assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
+    assert run["invocations"][0]["executionSuccessful"] is True
+    assert {r["ruleId"] for r in results(doc)} == REFERENCE_FAILURES
+
+
+def test_profile_sets_the_default_level(capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = sarif_of(capsys, str(REFERENCE), "--profile", "bedrock-kb")
+    rules = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["AV201"]["defaultConfiguration"]["level"] == "error"
+    av201 = next(r for r in results(doc) if r["ruleId"] == "AV201")
+    assert av201["level"] == "error"
+
+
+def test_locations_are_relative_to_srcroot_with_one_based_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = sarif_of(capsys, str(REFERENCE))
+    by_rule = {r["ruleId"]: r for r in results(doc)}
+    av303 = by_rule["AV303"]["locations"][0]["physicalLocation"]
+    assert av303["artifactLocation"]["uri"].endswith("terraform/modules/aurora/aurora.tf")
+    assert av303["region"]["startLine"] == line_of(REFERENCE / "modules/aurora/aurora.tf", "publicly_accessible = true")
+    logical = by_rule["AV303"]["locations"][0]["logicalLocations"][0]
+    assert logical["fullyQualifiedName"] == "module.aurora.aws_rds_cluster_instance.aurora_instance"
+
+
+def test_relative_root_gives_root_slash_file_uri(reference_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = sarif_of(capsys, "terraform")
+    assert_valid(doc)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results(doc)}
+    assert uris == {
+        "terraform/modules/aurora/aurora.tf",
+        "terraform/modules/network/network.tf",
+        "terraform/variables.tf",
+    }
+    for r in results(doc):
+        assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    base = doc["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+    assert base.startswith("file://") and base.endswith("/")
+
+
+def test_article_fixture_levels(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = sarif_of(capsys, str(ARTICLE))
+    assert code == 1
+    assert_valid(doc)
+    levels = {(r["ruleId"], r["level"]) for r in results(doc)}
+    assert ("AV108", "error") in levels
+    assert ("AV303", "warning") in levels
+    assert ("AV402", "note") in levels
+    assert all(r["kind"] == "fail" for r in results(doc))
+
+
+def test_unresolved_checks_are_open_with_level_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "main.tf").write_text(UNRESOLVED_TF, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    _, doc = sarif_of(capsys, ".")
+    assert_valid(doc)
+    open_results = [r for r in results(doc) if r["kind"] == "open"]
+    assert {r["ruleId"] for r in open_results} >= {"AV107"}
+    assert all(r["level"] == "none" for r in open_results)
+    av107 = next(r for r in open_results if r["ruleId"] == "AV107")
+    assert "var.engine_version" in av107["message"]["text"]
+
+
+def test_passed_checks_only_with_show_passed(capsys: pytest.CaptureFixture[str]) -> None:
+    _, plain = sarif_of(capsys, str(REFERENCE))
+    _, full = sarif_of(capsys, str(REFERENCE), "--show-passed")
+    assert_valid(full)
+    assert not [r for r in results(plain) if r["kind"] == "pass"]
+    passes = [r for r in results(full) if r["kind"] == "pass"]
+    assert passes and all(r["level"] == "none" for r in passes)
+    assert {r["ruleId"] for r in passes} >= {"AV101", "AV102", "AV106"}
+
+
+def test_inline_suppression_is_in_source_with_its_reason(
+    reference_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replace_line(
+        reference_copy / "modules/aurora/aurora.tf",
+        "publicly_accessible = true",
+        "  publicly_accessible = true # aurora-validate:ignore=AV303 lab account only",
+    )
+    _, doc = sarif_of(capsys, "terraform")
+    assert_valid(doc)
+    av303 = [r for r in results(doc) if r["ruleId"] == "AV303"]
+    assert len(av303) == 1
+    assert av303[0]["suppressions"] == [{"kind": "inSource", "justification": "lab account only"}]
+    others = [r for r in results(doc) if r["ruleId"] != "AV303"]
+    assert all("suppressions" not in r for r in others)
+    assert doc["runs"][0]["properties"]["suppressedBy"] == {"inline": 1}
+    assert doc["runs"][0]["properties"]["summary"]["suppressed"] == 1
+
+
+def test_baseline_suppression_is_external(reference_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["terraform", "--write-baseline", "baseline.json"]) == 0
+    capsys.readouterr()
+    _, doc = sarif_of(capsys, "terraform", "--baseline", "baseline.json")
+    assert_valid(doc)
+    assert results(doc)
+    for r in results(doc):
+        assert r["suppressions"][0]["kind"] == "external"
+    assert doc["runs"][0]["properties"]["suppressedBy"] == {"baseline": len(results(doc))}
+
+
+def test_input_errors_are_tool_execution_notifications(
+    reference_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (reference_copy / "broken.tf").write_text('resource "aws_rds_cluster" "x" {\n  engine = \n', encoding="utf-8")
+    code, doc = sarif_of(capsys, "terraform", "missing-dir")
+    assert code == 2
+    assert_valid(doc)
+    invocation = doc["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    notes = invocation["toolExecutionNotifications"]
+    texts = [n["message"]["text"] for n in notes]
+    assert any("missing-dir" in t for t in texts)
+    assert all(n["level"] == "error" for n in notes)
+    where = {
+        n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: n["locations"][0]["physicalLocation"]
+        for n in notes
+    }
+    assert set(where) == {"missing-dir", "terraform/broken.tf"}
+    assert where["terraform/broken.tf"]["region"] == {"startLine": 2}
+    assert "region" not in where["missing-dir"]
+
+
+def test_fingerprints_are_stable_and_survive_moved_lines(
+    reference_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def prints(doc: dict) -> dict[tuple[str, str], str]:
+        return {
+            (r["ruleId"], r["properties"]["resource"]): r["partialFingerprints"][sarif.FINGERPRINT_KEY]
+            for r in results(doc)
+        }
+
+    _, first = sarif_of(capsys, "terraform")
+    _, again = sarif_of(capsys, "terraform")
+    assert prints(first) == prints(again)
+    assert len(set(prints(first).values())) == len(prints(first))
+    for name in ("variables.tf", "modules/aurora/aurora.tf", "modules/network/network.tf"):
+        path = reference_copy / name
+        path.write_text("# moved\n\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    _, moved = sarif_of(capsys, "terraform")
+    assert prints(moved) == prints(first)
+    lines = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results(moved)}
+    assert lines["AV303"] == line_of(reference_copy / "modules/aurora/aurora.tf", "publicly_accessible = true")
+
+
+def test_live_findings_use_logical_locations() -> None:
+    rule = get_rule("AV106")
+    assert rule is not None
+    arn = "arn:aws:rds:ap-northeast-1:123456789012:cluster:kb-store"
+    finding = Finding(
+        rule,
+        Severity.ERROR,
+        Result(
+            Status.FAIL,
+            "IAM database authentication is disabled",
+            arn,
+            Location(api_call="rds:DescribeDBClusters", arn=arn),
+        ),
+        "ap-northeast-1",
+    )
+    doc = json.loads(sarif.render(Report(findings=[finding], roots=[arn], profile="default")))
+    assert_valid(doc)
+    (res,) = results(doc)
+    (location,) = res["locations"]
+    assert "physicalLocation" not in location
+    assert location["logicalLocations"] == [{"fullyQualifiedName": arn, "kind": "resource"}]
+    assert "rds:DescribeDBClusters" in location["message"]["text"]
+
+
+def test_denied_calls_make_execution_unsuccessful() -> None:
+    report = Report(roots=["ap-northeast-1"], denied=["rds:DescribeDBClusters"])
+    doc = json.loads(sarif.render(report))
+    assert_valid(doc)
+    invocation = doc["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert "rds:DescribeDBClusters" in invocation["toolExecutionNotifications"][0]["message"]["text"]
