@@ -161,7 +161,7 @@ def test_av402_without_a_price_still_reports_the_floor_in_acu() -> None:
 def test_static_only_rules_do_not_run_on_live_models() -> None:
     ids = {f.rule_id for f in evaluate(deployment(cluster(), kind="live"))}
     assert {"AV101", "AV104", "AV301"} <= ids
-    assert not ids & {"AV108", "AV403", "AV404"}
+    assert not ids & {"AV108", "AV302", "AV403", "AV404"}
 
 
 # --------------------------------------------------------------------------- #

@@ -127,6 +127,7 @@ class PlaintextMasterPassword(Rule):
     risk = "The database's most privileged password leaks with the source code."
     doc_url = facts.URL_SECRETS_MANAGER
     fix = 'resource "aws_rds_cluster" "this" {\n  manage_master_user_password = true # and remove master_password\n}'
+    sources = frozenset({"hcl", "plan"})  # a live cluster never shows its password
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
