@@ -187,7 +187,7 @@ class KnowledgeBaseConfiguration(Rule):
         elif not is_set(arn):
             results.append(self.failed(kb.address, "rds_configuration.resource_arn is missing", where(arn, kb)))
         elif not arn.known:
-            results.append(unresolved_value(kb, arn, "the cluster resource_arn refers to"))
+            results.append(unresolved_value(kb, arn, "which cluster resource_arn names"))
         else:
             results.append(
                 self.failed(

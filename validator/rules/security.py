@@ -145,7 +145,7 @@ class PlaintextMasterPassword(Rule):
             elif isinstance(v.raw, Unknown) and v.raw.refs:
                 yield self.passed(c.address, f"master_password is computed from {', '.join(v.raw.refs)}", loc)
             else:
-                yield unresolved_value(c, v, "where master_password comes from")
+                yield unresolved_value(c, v, "whether master_password is a literal")
 
 
 class PubliclyAccessibleInstance(Rule):

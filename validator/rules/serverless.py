@@ -509,11 +509,14 @@ class EngineVersionSupport(Rule):
             hnsw = support.pgvector_has_hnsw
             if hnsw is False:
                 first = facts.minimum_for("pgvector_hnsw", text)
-                shipped = f"pgvector {support.pgvector}" if support.pgvector else "no pgvector"
-                failures.append(
-                    f"{label} ships {shipped}, older than {facts.PGVECTOR_FOR_HNSW}"
-                    + (f" (first with it: {first})" if first else "")
+                subject = "it" if failures else label
+                shipped = (
+                    f"ships pgvector {support.pgvector}, older than {facts.PGVECTOR_FOR_HNSW}"
+                    if support.pgvector
+                    else "ships no pgvector"
                 )
+                since = f" (pgvector {facts.PGVECTOR_FOR_HNSW} starts at {first})" if first else ""
+                failures.append(f"{subject} {shipped}{since}")
             elif hnsw is None:
                 unknown.append("the pgvector version")
             if failures:
