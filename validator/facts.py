@@ -342,7 +342,8 @@ def _pgvector(parsed: tuple[int, ...]) -> tuple[str | None, str, str]:
         if version_at_least(parsed, row.version) and (best is None or version_at_least(row.pgvector, best.pgvector)):
             best = row
     if best is None:
-        return "", "H", URL_PGVECTOR_0_4  # before the first pgvector release of this major
+        first = min(rows, key=lambda r: parse_version(r.version))  # type: ignore[arg-type,return-value]
+        return "", first.confidence, first.source  # before the first pgvector release of this major
     return best.pgvector, best.confidence, best.source
 
 
