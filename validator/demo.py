@@ -8,7 +8,8 @@ reads, the server is brought closer to AWS:
 * ``DescribeDBEngineVersions`` (not implemented by moto) answers for Aurora
   PostgreSQL from this project's facts table, including ``ServerlessV2FeaturesSupport``;
 * the Data API can be enabled on provisioned (Serverless v2) Aurora PostgreSQL clusters;
-* a stopped cluster reports ``AutomaticRestartTime`` (seven days after the stop).
+* a stopped cluster reports ``AutomaticRestartTime`` (seven days after the stop);
+* ``ModifyDBCluster`` with ``EnableIAMDatabaseAuthentication`` changes what DescribeDBClusters reports.
 """
 
 from __future__ import annotations
@@ -135,6 +136,18 @@ def patch_moto(engine_overrides: dict[str, dict[str, Any]] | None = None) -> Non
 
     RDSBackend.stop_db_cluster = stop_db_cluster
     RDSBackend.start_db_cluster = start_db_cluster
+
+    modify = RDSBackend.modify_db_cluster
+
+    def modify_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
+        iam = kwargs.get("enable_iam_database_authentication")
+        ident = kwargs.get("new_db_cluster_identifier") or kwargs["db_cluster_identifier"]
+        result = modify(self, kwargs)
+        if iam is not None and ident in self.clusters:
+            self.clusters[ident].iam_auth = bool(iam)
+        return result
+
+    RDSBackend.modify_db_cluster = modify_db_cluster
 
 
 def serve(port: int = 0, engine_overrides: dict[str, dict[str, Any]] | None = None) -> None:

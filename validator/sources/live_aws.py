@@ -72,7 +72,7 @@ class Connection:
 
     aws_profile: str | None = None
     endpoint_url: str | None = None
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS  # in all, the first attempt included (like AWS_MAX_ATTEMPTS)
     retry_mode: str = "standard"
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -172,7 +172,7 @@ class Clients:
             conn = self.connection
             config = Config(
                 region_name=region,
-                retries={"mode": conn.retry_mode, "max_attempts": conn.max_attempts},
+                retries={"mode": conn.retry_mode, "total_max_attempts": conn.max_attempts},
                 connect_timeout=conn.connect_timeout,
                 read_timeout=conn.read_timeout,
                 user_agent_extra="aurora-validate",

@@ -1,0 +1,117 @@
+"""The live audit only reads: every operation sent is recorded and checked, and the IAM policy covers them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from moto_support import FaultProxy, clients, connection, make_cluster, make_network, shared_local_aws
+from test_live_drift import TERRAFORM
+
+from validator.commands.live import collect
+from validator.sources import live_aws
+from validator.sources.live import LiveRequest, audit
+
+REGION = "eu-west-1"
+POLICY = Path(__file__).resolve().parent.parent / "policy" / "aurora-validate-readonly-policy.json"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    server = shared_local_aws()
+    server.reset()
+    for region in (REGION, "us-east-1"):
+        rds, ec2 = clients(server.url, region)
+        net = make_network(rds, ec2, region)
+        make_cluster(rds, "kb", net, instances=("db.serverless", "db.r6g.large"))
+        make_cluster(rds, "other", net)
+    rds, _ = clients(server.url, REGION)
+    rds.stop_db_cluster(DBClusterIdentifier="other")
+    yield server
+    server.reset()
+
+
+def _read_only(operation: str) -> bool:
+    service, _, name = operation.partition(":")
+    return service in ("rds", "ec2") and name.startswith(live_aws.READ_ONLY_PREFIXES)
+
+
+def test_every_operation_of_full_and_drift_audits_is_read_only_and_declared(aws, tmp_path):
+    hooked: list[str] = []
+    with FaultProxy(aws.url) as proxy:
+        # A full audit of two regions (the client-side hook sees each logical call) ...
+        result = audit(
+            LiveRequest(
+                all=True,
+                regions=[REGION, "us-east-1"],
+                connection=connection(proxy.url, [lambda region, op: hooked.append(op)]),
+            )
+        )
+        assert len(result.deployments) == 4
+        # ... and a drift audit through the command, with Terraform to compare with.
+        (tmp_path / "main.tf").write_text(TERRAFORM, encoding="utf-8")
+        args = argparse.Namespace(
+            live=True,
+            cluster=["kb", "other"],
+            all=False,
+            region=[REGION],
+            aws_profile=None,
+            endpoint_url=proxy.url,
+            localstack=False,
+            paths=[str(tmp_path)],
+            rules_profile="default",
+            var_file=[],
+            var=[],
+        )
+        report = collect(args)
+        assert any(f.rule_id == "AV502" for f in report.findings)
+    # The proxy saw every HTTP request on the wire, retries included.
+    wire = set(proxy.seen)
+    assert wire and all(_read_only(op) for op in wire), sorted(wire)
+    assert set(hooked) <= live_aws.OPERATIONS and all(_read_only(op) for op in hooked)
+    assert wire <= live_aws.OPERATIONS, sorted(wire - live_aws.OPERATIONS)
+    # The audit used every call it depends on (so this test exercised them all).
+    exercised = set(live_aws.FATAL_OPERATIONS + live_aws.DEGRADABLE_OPERATIONS) | {"rds:DescribeDBEngineVersions"}
+    assert exercised <= wire
+
+
+def test_the_iam_policy_grants_exactly_the_operations_the_audit_can_send():
+    policy = json.loads(POLICY.read_text(encoding="utf-8"))
+    assert policy["Version"] == "2012-10-17"
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert statement["Resource"] == "*"  # EC2 Describe* calls accept no resource-level scoping
+        actions.update(statement["Action"])
+    assert actions == set(live_aws.OPERATIONS)
+    assert not any("*" in a for a in actions)
+    assert all(_read_only(a) for a in actions)
+
+
+def test_a_write_call_is_refused_before_it_is_sent(aws):
+    with FaultProxy(aws.url) as proxy:
+        made = live_aws.Clients(connection(proxy.url))
+        rds = made.client("rds", REGION)
+        with pytest.raises(RuntimeError, match="non-read-only call: rds:DeleteDBCluster"):
+            rds.delete_db_cluster(DBClusterIdentifier="kb", SkipFinalSnapshot=True)
+        rds.describe_db_clusters(DBClusterIdentifier="kb")
+    assert proxy.seen == ["rds:DescribeDBClusters"]
+
+
+def test_the_static_path_does_not_load_boto3():
+    code = (
+        "import sys\n"
+        "import validator.commands.live, validator.rules.live, validator.sources.live\n"
+        "from validator.rules import all_rules\n"
+        "all_rules()\n"
+        "print('boto3' in sys.modules, 'botocore' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False False"
