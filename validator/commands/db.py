@@ -13,7 +13,7 @@ from pathlib import Path
 
 from validator import facts
 from validator.engine import Report, evaluate
-from validator.errors import InputError, UsageError
+from validator.errors import AccessDenied, InputError, UsageError
 from validator.model import KnowledgeBase, Secret
 from validator.sources import database as source
 from validator.sources.database import (
@@ -88,6 +88,7 @@ def collect(args: argparse.Namespace) -> Report:
         region=args.region, profile=getattr(args, "aws_profile", None), endpoint_url=args.endpoint_url
     )
     report_errors: list[InputError] = []
+    denied: list[str] = []
     roots: list[str] = []
     terraform_path = _terraform_path(args)
 
@@ -102,16 +103,23 @@ def collect(args: argparse.Namespace) -> Report:
     if cluster is not None:
         master_username = master_username or cluster.master_username
         if not terraform_path:
-            knowledge_bases = source.knowledge_bases_for_cluster(cluster.arn, aws)
+            try:
+                knowledge_bases = source.knowledge_bases_for_cluster(cluster.arn, aws)
+            except AccessDenied as exc:  # the database checks still run; AV607 needs this permission
+                denied.append(exc.operation)
 
     kb = _choose_knowledge_base(knowledge_bases, args.knowledge_base)
     request = _request(args, kb, master_username)
     spec = _connection(args, aws, cluster, kb)
     deployment = source.read_database(spec, request)
     deployment.knowledge_bases = [kb] if kb is not None else []
+    if denied and deployment.database is not None:
+        deployment.database.knowledge_bases_unreadable = f"AWS refused {', '.join(denied)}"
     roots.insert(0, spec.masked())
     profile = getattr(args, "rules_profile", None) or "default"
-    return Report(findings=evaluate(deployment, profile), errors=report_errors, roots=roots, profile=profile)
+    report = Report(findings=evaluate(deployment, profile), errors=report_errors, roots=roots, profile=profile)
+    report.denied = denied
+    return report
 
 
 def _check_options(args: argparse.Namespace) -> None:

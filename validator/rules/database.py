@@ -19,15 +19,14 @@ from validator.rules.base import Result, Rule, Severity, Status
 from validator.sources.database import split_table_name
 
 URL_KB_SETUP = "https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup.html"
-URL_AURORA_VECTOR_DB = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.VectorDB.html"
-)
+URL_AURORA_VECTOR_DB = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.VectorDB.html"
 
 # pgvector's operator class and operator for each distance (pgvector README).
 OPERATOR_CLASSES = {"cosine": "vector_cosine_ops", "l2": "vector_l2_ops", "inner": "vector_ip_ops"}
 OPERATORS = {"cosine": "<=>", "l2": "<->", "inner": "<#>"}
 
-_VECTOR_TYPE = re.compile(r"^vector\((\d+)\)$")
+# format_type() qualifies the type when its schema is not on the search_path.
+_VECTOR_TYPE = re.compile(r'^(?:(?:"[^"]+"|\w+)\.)?vector\((\d+)\)$')
 
 
 class _DatabaseRule(Rule):
@@ -173,9 +172,7 @@ class KnowledgeBaseTable(_DatabaseRule):
     def check_database(self, db: Database, deployment: Deployment) -> Iterator[Result]:
         table = db.table
         if table is None:
-            missing = (
-                "" if db.schema_exists else f" (schema {db.table_name.split('.')[0]} does not exist either)"
-            )
+            missing = "" if db.schema_exists else f" (schema {db.table_name.split('.')[0]} does not exist either)"
             yield self.failed(db.table_name, f"table {db.table_name} does not exist{missing}", db.origin)
             return
         problems = list(self._problems(db, table))
@@ -277,9 +274,7 @@ class EmbeddingDimensions(_DatabaseRule):
                 )
         elif model is not None:
             if size == model.dimensions:
-                yield self.passed(
-                    resource, f"{vec} is vector({size}), the width of {model.model_id}", db.origin
-                )
+                yield self.passed(resource, f"{vec} is vector({size}), the width of {model.model_id}", db.origin)
             elif size in model.supported:
                 yield self.passed(
                     resource,
@@ -294,9 +289,7 @@ class EmbeddingDimensions(_DatabaseRule):
                 )
         else:
             fitting = [m.model_id for m in facts.EMBEDDING_MODELS.values() if size in m.supported]
-            fits = (
-                f"fits {', '.join(fitting)}" if fitting else "fits none of the known Bedrock embedding models"
-            )
+            fits = f"fits {', '.join(fitting)}" if fitting else "fits none of the known Bedrock embedding models"
             yield self.passed(
                 resource,
                 f"{vec} is vector({size}), which {fits} (no --embedding-model or --dimensions given)",
@@ -346,9 +339,7 @@ class VectorIndex(_DatabaseRule):
                 db.origin,
             )
             return
-        create = (
-            f"CREATE INDEX ON {_qtable(db)} USING hnsw ({_qi(vec)} {opclass}) WITH (ef_construction = 256);"
-        )
+        create = f"CREATE INDEX ON {_qtable(db)} USING hnsw ({_qi(vec)} {opclass}) WITH (ef_construction = 256);"
         if hnsw:
             others = ", ".join(f"{i.name} ({i.opclasses[0] if i.opclasses else '?'})" for i in hnsw)
             message = (
@@ -362,18 +353,13 @@ class VectorIndex(_DatabaseRule):
                 f"{i.name} ({i.method}{', invalid' if not i.valid else ''}{', partial' if i.partial else ''})"
                 for i in on_column
             )
-            message = (
-                f"no usable HNSW index on {vec} (found {unusable}): "
-                f"every query is a sequential scan; {create}"
-            )
+            message = f"no usable HNSW index on {vec} (found {unusable}): every query is a sequential scan; {create}"
         else:
             message = f"no index on {vec}: every similarity query is a sequential scan; {create}"
         yield self.failed(resource, message, db.origin)
 
 
-_TSVECTOR = re.compile(
-    r"^to_tsvector\('(?P<config>[^']*)'(?:::regconfig)?,\s*\(?(?P<column>[^)]+?)\)?(?:::text)?\)$"
-)
+_TSVECTOR = re.compile(r"^to_tsvector\('(?P<config>[^']*)'(?:::regconfig)?,\s*\(?(?P<column>[^)]+?)\)?(?:::text)?\)$")
 
 
 class TextSearchIndexes(_DatabaseRule):
@@ -447,16 +433,14 @@ class TextSearchIndexes(_DatabaseRule):
 
 class KnowledgeBaseRole(_DatabaseRule):
     id = "AV606"
-    title = "The knowledge base role has exactly the privileges it needs and is not the master user"
+    title = "The knowledge base role has the privileges it needs and is not the master user"
     severity = Severity.WARNING
     rationale = (
         "Bedrock reads and writes the table through the role in its Secrets Manager secret: it needs "
         "USAGE on the schema and SELECT, INSERT, UPDATE and DELETE on the table. Using the master user "
         "(rds_superuser) gives a service credential full control of the cluster."
     )
-    risk = (
-        "Ingestion fails for lack of privileges, or a leaked knowledge base secret exposes the whole cluster."
-    )
+    risk = "Ingestion fails for lack of privileges, or a leaked knowledge base secret exposes the whole cluster."
     doc_url = URL_AURORA_VECTOR_DB
     fix = (
         "CREATE ROLE bedrock_user WITH LOGIN PASSWORD '<from Secrets Manager>';\n"
@@ -480,9 +464,7 @@ class KnowledgeBaseRole(_DatabaseRule):
         if db.table is None:
             yield self.no_table(db, "the table privileges")
         else:
-            lacking += [
-                p.upper() for p in ("select", "insert", "update", "delete") if not db.privileges.get(p)
-            ]
+            lacking += [p.upper() for p in ("select", "insert", "update", "delete") if not db.privileges.get(p)]
         failed = False
         if lacking:
             failed = True
@@ -531,6 +513,14 @@ class KnowledgeBaseMapping(_DatabaseRule):
     )
 
     def check_database(self, db: Database, deployment: Deployment) -> Iterator[Result]:
+        if db.knowledge_bases_unreadable:
+            yield Result(
+                Status.UNRESOLVED,
+                f"the cluster's knowledge bases cannot be read: {db.knowledge_bases_unreadable} "
+                "(the audit needs this permission)",
+                db.table_name,
+                db.server_origin,
+            )
         for kb in deployment.knowledge_bases:
             if kb.storage_type.known and kb.storage_type.value != facts.KB_STORAGE_TYPE_RDS:
                 continue
@@ -563,8 +553,7 @@ class KnowledgeBaseMapping(_DatabaseRule):
             problems.append(
                 self.failed(
                     resource,
-                    f"database_name is {kb.database_name.value}, "
-                    f"but the checked database is {db.database_name}",
+                    f"database_name is {kb.database_name.value}, but the checked database is {db.database_name}",
                     kb.database_name.origin,
                 )
             )
@@ -591,8 +580,7 @@ class KnowledgeBaseMapping(_DatabaseRule):
                 problems.append(
                     self.failed(
                         resource,
-                        f"field_mapping.{role} is {column}, "
-                        f"but the table was checked with {_column(db, role)}",
+                        f"field_mapping.{role} is {column}, but the table was checked with {_column(db, role)}",
                         value.origin,
                     )
                 )

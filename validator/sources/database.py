@@ -271,27 +271,26 @@ def iam_token(host: str, port: int, user: str, aws: AwsContext) -> Secret:
 def knowledge_bases_for_cluster(cluster_arn: str, aws: AwsContext) -> list[KnowledgeBase]:
     """The Bedrock knowledge bases whose RDS storage is this cluster (bedrock-agent API)."""
     client = _client("bedrock-agent", aws, region_of_arn(cluster_arn))
-    found: list[KnowledgeBase] = []
+    summaries: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {}
+    operation = "bedrock-agent:ListKnowledgeBases"
     try:
-        summaries: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {}
         while True:
             page = client.list_knowledge_bases(**kwargs)
             summaries.extend(page.get("knowledgeBaseSummaries", []))
             if not page.get("nextToken"):
                 break
             kwargs["nextToken"] = page["nextToken"]
+        operation = "bedrock-agent:GetKnowledgeBase"
+        found: list[KnowledgeBase] = []
         for summary in summaries:
             kb = client.get_knowledge_base(knowledgeBaseId=summary["knowledgeBaseId"])["knowledgeBase"]
             storage = kb.get("storageConfiguration", {})
             rds = storage.get("rdsConfiguration") or {}
-            if storage.get("type") != "RDS" or rds.get("resourceArn") != cluster_arn:
-                continue
-            found.append(_live_knowledge_base(kb, rds))
-    except (AccessDenied, InputError, UsageError):
-        raise
+            if storage.get("type") == "RDS" and rds.get("resourceArn") == cluster_arn:
+                found.append(_live_knowledge_base(kb, rds))
     except Exception as exc:
-        raise _aws_error("bedrock-agent:GetKnowledgeBase", cluster_arn, exc) from None
+        raise _aws_error(operation, cluster_arn, exc) from None
     return found
 
 
