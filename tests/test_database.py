@@ -528,6 +528,23 @@ def test_the_check_transaction_is_read_only(pg: PgServer, db: str) -> None:
         assert admin.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0] == 0
 
 
+def test_statement_timeout_is_a_one_line_error(
+    pg: PgServer, db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A catalog read slower than --timeout is cancelled by the server, not waited for."""
+
+    def slow_catalog(conn: Any, spec: Any, request: Any) -> Any:
+        conn.execute("SELECT pg_sleep(5)")
+        raise AssertionError("the statement timeout did not fire")
+
+    monkeypatch.setattr(source, "read_catalog", slow_catalog)
+    began = time.monotonic()
+    code, out, err = run(capsys, "--dsn", pg.dsn(db), "--timeout", "1")
+    assert time.monotonic() - began < 4
+    line = _one_line_error(code, out, err, pg.admin_password)
+    assert "a catalog query ran longer than 1000 ms" in line
+
+
 # --------------------------------------------------------------------------- #
 # Connection failures: one line, exit 2, no password
 

@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     what.add_argument("--distance", choices=DISTANCES, default="cosine", help="distance queries use (default cosine)")
     for role, option in _COLUMN_OPTIONS.items():
-        what.add_argument(option, dest=role, help=f"{role} column (default {DEFAULT_COLUMNS[role]})")
+        what.add_argument(option, dest=role, metavar="COLUMN", help=f"{role} column (default {DEFAULT_COLUMNS[role]})")
     what.add_argument("--kb-user", help="role whose privileges to check (default: the connecting user)")
     what.add_argument(
         "--knowledge-base", help="address or name of the knowledge base to compare, when there are several"
