@@ -1,0 +1,164 @@
+"""The CI examples in ci/: valid YAML, options the CLI has, and scripts that work on the reference."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from validator.cli import build_parser
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE = REPO / "reference" / "terraform"
+ARTICLE = REPO / "tests" / "fixtures" / "article_as_published"
+GITHUB = REPO / "ci" / "github-actions.yml"
+GITLAB = REPO / "ci" / "gitlab-ci.yml"
+SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
+DISTRIBUTION = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
+
+
+def load(path: Path) -> dict:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(doc, dict)
+    return doc
+
+
+def github_job() -> dict:
+    doc = load(GITHUB)
+    (job,) = doc["jobs"].values()
+    return job
+
+
+def gitlab_job() -> dict:
+    (job,) = [v for k, v in load(GITLAB).items() if isinstance(v, dict) and "script" in v]
+    return job
+
+
+def command_lines(script: str) -> list[str]:
+    """The aurora-validate invocations of a shell script, without shell operators after them."""
+    out = []
+    for raw in script.splitlines():
+        line = raw.strip()
+        if line.startswith("aurora-validate"):
+            out.append(re.split(r"\s+\|\||\s+&&|\s*;", line)[0])
+    return out
+
+
+def argv_of(line: str, env: dict[str, str]) -> list[str]:
+    expanded = re.sub(r"\$\{?(\w+)\}?", lambda m: env[m.group(1)], line)
+    argv = shlex.split(expanded)
+    assert argv[0] == "aurora-validate"
+    return argv[1:]
+
+
+def github_scripts() -> list[str]:
+    return [step["run"] for step in github_job()["steps"] if "run" in step]
+
+
+def test_github_workflow_structure() -> None:
+    doc = load(GITHUB)
+    triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` key as true
+    assert "pull_request" in triggers
+    job = github_job()
+    assert doc["permissions"]["security-events"] == "write"
+    uses = [step.get("uses", "") for step in job["steps"]]
+    assert any(u.startswith("actions/checkout@") for u in uses)
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    assert job["env"]["AURORA_VALIDATE_SPEC"] == DISTRIBUTION
+    installs = [s for s in github_scripts() if "pip install" in s]
+    assert installs == ['python -m pip install "$AURORA_VALIDATE_SPEC"']
+
+
+def test_github_uploads_the_file_the_sarif_step_writes() -> None:
+    job = github_job()
+    upload = next(s for s in job["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    written = []
+    for script in github_scripts():
+        for line in command_lines(script):
+            args = build_parser().parse_args(argv_of(line, job["env"]))
+            if args.format == "sarif":
+                written.append(args.output)
+    assert written == [upload["with"]["sarif_file"]]
+    assert upload["with"]["sarif_file"] in upload["if"]
+
+
+def test_gitlab_job_reports_the_junit_file_it_writes() -> None:
+    job = gitlab_job()
+    assert job["variables"]["AURORA_VALIDATE_SPEC"] == DISTRIBUTION
+    written = []
+    for line in job["script"]:
+        for command in command_lines(line):
+            args = build_parser().parse_args(argv_of(command, job["variables"]))
+            if args.format == "junit":
+                written.append(args.output)
+    assert written == [job["artifacts"]["reports"]["junit"]]
+    assert job["artifacts"]["when"] == "always"
+
+
+@pytest.mark.parametrize("path", [GITHUB, GITLAB])
+def test_every_command_parses_with_the_cli(path: Path) -> None:
+    job = github_job() if path == GITHUB else gitlab_job()
+    env = job.get("env") or job.get("variables")
+    scripts = github_scripts() if path == GITHUB else job["script"]
+    lines = [line for script in scripts for line in command_lines(script)]
+    assert len(lines) >= 2
+    for line in lines:
+        argv = argv_of(line, env)
+        args = build_parser().parse_args(argv)  # exits (a failure here) on an unknown option
+        assert args.paths == env["AURORA_VALIDATE_PATHS"].split()
+
+
+def _shell(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    bindir = Path(sys.executable).parent
+    if not (bindir / "aurora-validate").exists():
+        pytest.skip("the aurora-validate console script is not installed beside this Python")
+    full_env = {**os.environ, **env, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=full_env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(("fixture", "gate_code"), [(REFERENCE, 0), (ARTICLE, 1)])
+def test_github_steps_run_on_a_checkout(tmp_path: Path, fixture: Path, gate_code: int) -> None:
+    job = github_job()
+    shutil.copytree(fixture, tmp_path / job["env"]["AURORA_VALIDATE_PATHS"])
+    steps = {step.get("name"): step["run"] for step in job["steps"] if "run" in step}
+    gate = _shell(steps["Gate"], tmp_path, job["env"])
+    assert gate.returncode == gate_code, gate.stderr
+    assert gate.stdout.startswith("::") and "Traceback" not in gate.stderr
+    sarif = _shell(steps["SARIF report"], tmp_path, job["env"])
+    assert sarif.returncode == 0, sarif.stderr  # failures alone do not fail the report step
+    doc = json.loads((tmp_path / "aurora-validate.sarif").read_text(encoding="utf-8"))
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    assert not list(jsonschema.Draft7Validator(schema).iter_errors(doc))
+    assert doc["runs"][0]["results"]
+
+
+def test_github_sarif_step_fails_on_input_errors(tmp_path: Path) -> None:
+    job = github_job()
+    steps = {step.get("name"): step["run"] for step in job["steps"] if "run" in step}
+    done = _shell(steps["SARIF report"], tmp_path, job["env"])  # no terraform/ directory
+    assert done.returncode != 0
+    assert "terraform: error: no such file or directory" in done.stderr
+
+
+@pytest.mark.parametrize(("fixture", "job_code"), [(REFERENCE, 0), (ARTICLE, 1)])
+def test_gitlab_script_runs_on_a_checkout(tmp_path: Path, fixture: Path, job_code: int) -> None:
+    job = gitlab_job()
+    shutil.copytree(fixture, tmp_path / job["variables"]["AURORA_VALIDATE_PATHS"])
+    script = [line for line in job["script"] if "pip install" not in line]
+    assert len(script) == len(job["script"]) - 1
+    done = _shell("\n".join(script), tmp_path, job["variables"])
+    assert done.returncode == job_code, done.stderr
+    root = ET.parse(tmp_path / job["artifacts"]["reports"]["junit"]).getroot()
+    assert root.tag == "testsuites" and int(root.get("tests", "0")) > 0
+    assert int(root.get("failures", "0")) > 0
