@@ -86,20 +86,17 @@ def check_document(doc: Any, where: str) -> None:
         raise InputError(where, "not a Terraform plan: the JSON document is not an object", "error")
     version = doc.get("format_version")
     if version is None:
-        raise InputError(where, "not a Terraform plan: no format_version (give terraform show -json output)",
-                         "error")
+        raise InputError(where, "not a Terraform plan: no format_version (give terraform show -json output)", "error")
     if str(version).split(".", 1)[0] != SUPPORTED_MAJOR:
         raise InputError(
             where, f"unsupported format_version {version!r}: only {SUPPORTED_MAJOR}.x plans are read", "error"
         )
     if "planned_values" not in doc and "resource_changes" not in doc:
         if "values" in doc:
-            raise InputError(where, "this is a Terraform state, not a plan; scan the configuration instead",
-                             "error")
+            raise InputError(where, "this is a Terraform state, not a plan; scan the configuration instead", "error")
         raise InputError(where, "not a Terraform plan: no planned_values or resource_changes", "error")
     if not isinstance(doc.get("configuration"), dict):
-        raise InputError(where, "the plan has no configuration section, so written arguments are unknown",
-                         "error")
+        raise InputError(where, "the plan has no configuration section, so written arguments are unknown", "error")
     for key in ("resource_changes",):
         if key in doc and not isinstance(doc[key], list):
             raise InputError(where, f"not a Terraform plan: {key} is not a list", "error")
@@ -147,8 +144,11 @@ class _Context:
         if index:
             prefixes = [f"{base}{index}."]
         elif "count_expression" in call or "for_each_expression" in call:
-            prefixes = sorted(f"{m}." for m in self.modules if m.startswith(f"{base}[") and "." not in
-                              m[len(base):].split("]", 1)[-1])
+            prefixes = sorted(
+                f"{m}."
+                for m in self.modules
+                if m.startswith(f"{base}[") and "." not in m[len(base) :].split("]", 1)[-1]
+            )
         else:
             prefixes = [f"{base}."]
         return [_Context(module, p, self.modules, self.variables, self, call) for p in prefixes]
@@ -243,8 +243,9 @@ def _context_for(root: _Context, module_address: str) -> _Context | None:
         call = calls.get(name)
         if not isinstance(call, dict):
             return None
-        ctx = _Context(call.get("module") or {}, f"{ctx.prefix}module.{name}{index}.", ctx.modules,
-                       ctx.variables, ctx, call)
+        ctx = _Context(
+            call.get("module") or {}, f"{ctx.prefix}module.{name}{index}.", ctx.modules, ctx.variables, ctx, call
+        )
     return ctx
 
 
@@ -305,9 +306,7 @@ class _Builder:
         self.doc = doc
         self.origins = origins
         config = doc.get("configuration") or {}
-        self.root = _Context(
-            config.get("root_module") or {}, "", _module_addresses(doc), doc.get("variables") or {}
-        )
+        self.root = _Context(config.get("root_module") or {}, "", _module_addresses(doc), doc.get("variables") or {})
 
     # ---------------------------------------------------------------- records
     def records(self) -> list[Record]:
@@ -326,12 +325,22 @@ class _Builder:
             if ctx is None:
                 continue
             conf = _config_resource(ctx, str(change["type"]), str(change.get("name")))
-            out.append(self._record(change, after, body.get("after_unknown") or {},
-                                    body.get("after_sensitive") or {}, ctx, conf))
+            out.append(
+                self._record(
+                    change, after, body.get("after_unknown") or {}, body.get("after_sensitive") or {}, ctx, conf
+                )
+            )
         return out
 
-    def _record(self, change: Mapping[str, Any], after: Mapping[str, Any], unknown: Mapping[str, Any],
-                sensitive: Mapping[str, Any], ctx: _Context, conf: Mapping[str, Any]) -> Record:
+    def _record(
+        self,
+        change: Mapping[str, Any],
+        after: Mapping[str, Any],
+        unknown: Mapping[str, Any],
+        sensitive: Mapping[str, Any],
+        ctx: _Context,
+        conf: Mapping[str, Any],
+    ) -> Record:
         address = str(change["address"])
         hcl = self.origins.record(address)
         origin = hcl.origin if hcl else _located(address)
@@ -339,8 +348,17 @@ class _Builder:
         self._fill(rec, address, after, unknown, sensitive, conf.get("expressions") or {}, ctx, hcl)
         return rec
 
-    def _fill(self, rec: Record, path: str, after: Mapping[str, Any], unknown: Mapping[str, Any],
-              sensitive: Any, exprs: Mapping[str, Any], ctx: _Context, hcl: Record | None) -> None:
+    def _fill(
+        self,
+        rec: Record,
+        path: str,
+        after: Mapping[str, Any],
+        unknown: Mapping[str, Any],
+        sensitive: Any,
+        exprs: Mapping[str, Any],
+        ctx: _Context,
+        hcl: Record | None,
+    ) -> None:
         names = list(after) + [k for k in unknown if k not in after]
         for name in names:
             value = after.get(name)
@@ -359,13 +377,33 @@ class _Builder:
                 continue  # left out and computed or null: the mapping's provider default applies
             if not written and _block_list(value):
                 continue  # nested blocks the configuration does not write (computed)
-            rec.attrs[name] = self._value(rec.address, f"{path}.{name}", name, value, marker,
-                                          expr if written else None, written, ctx, hcl, sensitive)
+            rec.attrs[name] = self._value(
+                rec.address,
+                f"{path}.{name}",
+                name,
+                value,
+                marker,
+                expr if written else None,
+                written,
+                ctx,
+                hcl,
+                sensitive,
+            )
             if written:
                 rec.written.add(name)
 
-    def _blocks(self, rec: Record, path: str, name: str, value: Any, marker: Any, sensitive: Any,
-                exprs: list[Any], ctx: _Context, hcl: Record | None) -> None:
+    def _blocks(
+        self,
+        rec: Record,
+        path: str,
+        name: str,
+        value: Any,
+        marker: Any,
+        sensitive: Any,
+        exprs: list[Any],
+        ctx: _Context,
+        hcl: Record | None,
+    ) -> None:
         rec.written.add(name)
         items = value if isinstance(value, list) else []
         markers = marker if isinstance(marker, list) else [marker] * len(items)
@@ -391,8 +429,19 @@ class _Builder:
             self._fill(child, f"{path}.{name}", item, m, s, block_expr, ctx, block_hcl)
             rec.blocks.setdefault(name, []).append(child)
 
-    def _value(self, address: str, path: str, name: str, value: Any, marker: Any, expr: Any, written: bool,
-               ctx: _Context, hcl: Record | None, sensitive: Any) -> Value:
+    def _value(
+        self,
+        address: str,
+        path: str,
+        name: str,
+        value: Any,
+        marker: Any,
+        expr: Any,
+        written: bool,
+        ctx: _Context,
+        hcl: Record | None,
+        sensitive: Any,
+    ) -> Value:
         hcl_value = hcl.attrs.get(name) if hcl else None
         if hcl_value is not None:
             origin = hcl_value.origin
@@ -473,9 +522,7 @@ def _as_block_exprs(expr: Any, value: list[dict[str, Any]]) -> list[dict[str, An
         items = [item if isinstance(item, dict) else {} for item in expr["constant_value"]]
         return [{k: {"constant_value": v} for k, v in item.items() if v is not None} for item in items]
     refs = list(expr.get("references") or []) if isinstance(expr, dict) else []
-    return [
-        {k: {"references": refs} for k, v in item.items() if v not in (None, "", [], False)} for item in value
-    ]
+    return [{k: {"references": refs} for k, v in item.items() if v not in (None, "", [], False)} for item in value]
 
 
 def _is_sensitive(sensitive: Any, name: str) -> bool:
@@ -524,8 +571,9 @@ def _pair(items: Sequence[Any], exprs: Sequence[Mapping[str, Any]]) -> dict[int,
 # Entry points
 
 
-def plan_records(doc: Mapping[str, Any], hcl_records: Mapping[str, Record] | None = None
-                 ) -> tuple[list[Record], ProviderSettings]:
+def plan_records(
+    doc: Mapping[str, Any], hcl_records: Mapping[str, Record] | None = None
+) -> tuple[list[Record], ProviderSettings]:
     """Records and provider settings of a plan document (locations from ``hcl_records`` when given)."""
     builder = _Builder(doc, _Origins(dict(hcl_records or {})))
     return builder.records(), builder.provider()
@@ -552,8 +600,9 @@ def load_plan(
     return _with_configuration(doc, path, Path(config_dir), var_files, cli_vars or {})
 
 
-def _with_configuration(doc: Mapping[str, Any], path: Path, config_dir: Path, var_files: Sequence[Path],
-                        cli_vars: Mapping[str, str]) -> PlanLoad:
+def _with_configuration(
+    doc: Mapping[str, Any], path: Path, config_dir: Path, var_files: Sequence[Path], cli_vars: Mapping[str, str]
+) -> PlanLoad:
     from validator.sources.hcl import load_root
 
     loaded = load_root(config_dir, var_files=var_files, cli_vars=cli_vars)
