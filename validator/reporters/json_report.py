@@ -6,7 +6,8 @@
      "suppressed": [... same, with "suppressed_by"],
      "summary": {"error", "warning", "info", "unresolved", "passed", "suppressed", "input_errors"},
      "suppressed_by": {"inline": n, "baseline": n, ...},
-     "errors": [{"where", "kind", "message"}]}
+     "errors": [{"where", "kind", "message"}],
+     "denied": ["rds:DescribeDBEngineVersions", ...]}   # AWS calls refused (exit 3)
 
 ``findings`` holds failures and unresolved checks; passed checks join them
 (``status: pass``) with ``--show-passed``.
@@ -31,5 +32,6 @@ def render(report: Report, show_passed: bool = False, color: bool = False) -> st
         "summary": report.summary(),
         "suppressed_by": report.suppression_counts(),
         "errors": [error_dict(e) for e in report.errors],
+        "denied": list(report.denied),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -37,6 +37,7 @@ def line(f: Finding, color: bool = False) -> str:
 
 def render(report: Report, show_passed: bool = False, color: bool = False) -> str:
     lines = [line(f, color) for f in ordered(report, show_passed)]
+    lines += [f"AWS refused {op}: the audit needs this permission" for op in report.denied]
     counts = report.summary()
     roots = len(report.roots)
     tail = (
