@@ -1,0 +1,1 @@
+"""Exporters: the rule catalogue written in other tools' policy languages."""
