@@ -480,6 +480,13 @@ class AuroraScenario:
 OUTCOMES = {"fails": "fail", "passes": "pass", "is unresolved": "unresolved"}
 
 
+def _same_file(reported: str | None, wanted: str) -> bool:
+    """A reported file is relative to the scanned root, or (drift) a path ending in it."""
+    if not reported:
+        return False
+    return reported == wanted or reported.replace("\\", "/").endswith("/" + wanted.lstrip("./"))
+
+
 def select(
     run: Run,
     rule_id: str,
@@ -500,7 +507,7 @@ def select(
     if severity:
         hits = [f for f in hits if f.get("severity") == severity]
     if file:
-        hits = [f for f in hits if (f.get("location") or {}).get("file") == file]
+        hits = [f for f in hits if _same_file((f.get("location") or {}).get("file"), file)]
     if lines is not None:
         hits = [f for f in hits if (f.get("location") or {}).get("line") in lines]
     return hits
@@ -688,6 +695,15 @@ def _then_message(aurora_scenario: AuroraScenario, text: str) -> None:
     assert any(text in f["message"] for f in matched), f"no matched finding says {text!r}:\n" + "\n".join(
         f"  {f['message']}" for f in matched
     )
+
+
+@_step(then, r"rule (?P<rule>AV\d{3}) is suppressed")
+def _then_suppressed(aurora_scenario: AuroraScenario, rule: str) -> None:
+    run = aurora_scenario.need_run()
+    suppressed = [f for f in (run.report or {}).get("suppressed", []) if f.get("rule_id") == rule]
+    assert suppressed, f"rule {rule} is not suppressed\n{run.describe()}"
+    assert not run.of_rule(rule), f"rule {rule} is suppressed but still reported\n{run.describe()}"
+    aurora_scenario.matched = suppressed
 
 
 @_step(then, r"rule (?P<rule>AV\d{3}) is not reported")
