@@ -39,9 +39,7 @@ READY_PREFIX = "local AWS API listening on "
 # The local AWS API (runs in the child process)
 
 
-def _fake_engine_version(
-    engine: str, version: str, overrides: dict[str, dict[str, Any]]
-) -> dict[str, Any] | None:
+def _fake_engine_version(engine: str, version: str, overrides: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     support = facts.engine_support(version)
     if support.serverless_v2 is None and version not in overrides:
         return None  # a version the table does not know: AWS would not list it either
@@ -181,9 +179,7 @@ def serve(port: int = 0, engine_overrides: dict[str, dict[str, Any]] | None = No
 class LocalAws:
     """A local AWS API (patched moto server) in a child process; use as a context manager."""
 
-    def __init__(
-        self, engine_overrides: dict[str, dict[str, Any]] | None = None, start_timeout: float = 60
-    ) -> None:
+    def __init__(self, engine_overrides: dict[str, dict[str, Any]] | None = None, start_timeout: float = 60) -> None:
         self.engine_overrides = engine_overrides or {}
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen[str] | None = None
@@ -215,9 +211,7 @@ class LocalAws:
         """Forget every resource (moto's reset API)."""
         import urllib.request
 
-        urllib.request.urlopen(
-            urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10
-        )
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10)
 
     def stop(self) -> None:
         if self.proc is None:
@@ -247,7 +241,7 @@ def _say(text: str) -> None:
     print(f"demo: {text}", file=sys.stderr, flush=True)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aurora-validate demo",
         description="Deploy the reference Terraform into a local AWS API (moto) with real terraform, "
@@ -260,9 +254,7 @@ def _parser() -> argparse.ArgumentParser:
         help="configuration to deploy (default: reference/terraform)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
-    parser.add_argument(
-        "--profile", choices=("default", "bedrock-kb"), default="default", help="rule profile"
-    )
+    parser.add_argument("--profile", choices=("default", "bedrock-kb"), default="default", help="rule profile")
     parser.add_argument("--show-passed", action="store_true", help="also list passed checks")
     parser.add_argument("--serve", action="store_true", help="only run the local AWS API (until Ctrl-C)")
     parser.add_argument("--port", type=int, default=0, help="port for --serve (default: a free one)")
@@ -271,7 +263,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(list(argv or []))
+    args = build_parser().parse_args(list(argv or []))
     if find_spec("moto") is None or find_spec("flask") is None:
         print(
             "aurora-validate demo: moto[server] is not installed (pip install 'moto[server]')",
@@ -305,6 +297,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_demo(args: argparse.Namespace, source: Path) -> int:
+    with LocalAws() as local:
+        _say(f"local AWS API on {local.url}")
+        code = deploy_and_report(args, source, local)
+    _say("local AWS API stopped")
+    return code
+
+
+def deploy_and_report(args: argparse.Namespace, source: Path, local: LocalAws) -> int:
+    """Apply ``source`` into ``local`` with terraform, audit the clusters live (with drift), print the report."""
     from validator import terraform_runner
     from validator.engine import Report, evaluate
     from validator.errors import AccessDenied, InputError, UsageError
@@ -314,38 +315,34 @@ def _run_demo(args: argparse.Namespace, source: Path) -> int:
     from validator.sources.live_aws import Connection
 
     static = load_root(source).deployment
-    region = static.provider.region.get(DEFAULT_REGION) if static.provider else DEFAULT_REGION
-    with LocalAws() as local, tempfile.TemporaryDirectory(prefix="aurora-validate-demo-") as tmp:
-        _say(f"local AWS API on {local.url}")
+    region = str(static.provider.region.get(DEFAULT_REGION) if static.provider else DEFAULT_REGION)
+    with tempfile.TemporaryDirectory(prefix="aurora-validate-demo-") as tmp:
         work = terraform_runner.copy_configuration(source, Path(tmp) / "terraform")
-        _say(
-            f"terraform apply of {source} into it (region {region}; the provider's waiters take a while) ..."
-        )
+        _say(f"terraform apply of {source} (region {region}; the provider's waiters take a minute or two) ...")
         started = time.monotonic()
-        state = terraform_runner.apply(work, local.url, str(region))
-        arns = [r["values"]["arn"] for r in terraform_runner.state_resources(state, "aws_rds_cluster")]
-        _say(f"deployed {len(arns)} cluster(s) in {time.monotonic() - started:.0f} s; auditing them live ...")
-        request = LiveRequest(
-            clusters=arns,
-            all=not arns,
-            regions=[str(region)],
-            connection=Connection(endpoint_url=local.url, static_credentials=("testing", "testing")),
-            progress=False,
-        )
-        try:
-            result = audit(request)
-        except (InputError, UsageError, AccessDenied) as exc:
-            print(f"aurora-validate demo: {exc}", file=sys.stderr)
-            return 2
-        report = Report(profile=args.profile)
-        for dep in result.deployments:
-            dep.baseline = static
-            report.deployments.append(dep)
-            report.roots.append(dep.root)
-            report.findings.extend(evaluate(dep, args.profile))
-        sys.stdout.write(render(report, args.format, show_passed=args.show_passed, color=sys.stdout.isatty()))
-        sys.stdout.flush()
-    _say("local AWS API stopped")
+        state = terraform_runner.apply(work, local.url, region)
+    arns = [r["values"]["arn"] for r in terraform_runner.state_resources(state, "aws_rds_cluster")]
+    _say(f"deployed {len(arns)} cluster(s) in {time.monotonic() - started:.0f} s; auditing them live ...")
+    request = LiveRequest(
+        clusters=arns,
+        all=not arns,
+        regions=[region],
+        connection=Connection(endpoint_url=local.url, static_credentials=("testing", "testing")),
+        progress=False,
+    )
+    try:
+        result = audit(request)
+    except (InputError, UsageError, AccessDenied) as exc:
+        print(f"aurora-validate demo: {exc}", file=sys.stderr)
+        return 2
+    report = Report(profile=args.profile, denied=sorted({r.operation for r in result.refused if r.denied}))
+    for dep in result.deployments:
+        dep.baseline = static
+        report.deployments.append(dep)
+        report.roots.append(dep.root)
+        report.findings.extend(evaluate(dep, args.profile))
+    sys.stdout.write(render(report, args.format, show_passed=args.show_passed, color=sys.stdout.isatty()))
+    sys.stdout.flush()
     return 0
 
 
