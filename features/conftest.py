@@ -39,6 +39,11 @@ class LocalAws:
     rds: Any
     ec2: Any
     networks: dict[str, Any] = field(default_factory=dict)  # cluster identifier -> moto_support.Network
+    proxy: Any = None  # a moto_support.FaultProxy the audit goes through, when calls are refused
+
+    @property
+    def audit_url(self) -> str:
+        return self.proxy.url if self.proxy is not None else self.url
 
 
 @pytest.fixture
@@ -49,6 +54,8 @@ def local_aws_holder() -> Iterator[dict[str, LocalAws]]:
     if holder:
         from moto_support import shared_local_aws
 
+        if holder["aws"].proxy is not None:
+            holder["aws"].proxy.stop()
         shared_local_aws().reset()
 
 
@@ -117,13 +124,25 @@ def _stop(local_aws_holder: dict[str, LocalAws], monkeypatch: pytest.MonkeyPatch
     aws.rds.stop_db_cluster(DBClusterIdentifier=name)
 
 
+@given(parsers.re(r"the audit is refused (?P<operation>\w+:\w+)"))
+def _refused(local_aws_holder: dict[str, LocalAws], monkeypatch: pytest.MonkeyPatch, operation: str) -> None:
+    """The audit's calls go through a proxy that answers ``operation`` with AccessDenied."""
+    from moto_support import FaultProxy, denied
+
+    aws = _aws(local_aws_holder, monkeypatch)
+    if aws.proxy is None:
+        aws.proxy = FaultProxy(aws.url)
+        aws.proxy.start()
+    aws.proxy.add(denied(operation))
+
+
 def _run_live(holder: dict[str, LocalAws]) -> Callable[[AuroraScenario, list[str]], Run]:
     def run(scenario: AuroraScenario, args: list[str]) -> Run:
         aws = holder.get("aws")
         if aws is None:
             raise AssertionError('no local AWS API yet: start with Given a Serverless v2 cluster "NAME" is deployed')
         paths = [str(scenario.config.root)] if scenario.config is not None else []
-        argv = ["--live", "--region", REGION, "--endpoint-url", aws.url, *args, *paths]
+        argv = ["--live", "--region", REGION, "--endpoint-url", aws.audit_url, *args, *paths]
         return run_cli(argv, scenario.workdir / "reports")
 
     return run

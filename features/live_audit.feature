@@ -46,6 +46,15 @@ Feature: Live audit and drift
     Then rule AV501 fails with severity warning
     And the message says "AWS starts it again"
 
+  Scenario: A refused call is reported with the permission to grant, never taken for "nothing there"
+    Given a Serverless v2 cluster "kb-prod" is deployed
+    And the audit is refused rds:DescribeDBEngineVersions
+    When I run aurora-validate live with "--cluster kb-prod"
+    Then rule AV503 fails with severity info
+    And the message says "rds:DescribeDBEngineVersions"
+    And rule AV107 passes
+    And the exit code is 3
+
   Scenario: A cluster deployed as its Terraform says has no drift
     Given the reference deployment "reference/terraform-bedrock"
     And a Serverless v2 cluster "project-name-dev-kb-aurora" is deployed
