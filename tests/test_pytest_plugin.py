@@ -1,0 +1,184 @@
+"""The pytest plugin: a team's own project needs only a .feature file and a one-line test module.
+
+The scratch project runs in a separate pytest process, so the plugin is found
+through its ``pytest11`` entry point exactly as in a team's repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from validator.pytest_plugin import (
+    ConfigurationError,
+    Run,
+    TerraformCopy,
+    blocks_in,
+    line_depths,
+    select,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+ONE_LINE_MODULE = 'from pytest_bdd import scenarios; scenarios(".")\n'
+
+TEAM_FEATURE = """\
+Feature: Our database cluster
+  Scenario: Our cluster is Serverless v2
+    Given the Terraform configuration "../infra"
+    When I validate it
+    Then rule AV102 passes
+    And rule AV103 passes at "modules/aurora/aurora.tf" on the instance_class line
+
+  Scenario: Switching to Serverless v1 is caught before review
+    Given the Terraform configuration "../infra"
+    And the aurora cluster's engine_mode is "serverless"
+    When I validate it
+    Then rule AV102 fails with severity error at "modules/aurora/aurora.tf" on the engine_mode line
+    And the exit code is 1
+
+  Scenario: A wrong expectation fails with the findings in the message
+    Given the Terraform configuration "../infra"
+    When I validate it
+    Then rule AV303 passes
+"""
+
+
+def _scratch_project(tmp_path: Path) -> Path:
+    project = tmp_path / "team"
+    TerraformCopy(REPO / "reference" / "terraform", project / "infra")
+    tests = project / "tests"
+    tests.mkdir()
+    (tests / "cluster.feature").write_text(TEAM_FEATURE, encoding="utf-8")
+    (tests / "test_cluster.py").write_text(ONE_LINE_MODULE, encoding="utf-8")
+    return project
+
+
+def test_a_team_project_needs_a_feature_file_and_one_line(tmp_path: Path) -> None:
+    project = _scratch_project(tmp_path)
+    assert len((project / "tests" / "test_cluster.py").read_text().splitlines()) == 1
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(project), "tests"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert "2 passed" in out and "1 failed" in out, out
+    assert proc.returncode == 1, out
+    # The failure names what was expected and lists what the validator found.
+    assert "expected AV303 passes" in out, out
+    assert "AV303 fail warning modules/aurora/aurora.tf:" in out, out
+    # The team's configuration was never touched: every change went to a copy.
+    original = (REPO / "reference" / "terraform" / "modules" / "aurora" / "aurora.tf").read_text()
+    assert (project / "infra" / "modules" / "aurora" / "aurora.tf").read_text() == original
+
+
+def test_the_plugin_loads_without_pytest_bdd() -> None:
+    code = (
+        "import sys; sys.modules['pytest_bdd'] = None\n"
+        "import validator.pytest_plugin as p\n"
+        "assert p.given is None and callable(p.run_cli)\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+# --------------------------------------------------------------------------- #
+# Editing HCL text
+
+
+def test_depths_ignore_brackets_in_strings_comments_and_heredocs() -> None:
+    text = textwrap.dedent(
+        """\
+        resource "a" "b" {
+          name = "${var.x}-{not a block}" # { comment
+          /* { block comment
+             } */
+          policy = <<EOF
+        { "Statement": [ {
+        EOF
+          tags = {
+            k = "v"
+          }
+        }
+        """
+    )
+    depths = line_depths(text)
+    lines = text.split("\n")
+    assert depths[:12] == [0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 0]
+    (block,) = blocks_in(lines, depths, 0, len(lines) - 1, 0)
+    assert (block.kind, block.labels, block.start, block.end) == ("resource", ("a", "b"), 0, 10)
+
+
+def _copy(tmp_path: Path, name: str = "terraform") -> TerraformCopy:
+    return TerraformCopy(REPO / "reference" / name, tmp_path / name)
+
+
+def test_setting_keeps_alignment_and_other_lines(tmp_path: Path) -> None:
+    c = _copy(tmp_path)
+    file = c.root / "modules" / "aurora" / "aurora.tf"
+    before = file.read_text().splitlines()
+    c.set(c.find("aurora cluster"), "engine_mode", '"serverless"')
+    after = file.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert changed == [(before[23], '  engine_mode       = "serverless"')]
+
+
+def test_nested_blocks_are_created_and_removed(tmp_path: Path) -> None:
+    c = _copy(tmp_path)
+    cluster = c.find("the aurora cluster")
+    c.remove(cluster, "serverlessv2_scaling_configuration")
+    assert "serverlessv2_scaling_configuration" not in (c.root / "modules/aurora/aurora.tf").read_text()
+    c.set(cluster, "serverlessv2_scaling_configuration.max_capacity", "8")
+    assert c.line_of("modules/aurora/aurora.tf", "max_capacity", cluster)
+    c.set(cluster, "serverlessv2_scaling_configuration.min_capacity", "0")
+    text = (c.root / "modules/aurora/aurora.tf").read_text()
+    assert text.count("serverlessv2_scaling_configuration") == 1
+    assert "min_capacity = 0" in text and "max_capacity = 8" in text
+
+
+def test_targets_are_named_as_a_user_would(tmp_path: Path) -> None:
+    c = _copy(tmp_path, "terraform-bedrock")
+    assert c.find("the database security group").labels == ("aws_security_group", "db")
+    assert c.find('the security group "app"').labels == ("aws_security_group", "app")
+    assert c.find("the writer instance").labels == ("aws_rds_cluster_instance", "writer")
+    assert c.find('aws_subnet "private_b"').labels == ("aws_subnet", "private_b")
+    with pytest.raises(ConfigurationError, match="ambiguous"):
+        c.find("the subnet")
+    with pytest.raises(ConfigurationError, match="unknown resource"):
+        c.find("the flux capacitor")
+    with pytest.raises(ConfigurationError, match="does not set"):
+        c.remove(c.find("the aurora cluster"), "no_such_argument")
+
+
+def test_outcomes_follow_the_documented_meaning() -> None:
+    def finding(status: str, resource: str = "r1", line: int = 3) -> dict[str, object]:
+        return {
+            "rule_id": "AV108",
+            "status": status,
+            "severity": "error",
+            "resource": resource,
+            "message": "m",
+            "location": {"file": "main.tf", "line": line},
+        }
+
+    report = {"findings": [finding("pass"), finding("fail", "r2", 7), finding("unresolved", "r3")]}
+    run = Run([], 1, json.loads(json.dumps(report)), "", "")
+    assert select(run, "AV108", "fails")
+    assert not select(run, "AV108", "passes"), "a rule with a failure does not pass"
+    assert select(run, "AV108", "passes", resource="r1")
+    assert select(run, "AV108", "is unresolved", resource="r3")
+    assert select(run, "AV108", "fails", file="main.tf", lines=[7])
+    assert not select(run, "AV108", "fails", lines=[3])
+    assert not select(run, "AV108", "fails", severity="warning")
