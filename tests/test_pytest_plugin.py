@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -25,23 +26,8 @@ from validator.pytest_plugin import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-ONE_LINE_MODULE = 'from pytest_bdd import scenarios; scenarios(".")\n'
-
-TEAM_FEATURE = """\
-Feature: Our database cluster
-  Scenario: Our cluster is Serverless v2
-    Given the Terraform configuration "../infra"
-    When I validate it
-    Then rule AV102 passes
-    And rule AV103 passes at "modules/aurora/aurora.tf" on the instance_class line
-
-  Scenario: Switching to Serverless v1 is caught before review
-    Given the Terraform configuration "../infra"
-    And the aurora cluster's engine_mode is "serverless"
-    When I validate it
-    Then rule AV102 fails with severity error at "modules/aurora/aurora.tf" on the engine_mode line
-    And the exit code is 1
-
+WRONG_EXPECTATION = """\
+Feature: A wrong expectation
   Scenario: A wrong expectation fails with the findings in the message
     Given the Terraform configuration "../infra"
     When I validate it
@@ -49,19 +35,32 @@ Feature: Our database cluster
 """
 
 
+def readme_example() -> tuple[str, str]:
+    """The one-line test module and the .feature file the README shows."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(\w+)\n(.*?)```", text, re.DOTALL)
+    module = next(body for lang, body in blocks if lang == "python" and "# tests/test_cluster.py" in body)
+    feature = next(body for lang, body in blocks if lang == "gherkin" and "# tests/cluster.feature" in body)
+    strip = lambda body: "".join(line for line in body.splitlines(True) if not line.startswith("# tests/"))  # noqa: E731
+    return strip(module), strip(feature)
+
+
 def _scratch_project(tmp_path: Path) -> Path:
+    module, feature = readme_example()
     project = tmp_path / "team"
     TerraformCopy(REPO / "reference" / "terraform", project / "infra")
     tests = project / "tests"
     tests.mkdir()
-    (tests / "cluster.feature").write_text(TEAM_FEATURE, encoding="utf-8")
-    (tests / "test_cluster.py").write_text(ONE_LINE_MODULE, encoding="utf-8")
+    (tests / "cluster.feature").write_text(feature, encoding="utf-8")
+    (tests / "wrong.feature").write_text(WRONG_EXPECTATION, encoding="utf-8")
+    (tests / "test_cluster.py").write_text(module, encoding="utf-8")
     return project
 
 
-def test_a_team_project_needs_a_feature_file_and_one_line(tmp_path: Path) -> None:
+def test_the_readme_example_works_in_a_team_project(tmp_path: Path) -> None:
+    """A .feature file and a one-line test module, found through the plugin's entry point."""
     project = _scratch_project(tmp_path)
-    assert len((project / "tests" / "test_cluster.py").read_text().splitlines()) == 1
+    assert len((project / "tests" / "test_cluster.py").read_text().strip().splitlines()) == 1
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(project), "tests"],
