@@ -72,6 +72,16 @@ resource "aws_vpc_security_group_ingress_rule" "open_postgres" {
 }
 """
 
+# Subnets made by for_each, reached through a for expression in a module output.
+EXTRA_SUBNETS = """
+resource "aws_subnet" "extra" {
+  for_each          = toset(["10.0.50.0/24", "10.0.51.0/24"])
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = each.key
+  availability_zone = var.availability_zones[0]
+}
+"""
+
 # A plan costs about 8 s of CPU (two provider start-ups), so changes that concern
 # different rules share one copy: every rule's verdict is compared anyway, and
 # each change's own verdict is asserted in ``expect``.
@@ -104,8 +114,28 @@ CASES: dict[str, Case] = {
             lambda c: c.add_file_text("modules/network/open.tf", OPEN_5432),
             _remove("aurora cluster", "manage_master_user_password"),
             _set("aurora cluster", "master_password", '"correct-horse-battery"'),
+            # Two writers by count, and the subnet group's subnets from for_each in one zone.
+            _set("writer instance", "count", "2"),
+            _set("writer instance", "identifier", '"${var.project_prefix}-${var.env}-kb-aurora-${count.index}"'),
+            lambda c: c.replace_text(
+                "modules/aurora/aurora.tf",
+                "aws_rds_cluster_instance.writer.id",
+                "aws_rds_cluster_instance.writer[0].id",
+            ),
+            lambda c: c.add_file_text("modules/network/extra.tf", EXTRA_SUBNETS),
+            lambda c: c.replace_text(
+                "modules/network/network.tf",
+                "value = [aws_subnet.private_a.id, aws_subnet.private_b.id]",
+                "value = concat([aws_subnet.private_a.id], [for s in aws_subnet.extra : s.id])",
+            ),
         ),
-        (("AV301", "fail", "module.network.aws_security_group.db"), ("AV302", "fail", KB_CLUSTER)),
+        (
+            ("AV301", "fail", "module.network.aws_security_group.db"),
+            ("AV302", "fail", KB_CLUSTER),
+            ("AV103", "pass", "module.aurora.aws_rds_cluster_instance.writer[1]"),
+            ("AV108", "pass", "module.aurora.aws_rds_cluster_instance.writer[1]"),
+            ("AV105", "fail", "module.aurora.aws_db_subnet_group.aurora"),
+        ),
     ),
 }
 
