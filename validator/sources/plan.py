@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import InputError
-from validator.model import Location, Unknown, Value
+from validator.model import Deployment, Location, Unknown, Value
 from validator.sources.hcl.evaluate import RefStr
 from validator.sources.records import Record
 from validator.sources.terraform_model import MODEL_TYPES, ProviderSettings, build_deployment
@@ -44,9 +44,8 @@ _INDEXED = re.compile(r"^([^\[]+)(\[.*\])?$")
 
 @dataclass
 class PlanLoad:
-    deployment: Any  # validator.model.Deployment
+    deployment: Deployment
     errors: list[InputError] = field(default_factory=list)
-    document: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- #
@@ -97,9 +96,8 @@ def check_document(doc: Any, where: str) -> None:
         raise InputError(where, "not a Terraform plan: no planned_values or resource_changes", "error")
     if not isinstance(doc.get("configuration"), dict):
         raise InputError(where, "the plan has no configuration section, so written arguments are unknown", "error")
-    for key in ("resource_changes",):
-        if key in doc and not isinstance(doc[key], list):
-            raise InputError(where, f"not a Terraform plan: {key} is not a list", "error")
+    if "resource_changes" in doc and not isinstance(doc["resource_changes"], list):
+        raise InputError(where, "not a Terraform plan: resource_changes is not a list", "error")
 
 
 # --------------------------------------------------------------------------- #
@@ -238,14 +236,10 @@ def _context_for(root: _Context, module_address: str) -> _Context | None:
     for i in range(0, len(parts), 2):
         if parts[i] != "module":
             return None
-        name, index = _split_index(parts[i + 1])
-        calls = ctx.config.get("module_calls") or {}
-        call = calls.get(name)
-        if not isinstance(call, dict):
+        children = ctx.child(*_split_index(parts[i + 1]))
+        if not children:
             return None
-        ctx = _Context(
-            call.get("module") or {}, f"{ctx.prefix}module.{name}{index}.", ctx.modules, ctx.variables, ctx, call
-        )
+        ctx = children[0]
     return ctx
 
 
@@ -596,7 +590,7 @@ def load_plan(
     if config_dir is None:
         records, provider = plan_records(doc)
         deployment = build_deployment("plan", str(path), records, provider)
-        return PlanLoad(deployment, [], doc)
+        return PlanLoad(deployment)
     return _with_configuration(doc, path, Path(config_dir), var_files, cli_vars or {})
 
 
@@ -615,7 +609,7 @@ def _with_configuration(
     provider = _provider_from_hcl(loaded.deployment, plan_provider)
     deployment = build_deployment("plan", str(config_dir), records, provider)
     deployment.suppressions.update(loaded.deployment.suppressions)
-    return PlanLoad(deployment, list(loaded.errors), dict(doc))
+    return PlanLoad(deployment, list(loaded.errors))
 
 
 def _plan_inputs(doc: Mapping[str, Any], loaded: Any, cli_vars: Mapping[str, str]) -> dict[str, str]:
