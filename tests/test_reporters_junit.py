@@ -141,3 +141,10 @@ def test_messages_are_escaped_for_xml() -> None:
     assert case.get("name") == "a<b>&c.tf:3"
     error = case.find("error")
     assert error is not None and 'unexpected "<" & more' in error.get("message", "")
+
+
+def test_control_characters_do_not_break_the_xml() -> None:
+    report = Report(errors=[InputError("main.tf:1", "odd byte \x01 and \x1b[31m here", "parse error")])
+    root = ET.fromstring(junit.render(report))
+    error = next(root.iter("error"))
+    assert error.get("message", "").endswith("odd byte \ufffd and \ufffd[31m here")

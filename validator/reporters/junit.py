@@ -15,6 +15,7 @@ and how many findings were suppressed, and by what.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
@@ -22,6 +23,8 @@ from validator import __version__
 from validator.engine import Finding, Report
 from validator.reporters.common import display_path, sort_key
 from validator.rules import Status
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _text(f: Finding) -> str:
@@ -33,9 +36,7 @@ def _text(f: Finding) -> str:
 def _case(suite: ET.Element, group: list[Finding]) -> str:
     """Add one testcase for the findings of one rule on one resource; returns its outcome."""
     first = group[0]
-    case = ET.SubElement(
-        suite, "testcase", classname=first.rule_id, name=first.result.resource or first.source
-    )
+    case = ET.SubElement(suite, "testcase", classname=first.rule_id, name=first.result.resource or first.source)
     loc = next((f.result.location for f in group if f.result.location.file), first.result.location)
     if loc.file:
         case.set("file", display_path(first.source, loc.file))
@@ -51,9 +52,7 @@ def _case(suite: ET.Element, group: list[Finding]) -> str:
         failure.text = "\n".join(_text(f) for f in fails) + f"\n{first.rule.title}\nFix:\n{first.rule.fix}\n"
         return "failure"
     if unresolved:
-        ET.SubElement(
-            case, "skipped", message="unresolved: " + "; ".join(f.result.message for f in unresolved)
-        )
+        ET.SubElement(case, "skipped", message="unresolved: " + "; ".join(f.result.message for f in unresolved))
         return "skipped"
     if suppressed:
         by = "; ".join(f.suppressed_by or "" for f in suppressed)
@@ -71,6 +70,15 @@ def _properties(parent: ET.Element, report: Report) -> None:
     ET.SubElement(props, "property", name="suppressed", value=str(sum(counts.values())))
     for kind, n in counts.items():
         ET.SubElement(props, "property", name=f"suppressed.{kind}", value=str(n))
+
+
+def _clean(root: ET.Element) -> None:
+    """Replace characters XML 1.0 cannot hold (control characters from odd input) in place."""
+    for element in root.iter():
+        if element.text:
+            element.text = _NOT_XML.sub("\ufffd", element.text)
+        for key, value in element.attrib.items():
+            element.set(key, _NOT_XML.sub("\ufffd", value))
 
 
 def render(report: Report, show_passed: bool = False, color: bool = False) -> str:
@@ -111,5 +119,6 @@ def render(report: Report, show_passed: bool = False, color: bool = False) -> st
         totals["errors"] += len(problems)
     for k, v in totals.items():
         root.set(k, str(v))
+    _clean(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
