@@ -88,3 +88,14 @@ Feature: Cost and operations notes
     When I validate it
     Then rule AV001 fails
     And the message says "unknown rule AV999"
+
+  Scenario: A file that does not parse is one line naming it, and exit 2
+    Given the reference deployment "reference/terraform"
+    And the file "broken.tf" contains:
+      """
+      resource "aws_rds_cluster" "half_written" {
+        engine = "aurora-postgresql"
+      """
+    When I validate it
+    Then the exit code is 2
+    And the error says "broken.tf"

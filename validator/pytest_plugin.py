@@ -447,7 +447,6 @@ class AuroraScenario:
     target: BlockRef | None = None  # the block the last Given step changed
     run: Run | None = None
     matched: list[dict[str, Any]] = field(default_factory=list)
-    extra_args: list[str] = field(default_factory=list)
     # Extra ways to run the command (live, db) that project conftests plug in.
     runners: dict[str, Callable[[AuroraScenario, list[str]], Run]] = field(default_factory=dict)
 
@@ -608,7 +607,7 @@ def _given_replaced(aurora_scenario: AuroraScenario, file: str, old: str, new: s
 
 def _validate(scenario: AuroraScenario, extra: list[str]) -> None:
     config = scenario.need_config()
-    scenario.run = run_cli([str(config.root), *scenario.extra_args, *extra], scenario.workdir / "reports")
+    scenario.run = run_cli([str(config.root), *extra], scenario.workdir / "reports")
 
 
 @_step(when, r"I validate it$")
@@ -727,8 +726,8 @@ def _then_exit(aurora_scenario: AuroraScenario, code: str) -> None:
     assert run.exit_code == int(code), run.describe()
 
 
-@_step(then, r'the (?:report|output) (?P<negate>does not|never) (?:contains?|shows?) "(?P<text>.+)"$')
-def _then_not_in_output(aurora_scenario: AuroraScenario, negate: str, text: str) -> None:
+@_step(then, r'the (?:report|output) (?:does not|never) (?:contains?|shows?) "(?P<text>.+)"$')
+def _then_not_in_output(aurora_scenario: AuroraScenario, text: str) -> None:
     run = aurora_scenario.need_run()
     assert run.stdout or run.stderr, "the run produced no output at all"
     assert text not in run.stdout and text not in run.stderr, f"{text!r} appears in the output"
