@@ -568,28 +568,27 @@ def _given_variable_default(aurora_scenario: AuroraScenario, name: str, value: s
     aurora_scenario.target = ref
 
 
+def _edit(scenario: AuroraScenario, target: str, change: Callable[[TerraformCopy, BlockRef], None]) -> None:
+    """Change the block ``target`` names in the scenario's copy; later steps may say "on the ARG line" of it."""
+    config = scenario.need_config()
+    ref = config.find(target)
+    change(config, ref)
+    scenario.target = ref
+
+
 @_step(given, r"(?P<target>the .+?)'s (?P<path>[\w.-]+) is (?P<value>.+)")
 def _given_argument(aurora_scenario: AuroraScenario, target: str, path: str, value: str) -> None:
-    config = aurora_scenario.need_config()
-    ref = config.find(target)
-    config.set(ref, path, value.strip())
-    aurora_scenario.target = ref
+    _edit(aurora_scenario, target, lambda config, ref: config.set(ref, path, value.strip()))
 
 
 @_step(given, r"(?P<target>the .+?) (?:has no|does not set) (?P<path>[\w.-]+)(?: block| argument)?")
 def _given_removed(aurora_scenario: AuroraScenario, target: str, path: str) -> None:
-    config = aurora_scenario.need_config()
-    ref = config.find(target)
-    config.remove(ref, path)
-    aurora_scenario.target = ref
+    _edit(aurora_scenario, target, lambda config, ref: config.remove(ref, path))
 
 
 @_step(given, r"(?P<target>the .+?) also has:")
 def _given_block_text(aurora_scenario: AuroraScenario, target: str, docstring: str) -> None:
-    config = aurora_scenario.need_config()
-    ref = config.find(target)
-    config.append(ref, docstring)
-    aurora_scenario.target = ref
+    _edit(aurora_scenario, target, lambda config, ref: config.append(ref, docstring))
 
 
 @_step(given, r'the file "(?P<file>[^"]+)" (?:also )?contains:')

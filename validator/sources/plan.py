@@ -29,6 +29,7 @@ from validator.model import Deployment, Location, Unknown, Value
 from validator.sources.hcl.evaluate import RefStr
 from validator.sources.records import Record
 from validator.sources.terraform_model import MODEL_TYPES, ProviderSettings, build_deployment
+from validator.sources.terraform_model import refs as refs_of
 
 __all__ = ["PlanLoad", "load_plan", "plan_records", "read_plan"]
 
@@ -524,12 +525,10 @@ def _is_sensitive(sensitive: Any, name: str) -> bool:
 
 
 def _hcl_refs(raw: Any) -> tuple[str, ...]:
+    """The resources an HCL value (or the items of a list value) refers to."""
     found: list[str] = []
-    items = raw if isinstance(raw, list) else [raw]
-    for item in items:
-        for ref in getattr(item, "refs", ()) or ():
-            if ref not in found:
-                found.append(ref)
+    for item in raw if isinstance(raw, list) else [raw]:
+        found.extend(r for r in refs_of(item) if r not in found)
     return tuple(found)
 
 
