@@ -176,6 +176,11 @@ def serve(port: int = 0, engine_overrides: dict[str, dict[str, Any]] | None = No
     server.stop()
 
 
+def _drain(stream: Any) -> None:
+    for _ in stream:
+        pass
+
+
 class LocalAws:
     """A local AWS API (patched moto server) in a child process; use as a context manager."""
 
@@ -205,6 +210,8 @@ class LocalAws:
             self.stop()
             raise RuntimeError("the local AWS API did not start (is moto[server] installed?)")
         self.url = line[len(READY_PREFIX) :].strip()
+        stdout = self.proc.stdout
+        threading.Thread(target=_drain, args=(stdout,), daemon=True).start()  # keep the pipe from filling up
         return self.url
 
     def reset(self) -> None:
