@@ -16,7 +16,9 @@ Typical use::
     work = copy_module(REFERENCE / "terraform", tmp_path / "tf")
     init(work)
     plan = plan_json(work)                      # offline plan, as a dict
-    state = apply(work, "http://127.0.0.1:5000")  # against a moto server
+
+Deploying into a local AWS API (moto) is ``validator.terraform_runner.apply``,
+which the demo and the live end-to-end tests share.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-MIRROR_NAME = "registry.terraform.io"
-SEARCH_DEPTH = 4
+from validator import terraform_runner
+
+MIRROR_NAME = terraform_runner.MIRROR_NAME
+SEARCH_DEPTH = terraform_runner.SEARCH_DEPTH
 OFFLINE_OVERRIDE = "zz_offline_override.tf"
 PROVIDER_OVERRIDE = "zz_provider_override.tf"
 EXTRA_VARS_FILE = "zz_extra_vars.tfvars.json"
@@ -42,19 +45,6 @@ FAKE_REGION = "ap-northeast-1"
 DEAD_PROXY = "http://127.0.0.1:9"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-# Provider endpoint names redirected to a local server by apply().
-ENDPOINT_SERVICES = (
-    "bedrock",
-    "bedrockagent",
-    "ec2",
-    "iam",
-    "kms",
-    "logs",
-    "rds",
-    "s3",
-    "secretsmanager",
-    "sts",
-)
 
 _SKIP_FLAGS = {
     "skip_credentials_validation": True,
@@ -91,45 +81,9 @@ def _first_error(stderr: str) -> str:
 # Discovery
 
 
-def _walk_for(name: str, root: Path, depth: int) -> Iterator[Path]:
-    """Yield directories called ``name`` at most ``depth`` levels below ``root``."""
-    if depth <= 0:
-        return
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if not entry.is_dir(follow_symlinks=False):
-                continue
-        except OSError:
-            continue
-        path = Path(entry.path)
-        if entry.name == name:
-            yield path
-        elif str(path) not in ("/proc", "/sys", "/dev"):
-            yield from _walk_for(name, path, depth - 1)
-
-
-def _has_aws_provider(mirror: Path) -> bool:
-    return any((mirror / "hashicorp" / "aws").glob("*/*/terraform-provider-aws*"))
-
-
-@lru_cache(maxsize=1)
 def plugin_dir() -> Path | None:
-    """The directory to pass to ``terraform init -plugin-dir``, or None.
-
-    It is the parent of a ``registry.terraform.io`` directory that holds the
-    hashicorp/aws provider; copies inside ``.terraform`` working directories
-    are ignored.
-    """
-    for mirror in sorted(_walk_for(MIRROR_NAME, Path("/"), SEARCH_DEPTH)):
-        if ".terraform" in mirror.parts:
-            continue
-        if _has_aws_provider(mirror):
-            return mirror.parent
-    return None
+    """The directory to pass to ``terraform init -plugin-dir``, or None (shared with the demo)."""
+    return terraform_runner.plugin_dir()
 
 
 @lru_cache(maxsize=1)
@@ -236,40 +190,23 @@ def _hcl(value: Any) -> str:
     return json.dumps(value)
 
 
-def _provider_block(settings: Mapping[str, Any], endpoints: Mapping[str, str] | None) -> str:
+def _provider_block(settings: Mapping[str, Any]) -> str:
     width = max(len(key) for key in settings)
     lines = ['provider "aws" {']
     lines += [f"  {key.ljust(width)} = {_hcl(value)}" for key, value in settings.items()]
-    if endpoints:
-        ewidth = max(len(key) for key in endpoints)
-        lines.append("  endpoints {")
-        lines += [f"    {key.ljust(ewidth)} = {_hcl(url)}" for key, url in endpoints.items()]
-        lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def write_offline_override(workdir: Path | str, endpoint_url: str | None = None) -> Path:
-    """Write ``zz_offline_override.tf``: the provider makes no call to real AWS.
-
-    Without ``endpoint_url`` the provider skips every credential, account and
-    metadata lookup (enough for ``plan``). With it, every service the
-    configurations use is sent to that URL (for example a moto server), and the
-    account id is read from its STS.
-    """
-    settings: dict[str, Any] = dict(_SKIP_FLAGS)
-    endpoints = None
-    if endpoint_url is None:
-        settings["skip_requesting_account_id"] = True
-    else:
-        settings["skip_requesting_account_id"] = False
-        settings["s3_use_path_style"] = True
-        endpoints = {service: endpoint_url for service in ENDPOINT_SERVICES}
+def write_offline_override(workdir: Path | str) -> Path:
+    """Write ``zz_offline_override.tf``: the provider skips every credential, account and
+    metadata lookup, which is enough for ``plan``."""
+    settings: dict[str, Any] = {**_SKIP_FLAGS, "skip_requesting_account_id": True}
     path = Path(workdir) / OFFLINE_OVERRIDE
     path.write_text(
         "# Written by tests/tfsupport.py into a temporary copy; merged into the\n"
         "# configuration's provider block by Terraform's override-file rules.\n"
-        + _provider_block(settings, endpoints),
+        + _provider_block(settings),
         encoding="utf-8",
     )
     return path
@@ -358,42 +295,6 @@ def plan_json(
         timeout=timeout,
     )
     shown = run(workdir, "show", "-json", "-no-color", PLAN_FILE, timeout=timeout)
-    return json.loads(shown.stdout)
-
-
-def apply(
-    workdir: Path | str,
-    endpoint_url: str,
-    extra_vars: Mapping[str, Any] | None = None,
-    targets: Sequence[str] = (),
-    timeout: float = 600,
-) -> dict[str, Any]:
-    """Apply against a local ``endpoint_url`` (e.g. a moto server); return ``terraform show -json``.
-
-    The returned state holds the outputs under ``values.outputs`` (see
-    :func:`outputs`) and the resources under ``values.root_module`` (see
-    :func:`resources`); it also holds any password in clear. ``targets``
-    limits the apply to those addresses (``-target``).
-    """
-    host = urlsplit(endpoint_url).hostname
-    if host not in LOOPBACK_HOSTS:
-        raise ValueError(f"{endpoint_url}: apply only talks to a server on loopback")
-    workdir = Path(workdir)
-    write_offline_override(workdir, endpoint_url)
-    _ensure_init(workdir)
-    var_args = _var_args(workdir, extra_vars)
-    run(
-        workdir,
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-lock=false",
-        *var_args,
-        *(f"-target={target}" for target in targets),
-        timeout=timeout,
-    )
-    shown = run(workdir, "show", "-json", "-no-color", timeout=timeout)
     return json.loads(shown.stdout)
 
 

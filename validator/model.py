@@ -340,5 +340,7 @@ class Deployment:
     suppressions: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict)
     # Resource address -> (file, first line, last line) of its block, for suppressions.
     spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    # AWS operations the live source was refused ("rds:DescribeDBInstances"), for AV503.
+    refused_calls: list[str] = field(default_factory=list)
     # The comparison target for drift (live with a Terraform path).
     baseline: Deployment | None = None

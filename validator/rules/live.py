@@ -412,7 +412,7 @@ class RefusedCalls(Rule):
     sources = LIVE
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
-        refused = list(getattr(deployment, "refused_calls", None) or [])
+        refused = list(deployment.refused_calls)
         for c in deployment.clusters:
             if not refused:
                 yield self.passed(c.address, "every AWS call of the audit was answered", c.origin)

@@ -324,5 +324,5 @@ def deployment(raw: dict[str, Any], data: RegionData) -> Deployment:
         secrets=[model.master_user_secret_arn] if model.master_user_secret_arn else [],
     )
     # Optional calls refused in this region, for the AV503 note.
-    dep.refused_calls = list(data.refused)  # type: ignore[attr-defined]
+    dep.refused_calls = list(data.refused)
     return dep
