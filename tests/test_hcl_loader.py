@@ -317,3 +317,47 @@ def test_modules_that_feed_each_other_do_not_loop(tmp_path: Path) -> None:
     })
     value = load_root(tmp_path).deployment.clusters[0].engine_version.raw
     assert isinstance(value, Unknown) and "depends on its own outputs" in value.reason
+
+
+def test_json_variable_files_are_read_with_their_lines(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "main.tf": """
+            variable "v" { default = "default" }
+            resource "aws_rds_cluster" "c" { engine_version = var.v }
+        """,
+        "terraform.tfvars.json": '{\n  "other": 1,\n  "v": "from-json"\n}\n',
+    })
+    version = load_root(tmp_path).deployment.clusters[0].engine_version
+    assert (version.raw, version.origin.file, version.origin.line, version.literal) == (
+        "from-json", "terraform.tfvars.json", 3, True
+    )
+    (tmp_path / "terraform.tfvars.json").write_text("{not json")
+    loaded = load_root(tmp_path)
+    assert [e.kind for e in loaded.errors] == ["parse error"]
+    assert loaded.errors[0].where.startswith("terraform.tfvars.json:")
+
+
+def test_remote_module_installed_by_terraform_init_is_followed(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "main.tf": """
+            module "db" {
+              source  = "example/aurora/aws"
+              version = "1.0.0"
+              engine_version = "16.4"
+            }
+        """,
+        ".terraform/modules/db/main.tf": """
+            variable "engine_version" {}
+            resource "aws_rds_cluster" "this" {
+              engine_version = var.engine_version
+            }
+        """,
+        ".terraform/modules/modules.json": (
+            '{"Modules": [{"Key": "", "Source": "", "Dir": "."},'
+            ' {"Key": "db", "Source": "registry.terraform.io/example/aurora/aws", "Dir": ".terraform/modules/db"}]}'
+        ),
+    })
+    (cluster,) = load_root(tmp_path).deployment.clusters
+    assert cluster.address == "module.db.aws_rds_cluster.this"
+    assert cluster.engine_version.raw == "16.4"
+    assert cluster.origin.file == ".terraform/modules/db/main.tf"

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,7 +76,11 @@ def _root_inputs(
                 values[name] = Traced(
                     convert_input(raw, declared.variables[name]), Location(via=f"environment {key}")
                 )
-    auto = [root / "terraform.tfvars", *sorted(root.glob("*.auto.tfvars"))]
+    auto = [
+        root / "terraform.tfvars",
+        root / "terraform.tfvars.json",
+        *sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name),
+    ]
     for path in [p for p in auto if p.is_file()] + [Path(p) for p in var_files]:
         if not path.is_file():
             raise InputError(str(path), "variable file not found", "error")
@@ -87,7 +92,8 @@ def _root_inputs(
 
 def _read_tfvars(path: Path, sources: Sources, declared: ModuleInstance, values: dict[str, Traced]) -> None:
     if path.suffix == ".json":
-        return  # JSON variable files: not read (documented limitation)
+        _read_tfvars_json(path, sources, values)
+        return
     pf = sources.parse(path)
     if pf is None:
         return
@@ -98,6 +104,26 @@ def _read_tfvars(path: Path, sources: Sources, declared: ModuleInstance, values:
             Location(pf.rel, attr.line, via=f"{pf.rel} sets {name}"),
             not s.references(attr.expr),
         )
+
+
+def _read_tfvars_json(path: Path, sources: Sources, values: dict[str, Traced]) -> None:
+    rel = sources.rel(path)
+    try:
+        text = s.read_text(path, rel)
+        doc = json.loads(text)
+    except InputError as exc:
+        sources.errors.append(exc)
+        return
+    except ValueError as exc:
+        sources.errors.append(InputError(f"{rel}:{getattr(exc, 'lineno', 1)}", str(exc).split(":")[0], "parse error"))
+        return
+    if not isinstance(doc, dict):
+        sources.errors.append(InputError(rel, "a variable file holds a JSON object", "parse error"))
+        return
+    lines = text.splitlines()
+    for name, value in doc.items():
+        line = next((n for n, t in enumerate(lines, 1) if f'"{name}"' in t), 1)
+        values[name] = Traced(value, Location(rel, line, via=f"{rel} sets {name}"), True)
 
 
 def _provider_settings(module: ModuleInstance) -> ProviderSettings:
