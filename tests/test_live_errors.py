@@ -73,6 +73,12 @@ def test_endpoint_unreachable_fails_fast(env, capsys):
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://[::1", "http://127.0.0.1:port"])
+def test_malformed_endpoint_url(env, capsys, url):
+    code, err = _run(capsys, "--live", "--all", "--region", REGION, "--endpoint-url", url)
+    assert code == 2 and f"endpoint URL {url!r}" in err
+
+
 def test_endpoint_from_the_environment_unreachable(env, capsys):
     env.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
     env.setenv("AWS_MAX_ATTEMPTS", "2")

@@ -111,10 +111,14 @@ def retry_settings(environ: dict[str, str] | None = None) -> tuple[str, int]:
 
 def check_endpoint_reachable(url: str, timeout: float = 3.0) -> None:
     """Fail fast, in one line, when an explicit endpoint URL cannot be reached."""
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+        explicit_port = parsed.port
+    except ValueError as exc:  # a bad IPv6 literal or port
+        raise UsageError(f"endpoint URL {url!r} is not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise UsageError(f"endpoint URL {url!r} is not an http(s) URL")
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    port = explicit_port or (443 if parsed.scheme == "https" else 80)
     try:
         with socket.create_connection((parsed.hostname, port), timeout=timeout):
             pass
