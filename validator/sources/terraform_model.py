@@ -28,6 +28,7 @@ from validator.model import (
     missing,
 )
 from validator.sources.hcl.evaluate import RefStr, ResourceObj
+from validator.sources.hcl.module import DYNAMIC_UNKNOWN
 from validator.sources.records import Record
 
 MODEL_TYPES = frozenset(
@@ -95,8 +96,14 @@ def _matches(ref: str, address: str) -> bool:
     return ref == address or _strip_index(address) == ref
 
 
-def _value(rec: Record, name: str, defaults: dict[str, Any]) -> Value:
+def _get(rec: Record, name: str) -> Value | None:
+    """An argument of a record; unknown for every name when it stands for unexpandable dynamic blocks."""
     v = rec.get(name)
+    return v if v is not None else rec.get(DYNAMIC_UNKNOWN)
+
+
+def _value(rec: Record, name: str, defaults: dict[str, Any]) -> Value:
+    v = _get(rec, name)
     if v is None:
         return missing(defaults.get(name), rec.origin)
     return v
@@ -253,7 +260,7 @@ def _ingress(rec: Record, source: str) -> IngressRule:
     cidrs: list[Any] = []
     origin = rec.origin
     for name in ("cidr_blocks", "ipv6_cidr_blocks"):
-        v = rec.get(name)
+        v = _get(rec, name)
         if v is None:
             continue
         origin = v.origin

@@ -29,6 +29,8 @@ from validator.sources.hcl.evaluate import (
 from validator.sources.records import Record
 
 MAX_MODULE_DEPTH = 16
+# The one argument of a record standing for dynamic blocks that cannot be expanded.
+DYNAMIC_UNKNOWN = "__dynamic__"
 
 # Resource attributes that equal another argument once applied.
 ID_ALIASES = {
@@ -448,17 +450,46 @@ class ModuleInstance:
             rec.written.add(name)
         for nested in block.body.blocks:
             if nested.type == "dynamic":
-                rec.blocks.setdefault(nested.labels[0] if nested.labels else "dynamic", []).append(
-                    Record(nested.labels[0] if nested.labels else "dynamic", rec.address,
-                           self.loc(nested.file, nested.line), nested.end_line,
-                           attrs={"__dynamic__": Value(Unknown("dynamic block contents are not evaluated"),
-                                                       self.loc(nested.file, nested.line))})
-                )
+                self._fill_dynamic(rec, nested, ev)
                 continue
             child = Record(nested.type, rec.address, self.loc(nested.file, nested.line), nested.end_line)
             self._fill(child, nested, ev)
             rec.blocks.setdefault(nested.type, []).append(child)
             rec.written.add(nested.type)
+
+    def _fill_dynamic(self, rec: Record, block: s.Block, ev: Evaluator) -> None:
+        """One nested record per element of a dynamic block's for_each.
+
+        When the collection or the content cannot be known, one record stands for
+        the blocks, with every argument unknown (``DYNAMIC_UNKNOWN``).
+        """
+        name = block.labels[0] if block.labels else "dynamic"
+        origin = self.loc(block.file, block.line)
+        rec.written.add(name)
+        iterator = block.body.attributes.get("iterator")
+        var = iterator.expr.name if iterator is not None and isinstance(iterator.expr, s.Name) else name
+        for_each = block.body.attributes.get("for_each")
+        content = block.body.blocks_of("content")
+        coll: Any = ev.eval(for_each.expr) if for_each is not None else Unknown("it has no for_each")
+        pairs: list[tuple[Any, Any]] | None = None
+        if isinstance(coll, dict):
+            pairs = list(coll.items())
+        elif isinstance(coll, list):
+            pairs = list(enumerate(coll))
+        reason = ""
+        if pairs is None:
+            reason = coll.reason if isinstance(coll, Unknown) else "its for_each is not a collection"
+        elif len(content) != 1:
+            reason = "it has no single content block"
+        if reason:
+            unknown = Value(Unknown(f'dynamic "{name}": {reason}'), origin)
+            rec.blocks.setdefault(name, []).append(
+                Record(name, rec.address, origin, block.end_line, attrs={DYNAMIC_UNKNOWN: unknown}))
+            return
+        for key, item in pairs or []:
+            child = Record(name, rec.address, origin, block.end_line)
+            self._fill(child, content[0], ev.child(**{var: {"key": key, "value": item}}))
+            rec.blocks.setdefault(name, []).append(child)
 
     def walk(self) -> Iterator[ModuleInstance]:
         yield self
