@@ -249,6 +249,23 @@ def test_unknown_cluster(aws_url: str, capsys: pytest.CaptureFixture[str]) -> No
     assert "no-such-cluster: aws error: no such DB cluster" in err
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999"])
+def test_malformed_endpoint_url_is_a_one_line_error(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--cluster", "kb", "--endpoint-url", url)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "endpoint URL" in err
+
+
+def test_malformed_endpoint_url_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://[::1")
+    code, out, err = run(capsys, "--cluster", "kb")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "AWS endpoint URL for rds is not a valid URL" in err
+
+
 # --------------------------------------------------------------------------- #
 # IAM authentication
 

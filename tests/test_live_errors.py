@@ -79,6 +79,12 @@ def test_malformed_endpoint_url(env, capsys, url):
     assert code == 2 and f"endpoint URL {url!r}" in err
 
 
+def test_malformed_endpoint_url_from_the_environment(env, capsys):
+    env.setenv("AWS_ENDPOINT_URL", "http://[::1")
+    code, err = _run(capsys, "--live", "--all", "--region", REGION)
+    assert code == 2 and "endpoint URL" in err
+
+
 def test_endpoint_from_the_environment_unreachable(env, capsys):
     env.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
     env.setenv("AWS_MAX_ATTEMPTS", "2")

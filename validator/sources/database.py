@@ -155,9 +155,15 @@ def _client(service: str, aws: AwsContext, region: str | None = None) -> Any:
     import boto3
     from botocore.exceptions import BotoCoreError, NoRegionError, ProfileNotFound
 
+    if aws.endpoint_url:
+        from validator.sources.live_aws import endpoint_address
+
+        endpoint_address(aws.endpoint_url)
     try:
         session = boto3.session.Session(region_name=aws.region or region, profile_name=aws.profile)
         return session.client(service, endpoint_url=aws.endpoint_url)
+    except ValueError as exc:  # a malformed AWS_ENDPOINT_URL[_<SERVICE>]
+        raise UsageError(f"AWS endpoint URL for {service} is not a valid URL ({exc})") from None
     except NoRegionError:
         raise UsageError("no AWS region: give --region or set AWS_REGION") from None
     except ProfileNotFound:

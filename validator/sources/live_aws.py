@@ -109,8 +109,8 @@ def retry_settings(environ: dict[str, str] | None = None) -> tuple[str, int]:
     return mode, attempts
 
 
-def check_endpoint_reachable(url: str, timeout: float = 3.0) -> None:
-    """Fail fast, in one line, when an explicit endpoint URL cannot be reached."""
+def endpoint_address(url: str) -> tuple[str, int]:
+    """Host and port of an http(s) endpoint URL; a UsageError when it is not one."""
     try:
         parsed = urlparse(url)
         explicit_port = parsed.port
@@ -118,9 +118,14 @@ def check_endpoint_reachable(url: str, timeout: float = 3.0) -> None:
         raise UsageError(f"endpoint URL {url!r} is not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise UsageError(f"endpoint URL {url!r} is not an http(s) URL")
-    port = explicit_port or (443 if parsed.scheme == "https" else 80)
+    return parsed.hostname, explicit_port or (443 if parsed.scheme == "https" else 80)
+
+
+def check_endpoint_reachable(url: str, timeout: float = 3.0) -> None:
+    """Fail fast, in one line, when an explicit endpoint URL cannot be reached."""
+    host, port = endpoint_address(url)
     try:
-        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             pass
     except OSError as exc:
         raise InputError(
@@ -181,13 +186,16 @@ class Clients:
                 read_timeout=conn.read_timeout,
                 user_agent_extra="aurora-validate",
             )
-            client = self.session.client(
-                service,
-                region_name=region,
-                endpoint_url=conn.endpoint_url,
-                config=config,
-                **self._credentials_kwargs(),
-            )
+            try:
+                client = self.session.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=conn.endpoint_url,
+                    config=config,
+                    **self._credentials_kwargs(),
+                )
+            except ValueError as exc:  # a malformed AWS_ENDPOINT_URL[_<SERVICE>]
+                raise UsageError(f"AWS endpoint URL for {service} is not a valid URL ({exc})") from None
             client.meta.events.register("before-call", self._guard(region))
             self._clients[key] = client
         return self._clients[key]
