@@ -197,3 +197,12 @@ def test_console_script_runs_as_a_fresh_process() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "AV301" in done.stdout and done.stdout.rstrip().splitlines()[-1].startswith("0 error(s)")
+
+
+@pytest.mark.parametrize("option", ["--select", "--skip"])
+def test_unknown_rule_ids_in_select_and_skip_are_usage_errors(option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped id must not turn the gate green by selecting nothing."""
+    code = main([str(REFERENCE), option, "AV301,XX9"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.strip() == f"aurora-validate: error: {option}: unknown rule id(s): XX9 (see: aurora-validate rules)"

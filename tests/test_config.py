@@ -134,3 +134,26 @@ def test_bad_configuration_is_a_one_line_usage_error(
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and expected in err
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('fail-on = "bogus"', "fail-on"),
+        ('format = "xml"', "format"),
+        ("baseline = 3", "baseline"),
+        ("skip = [1]", "skip"),
+        ('skip = "AV402"', "skip"),
+        ('var-files = "dev.tfvars"', "var-files"),
+        ('select = ["AV999"]', "AV999"),
+    ],
+)
+def test_bad_configuration_values_are_one_line_errors(
+    project: Path, capsys: pytest.CaptureFixture[str], line: str, expected: str
+) -> None:
+    (project / ".aurora-validate.toml").write_text(f"[tool.aurora-validate]\n{line}\n", encoding="utf-8")
+    code = main(["terraform"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert expected in err and ".aurora-validate.toml" in err

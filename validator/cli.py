@@ -179,10 +179,15 @@ def _main(argv: list[str]) -> int:
 
 def _settle(args: argparse.Namespace) -> None:
     """Apply configuration files and profile naming; command-line options win."""
-    from validator.config import apply_config
+    from validator.config import apply_config, check_rule_ids
+    from validator.engine import _ids
 
     apply_config(args)
     _split_profile(args)
+    for option in ("select", "skip"):
+        value = getattr(args, option, None)
+        if value:
+            check_rule_ids(sorted(_ids(value)), f"--{option}")
     if args.format is None:
         args.format = "text"
     if args.fail_on is None:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import UsageError
+from validator.reporters import FORMATS
+from validator.rules.base import Severity
 
 KEYS = {"profile", "fail-on", "skip", "select", "var-files", "format", "baseline"}
 
@@ -62,16 +64,41 @@ def apply_config(args: argparse.Namespace) -> None:
     args.config_file = str(path)
     base = path.parent
     if args.profile is None and "profile" in section:
-        args.profile = str(section["profile"])
+        args.profile = _text(path, section, "profile")
     if args.fail_on is None and "fail-on" in section:
-        args.fail_on = str(section["fail-on"])
+        args.fail_on = _text(path, section, "fail-on", tuple(s.value for s in Severity))
     if args.format is None and "format" in section:
-        args.format = str(section["format"])
+        args.format = _text(path, section, "format", tuple(FORMATS))
     if args.skip is None and "skip" in section:
-        args.skip = ",".join(section["skip"])
+        args.skip = ",".join(check_rule_ids(_texts(path, section, "skip"), f"{path}: skip"))
     if args.select is None and "select" in section:
-        args.select = ",".join(section["select"])
+        args.select = ",".join(check_rule_ids(_texts(path, section, "select"), f"{path}: select"))
     if getattr(args, "baseline", None) is None and "baseline" in section:
-        args.baseline = str(base / section["baseline"])
+        args.baseline = str(base / _text(path, section, "baseline"))
     if hasattr(args, "var_file") and not args.var_file and "var-files" in section:
-        args.var_file = [str(base / p) for p in section["var-files"]]
+        args.var_file = [str(base / p) for p in _texts(path, section, "var-files")]
+
+
+def check_rule_ids(ids: list[str], where: str) -> list[str]:
+    """The ids, when every one names a rule of the catalogue; else a usage error naming ``where``."""
+    from validator.rules import get_rule
+
+    unknown = [i for i in ids if get_rule(i) is None]
+    if unknown:
+        raise UsageError(f"{where}: unknown rule id(s): {', '.join(unknown)} (see: aurora-validate rules)")
+    return ids
+
+
+def _text(path: Path, section: dict[str, Any], key: str, choices: tuple[str, ...] = ()) -> str:
+    value = section[key]
+    if not isinstance(value, str) or (choices and value not in choices):
+        expected = f"one of {', '.join(choices)}" if choices else "a string"
+        raise UsageError(f"{path}: {key} must be {expected}, not {value!r}")
+    return value
+
+
+def _texts(path: Path, section: dict[str, Any], key: str) -> list[str]:
+    value = section[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{path}: {key} must be a list of strings, not {value!r}")
+    return value
