@@ -35,6 +35,7 @@ def _binary_plan(tmp_path: Path) -> Path:
 
 
 PLAN_OK = {"format_version": "1.2", "planned_values": {}, "resource_changes": [], "configuration": {}}
+CHANGE = {"address": "aws_rds_cluster.kb", "mode": "managed", "type": "aws_rds_cluster", "name": "kb"}
 
 BAD_INPUTS = {
     "missing": (None, "plan file not found"),
@@ -45,6 +46,27 @@ BAD_INPUTS = {
     "state": (json.dumps({"format_version": "1.0", "values": {}}), "this is a Terraform state"),
     "no-configuration": (json.dumps({"format_version": "1.2", "planned_values": {}}), "no configuration section"),
     "changes-not-a-list": (json.dumps({**PLAN_OK, "resource_changes": {}}), "resource_changes is not a list"),
+    "change-not-an-object": (
+        json.dumps({**PLAN_OK, "resource_changes": [{**CHANGE, "change": "create"}]}),
+        "resource_changes[0].change is not an object",
+    ),
+    "after-unknown-not-an-object": (
+        json.dumps(
+            {
+                **PLAN_OK,
+                "resource_changes": [{**CHANGE, "change": {"actions": ["create"], "after": {}, "after_unknown": "x"}}],
+            }
+        ),
+        "resource_changes[0].change.after_unknown is not an object",
+    ),
+    "planned-values-not-an-object": (
+        json.dumps({**PLAN_OK, "planned_values": "none"}),
+        "planned_values is not an object",
+    ),
+    "child-modules-not-a-list": (
+        json.dumps({**PLAN_OK, "planned_values": {"root_module": {"child_modules": "module.aurora"}}}),
+        "planned_values root_module.child_modules is not a list of objects",
+    ),
 }
 
 

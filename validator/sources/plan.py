@@ -99,6 +99,27 @@ def check_document(doc: Any, where: str) -> None:
         raise InputError(where, "the plan has no configuration section, so written arguments are unknown", "error")
     if "resource_changes" in doc and not isinstance(doc["resource_changes"], list):
         raise InputError(where, "not a Terraform plan: resource_changes is not a list", "error")
+    for i, change in enumerate(doc.get("resource_changes") or []):
+        body = change.get("change") if isinstance(change, dict) else None
+        if not isinstance(body, dict):
+            raise InputError(where, f"not a Terraform plan: resource_changes[{i}].change is not an object", "error")
+        for key in ("after_unknown", "after_sensitive"):
+            if isinstance(body.get("after"), dict) and not isinstance(body.get(key) or {}, dict):
+                raise InputError(
+                    where, f"not a Terraform plan: resource_changes[{i}].change.{key} is not an object", "error"
+                )
+    planned = doc.get("planned_values") or {}
+    if not isinstance(planned, dict):
+        raise InputError(where, "not a Terraform plan: planned_values is not an object", "error")
+    pending = [("root_module", planned.get("root_module") or {})]
+    while pending:
+        name, module = pending.pop()
+        children = module.get("child_modules") or [] if isinstance(module, dict) else None
+        if not isinstance(children, list) or not all(isinstance(c, dict) for c in children):
+            raise InputError(
+                where, f"not a Terraform plan: planned_values {name}.child_modules is not a list of objects", "error"
+            )
+        pending.extend((str(c.get("address") or name), c) for c in children)
 
 
 # --------------------------------------------------------------------------- #
