@@ -75,6 +75,20 @@ def test_messages_never_show_the_password() -> None:
             assert "tiger111" not in f.result.message, f"{path}: {f.result.message}"
 
 
+def test_an_evaluation_error_never_quotes_the_password(tmp_path: Path) -> None:
+    """The reason a master_password is unknown must not quote the value it failed on."""
+    (tmp_path / "main.tf").write_text(
+        'variable "pw" {\n  default = "tiger111secret"\n}\n\n'
+        'resource "aws_rds_cluster" "kb" {\n  engine          = "aurora-postgresql"\n'
+        "  master_password = tonumber(var.pw)\n}\n",
+        encoding="utf-8",
+    )
+    findings = of_rule(scan(tmp_path), "AV302")
+    assert [(f.status, f.result.location.line) for f in findings] == [(Status.UNRESOLVED, 7)], describe(findings)
+    assert "tiger111" not in findings[0].result.message
+    assert "line 7" in findings[0].result.message
+
+
 def test_bedrock_profile_raises_kb_rules_to_error() -> None:
     path = FIXTURES / "AV201" / "fail" / "left_out.tf"
     default = {f.rule_id: f.severity.value for f in of_rule(scan(path), "AV201")}

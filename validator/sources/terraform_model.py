@@ -6,6 +6,7 @@ mapping, because they are part of what a Terraform configuration means.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,8 @@ INSTANCE_DEFAULTS: dict[str, Any] = {
     "engine": None,
 }
 SECONDS_UNTIL_AUTO_PAUSE_DEFAULT = 300
+# The start of an Unknown reason the evaluator gives for an expression it could not evaluate.
+EVAL_ERROR = re.compile(r"^line \d+: ")
 
 
 @dataclass
@@ -117,6 +120,11 @@ def _plain(v: Value) -> Value:
 
 
 def _secret(v: Value) -> Value:
+    failed = EVAL_ERROR.match(v.raw.reason) if isinstance(v.raw, Unknown) else None
+    if failed:
+        # An evaluation error may quote the value it failed on: keep only where it happened.
+        reason = f"{failed.group(0)}the expression cannot be evaluated (details withheld: they may quote the password)"
+        return Value(Unknown(reason, v.raw.refs), v.origin, v.defaulted, v.literal)
     if isinstance(v.raw, str):
         return Value(Secret(v.raw), v.origin, v.defaulted, v.literal)
     if v.raw is not None and not isinstance(v.raw, Unknown):
