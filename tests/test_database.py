@@ -294,6 +294,18 @@ def test_embedding_dimensions(
     assert code == (1 if status == "fail" else 0)
 
 
+def test_a_width_no_known_model_produces_is_unresolved_without_a_model(
+    pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing says which model the table is for: no pass, and no failure from an incomplete model list."""
+    base_schema(pg, db, REFERENCE_TABLE.replace("vector(1024)", "vector(3)"), HNSW, GIN_TEXT, GIN_CUSTOM)
+    code, doc = check(capsys, "--dsn", pg.dsn(db))
+    assert statuses(doc, "AV603") == {"unresolved"}
+    assert "fits none of the known Bedrock embedding models" in messages(doc, "AV603", "unresolved")
+    assert "--embedding-model" in messages(doc, "AV603", "unresolved")
+    assert code == 0
+
+
 def test_titan_v2_reduced_width_passes_with_a_note(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]) -> None:
     base_schema(pg, db, REFERENCE_TABLE.replace("vector(1024)", "vector(512)"))
     code, doc = check(capsys, "--dsn", pg.dsn(db), "--embedding-model", "amazon.titan-embed-text-v2")

@@ -289,12 +289,21 @@ class EmbeddingDimensions(_DatabaseRule):
                 )
         else:
             fitting = [m.model_id for m in facts.EMBEDDING_MODELS.values() if size in m.supported]
-            fits = f"fits {', '.join(fitting)}" if fitting else "fits none of the known Bedrock embedding models"
-            yield self.passed(
-                resource,
-                f"{vec} is vector({size}), which {fits} (no --embedding-model or --dimensions given)",
-                db.origin,
-            )
+            if fitting:
+                yield self.passed(
+                    resource,
+                    f"{vec} is vector({size}), which fits {', '.join(fitting)} "
+                    "(no --embedding-model or --dimensions given)",
+                    db.origin,
+                )
+            else:
+                yield Result(
+                    Status.UNRESOLVED,
+                    f"{vec} is vector({size}), which fits none of the known Bedrock embedding models; "
+                    "give --embedding-model or --dimensions to compare it with the model in use",
+                    resource,
+                    db.origin,
+                )
 
 
 class VectorIndex(_DatabaseRule):
