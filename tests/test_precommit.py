@@ -121,7 +121,13 @@ def test_hook_definition_selects_terraform_files() -> None:
     assert hook["pass_filenames"] is True
     assert hook["require_serial"] is True  # one process sees every file, so each root is scanned once
     pattern = re.compile(hook["files"])
-    for name in ("main.tf", "modules/aurora/aurora.tf", "env/dev.tfvars"):
+    for name in (
+        "main.tf",
+        "modules/aurora/aurora.tf",
+        "env/dev.tfvars",
+        "terraform.tfvars.json",
+        "prod.auto.tfvars.json",
+    ):
         assert pattern.search(name), name
     for name in ("README.md", "main.tf.json", "plan.tfplan", "terraform.tfstate"):
         assert not pattern.search(name), name
