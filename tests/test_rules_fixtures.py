@@ -89,6 +89,14 @@ def test_an_evaluation_error_never_quotes_the_password(tmp_path: Path) -> None:
     assert "line 7" in findings[0].result.message
 
 
+def test_av401_pass_does_not_deny_an_all_ports_rule() -> None:
+    """Every port open (AV301's fixture) admits 443 too; AV401 passes, but must not say 443 is closed."""
+    findings = of_rule(scan(FIXTURES / "AV301" / "fail" / "all_traffic_ipv6.tf"), "AV401")
+    assert [f.status for f in findings] == [Status.PASS], describe(findings)
+    assert "no ingress to port 443" not in findings[0].result.message
+    assert "port 443 only together with the database port 5432" in findings[0].result.message
+
+
 def test_bedrock_profile_raises_kb_rules_to_error() -> None:
     path = FIXTURES / "AV201" / "fail" / "left_out.tf"
     default = {f.rule_id: f.severity.value for f in of_rule(scan(path), "AV201")}

@@ -39,12 +39,13 @@ class NoHttpsForIamAuth(Rule):
         for c in deployment.clusters:
             groups, incomplete = security_groups_or_reason(c)
             port = db_port(c)
-            found = False
+            found = with_database = False
             unknown = None
             for sg in groups:
                 for rule in sg.ingress:
                     https = rule.covers_port(IAM_TOKEN_MYTH_PORT)
                     database = None if port is None else rule.covers_port(port)
+                    with_database = with_database or bool(https and database)
                     if https and database is False:
                         found = True
                         yield self.failed(
@@ -71,7 +72,10 @@ class NoHttpsForIamAuth(Rule):
             else:
                 yield self.passed(
                     c.address,
-                    f"no ingress to port {IAM_TOKEN_MYTH_PORT} on the cluster's security groups",
+                    f"the cluster's security groups admit port {IAM_TOKEN_MYTH_PORT} only together with the "
+                    f"database port {port}"
+                    if with_database
+                    else f"no ingress to port {IAM_TOKEN_MYTH_PORT} on the cluster's security groups",
                     where(c.security_group_refs, c),
                 )
 
