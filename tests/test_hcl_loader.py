@@ -361,3 +361,15 @@ def test_remote_module_installed_by_terraform_init_is_followed(tmp_path: Path) -
     assert cluster.address == "module.db.aws_rds_cluster.this"
     assert cluster.engine_version.raw == "16.4"
     assert cluster.origin.file == ".terraform/modules/db/main.tf"
+
+
+def test_a_module_calling_itself_reports_each_error_once(tmp_path: Path) -> None:
+    """Every nesting level of a cycle loads the same files; their errors are one line each."""
+    (tmp_path / "main.tf").write_text(
+        'module "self" {\n  source = "./"\n}\n\nmodule "missing" {\n  source = "./nope"\n}\n', encoding="utf-8"
+    )
+    errors = [str(e) for e in load_root(tmp_path).errors]
+    assert errors == [
+        "main.tf:1: error: module nesting deeper than 16",
+        "main.tf:5: error: module.missing source './nope' is not a directory",
+    ]

@@ -65,6 +65,11 @@ class Sources:
         except ValueError:
             return os.path.relpath(path.resolve(), self.root.resolve()).replace(os.sep, "/")
 
+    def report(self, error: InputError) -> None:
+        """Record an input error once (every instance of a module meets the same ones)."""
+        if str(error) not in {str(e) for e in self.errors}:
+            self.errors.append(error)
+
     def parse(self, path: Path) -> s.ParsedFile | None:
         key = path.resolve()
         if key not in self._files:
@@ -268,7 +273,7 @@ class ModuleInstance:
         if isinstance(directory, Unknown):
             return directory
         if self.depth >= MAX_MODULE_DEPTH:
-            self.sources.errors.append(
+            self.sources.report(
                 InputError(str(call_origin), f"module nesting deeper than {MAX_MODULE_DEPTH}", "error")
             )
             return Unknown(f"module.{name} is nested too deeply")
@@ -290,12 +295,12 @@ class ModuleInstance:
         if source.startswith(("./", "../")):
             directory = (self.directory / source).resolve()
             if not directory.is_dir():
-                self.sources.errors.append(
+                self.sources.report(
                     InputError(str(origin), f"module.{name} source {source!r} is not a directory", "error")
                 )
                 return Unknown(f"module.{name} source {source!r} does not exist")
             if not tf_files_in(directory):
-                self.sources.errors.append(
+                self.sources.report(
                     InputError(str(origin), f"module.{name} source {source!r} has no .tf files", "error")
                 )
                 return Unknown(f"module.{name} source {source!r} has no .tf files")
