@@ -36,3 +36,9 @@ def test_endpoint_override_sends_every_service_to_the_local_api(tmp_path):
     env = terraform_runner.environment("eu-west-1")
     assert env["AWS_ACCESS_KEY_ID"] == "testing" and env["HTTPS_PROXY"] == terraform_runner.DEAD_PROXY
     assert "127.0.0.1" in env["NO_PROXY"]
+
+
+@pytest.mark.parametrize("value", ["[1]", '{"16.6": 3}', "not json"])
+def test_serve_with_malformed_engine_versions(capsys, value):
+    assert main(["demo", "--serve", "--engine-versions", value]) == 2
+    assert "--engine-versions is not a JSON object" in _one_line(capsys)

@@ -281,7 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             overrides = json.loads(args.engine_versions) if args.engine_versions else None
         except json.JSONDecodeError:
-            print("aurora-validate demo: --engine-versions is not JSON", file=sys.stderr)
+            overrides = []
+        if overrides is not None and not (
+            isinstance(overrides, dict) and all(isinstance(v, dict) for v in overrides.values())
+        ):
+            print("aurora-validate demo: --engine-versions is not a JSON object of objects", file=sys.stderr)
             return 2
         serve(args.port, overrides)
         return 0
