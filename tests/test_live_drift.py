@@ -192,3 +192,34 @@ def test_unknown_terraform_values_are_not_drift(aws, terraform):
     assert [f.status for f in findings] == [Status.PASS]
     findings = _drift(server.url, terraform, var=["engine_version=15.4"])
     assert [f.result.message.split(":")[0] for f in findings if f.status is Status.FAIL] == ["engine_version drifted"]
+
+
+def test_a_cluster_with_another_identifier_is_not_compared(aws, terraform):
+    """The only Terraform cluster is "kb"; the deployed "kb-prod" is another cluster, not drift of it."""
+    server, rds, _, net = aws
+    make_cluster(rds, "kb-prod", net, DeletionProtection=False)
+    args = argparse.Namespace(
+        live=True,
+        cluster=["kb-prod"],
+        all=False,
+        region=[REGION],
+        aws_profile=None,
+        endpoint_url=server.url,
+        localstack=False,
+        paths=[str(terraform)],
+        rules_profile="default",
+        var_file=[],
+        var=[],
+    )
+    report = collect(args)
+    [result] = [f for f in report.findings if f.rule_id == "AV502"]
+    assert result.status is Status.UNRESOLVED
+    assert "no Terraform cluster" in result.result.message and "'kb-prod'" in result.result.message
+
+
+def test_a_terraform_cluster_without_a_known_identifier_is_compared(aws, terraform):
+    server, *_ = aws
+    text = TERRAFORM.replace('  cluster_identifier                  = "kb"\n', "")
+    (terraform / "main.tf").write_text(text, encoding="utf-8")
+    findings = _drift(server.url, terraform)
+    assert [f.status for f in findings] == [Status.PASS]

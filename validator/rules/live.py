@@ -308,13 +308,18 @@ def _in_root(origin: Location, root: str) -> Location:
     )
 
 
+def _named(c: Cluster) -> bool:
+    """Whether the Terraform cluster's identifier is known (not computed, not left to Terraform)."""
+    return c.identifier.known and not c.identifier.defaulted and c.identifier.value not in (None, "")
+
+
 def match_cluster(live: Cluster, baseline: Deployment) -> Cluster | None:
-    """The Terraform cluster with the live cluster's identifier, else the only one."""
+    """The Terraform cluster with the live cluster's identifier, else the only one if its identifier is unknown."""
     if live.identifier.known:
         for c in baseline.clusters:
             if c.identifier.known and str(c.identifier.value) == str(live.identifier.value):
                 return c
-    if len(baseline.clusters) == 1:
+    if len(baseline.clusters) == 1 and not (live.identifier.known and _named(baseline.clusters[0])):
         return baseline.clusters[0]
     return None
 
