@@ -118,3 +118,31 @@ def test_the_configuration_must_be_a_directory(tmp_path: Path, capsys: pytest.Ca
     code = main(["--plan", str(plan), str(plan)])
     err = capsys.readouterr().err
     assert code == 2 and "root module directory" in err and "Traceback" not in err
+
+
+def test_configuration_errors_name_the_file_from_the_current_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _write(tmp_path, "plan.json", json.dumps(PLAN_OK))
+    config = tmp_path / "infra"
+    config.mkdir()
+    _write(config, "main.tf", 'resource "aws_rds_cluster" "x" {\n')
+    code = main(["--plan", str(plan), str(config), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert f"{config.as_posix()}/main.tf:" in err and "parse error" in err
+    assert json.loads(out)["errors"][0]["where"].startswith(f"{config.as_posix()}/main.tf:")
+
+
+def test_a_configuration_without_tf_files_still_reports_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _write(tmp_path, "plan.json", json.dumps(PLAN_OK))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = main(["--plan", str(plan), str(empty), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "no .tf files" in err and err.count("\n") == 1
+    report = json.loads(out)
+    assert [e["message"] for e in report["errors"]] == ["no .tf files in this directory"]

@@ -11,11 +11,11 @@ import argparse
 from pathlib import Path
 
 from validator.engine import Report, evaluate
-from validator.errors import UsageError
+from validator.errors import InputError, UsageError
 
 
 def collect(args: argparse.Namespace) -> Report:
-    from validator.commands.static import parse_vars
+    from validator.commands.static import _under, parse_vars
     from validator.sources.plan import load_plan
 
     paths = list(getattr(args, "paths", []) or [])
@@ -24,16 +24,25 @@ def collect(args: argparse.Namespace) -> Report:
     config_dir = Path(paths[0]) if paths else None
     if config_dir is not None and not config_dir.is_dir():
         raise UsageError(f"{config_dir}: with --plan, give the root module directory the plan was made from")
-    loaded = load_plan(
-        Path(args.plan),
-        config_dir,
-        var_files=[Path(p) for p in getattr(args, "var_file", []) or []],
-        cli_vars=parse_vars(getattr(args, "var", []) or []),
-    )
+    plan = Path(args.plan)
+    try:
+        loaded = load_plan(
+            plan,
+            config_dir,
+            var_files=[Path(p) for p in getattr(args, "var_file", []) or []],
+            cli_vars=parse_vars(getattr(args, "var", []) or []),
+        )
+        errors = [_under(config_dir, e) for e in loaded.errors] if config_dir else list(loaded.errors)
+    except InputError as exc:
+        if config_dir is None or exc.where == str(plan):
+            raise
+        # The configuration cannot be read: check the plan alone, findings located by resource address.
+        loaded = load_plan(plan)
+        errors = [exc]
     deployment = loaded.deployment
     return Report(
         findings=evaluate(deployment, args.rules_profile),
-        errors=list(loaded.errors),
+        errors=errors,
         roots=[deployment.root],
         profile=args.rules_profile,
         deployments=[deployment],
