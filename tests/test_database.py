@@ -169,6 +169,20 @@ def test_terraform_field_mapping_that_names_a_missing_column(
     assert "column vec (vector(N)) is missing" in messages(doc, "AV602")
 
 
+def test_terraform_parse_errors_name_the_file_from_the_current_directory(
+    pg: PgServer, db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    password = reference(pg, db)
+    work = tmp_path / "tf"
+    shutil.copytree(REFERENCE_TF, work, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    (work / "broken.tf").write_text('resource "aws_s3_bucket" "b" {\n', encoding="utf-8")
+    dsn = pg.dsn(db, "bedrock_user", password)
+    code, out, err = run(capsys, "--dsn", dsn, str(work), "--var", f"database_name={db}", "-f", "json", "--show-passed")
+    assert code == 2
+    assert f"aurora-validate: {work.as_posix()}/broken.tf:" in err and "parse error" in err
+    assert statuses(json.loads(out), "AV607") == {"pass"}  # the database is still checked against the knowledge base
+
+
 def test_terraform_table_and_database_that_differ(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]) -> None:
     password = reference(pg, db)
     pg.run_sql(db, f"CREATE TABLE bedrock_integration.other (LIKE {TABLE} INCLUDING ALL)")

@@ -159,6 +159,7 @@ def _terraform_path(args: argparse.Namespace) -> str | None:
 def _terraform_knowledge_bases(
     args: argparse.Namespace, terraform_path: str
 ) -> tuple[list[KnowledgeBase], str | None, list[InputError]]:
+    from validator.commands.static import _under
     from validator.sources.hcl import load_root
 
     cli_vars: dict[str, str] = {}
@@ -184,7 +185,7 @@ def _terraform_knowledge_bases(
         if cluster is not None and cluster.master_username.known and cluster.master_username.value:
             master = str(cluster.master_username.value)
             break
-    return kbs, master, list(loaded.errors)
+    return kbs, master, [_under(Path(terraform_path), e) for e in loaded.errors]
 
 
 def _choose_knowledge_base(kbs: list[KnowledgeBase], wanted: str | None) -> KnowledgeBase | None:
