@@ -125,6 +125,7 @@ def test_access_denied_exits_3(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
         (["--host", "h", "--table", "a.b.c"], "is not a table name"),
         (["--host", "h", "--iam", "--secret-arn", "arn:aws:secretsmanager:r:1:secret:x"], "give one"),
         (["--host", "h", "dir1", "dir2"], "give one Terraform directory"),
+        (["--host", "127.0.0.1", "--port", "1", "--timeout", "3000000"], "--timeout must be at most 2147483"),
     ],
 )
 def test_usage_errors(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:

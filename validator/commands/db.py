@@ -27,6 +27,9 @@ from validator.sources.database import (
     ConnectionSpec,
 )
 
+# PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
+MAX_TIMEOUT_MS = 2**31 - 1
+
 _COLUMN_OPTIONS = {
     "primary_key_field": "--pk-column",
     "vector_field": "--vector-column",
@@ -135,6 +138,8 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UsageError(f"db: --port {args.port} is not a port number")
     if args.timeout <= 0:
         raise UsageError("db: --timeout must be a positive number of seconds")
+    if args.timeout * 1000 > MAX_TIMEOUT_MS:
+        raise UsageError(f"db: --timeout must be at most {MAX_TIMEOUT_MS // 1000} seconds")
     if args.embedding_model:
         model = facts.embedding_model(args.embedding_model)
         if model is None:
