@@ -13,7 +13,7 @@ from moto_support import FaultProxy, clients, connection, make_cluster, make_net
 from test_live_drift import TERRAFORM
 
 from validator.commands.live import collect
-from validator.sources import live_aws
+from validator.sources import live, live_aws, live_build
 from validator.sources.live import LiveRequest, audit
 
 REGION = "eu-west-1"
@@ -115,3 +115,35 @@ def test_the_static_path_does_not_load_boto3():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"
+
+
+class _SubnetGroupsWithoutZones:
+    """An RDS client whose subnet groups leave the Availability Zones out (AWS may)."""
+
+    class exceptions:  # mirrors boto3's client.exceptions
+        DBSubnetGroupNotFoundFault = LookupError
+
+    def __init__(self, subnets: list[str]) -> None:
+        self.subnets = subnets
+
+    def describe_db_subnet_groups(self, DBSubnetGroupName: str) -> dict:
+        subnets = [{"SubnetIdentifier": s, "SubnetAvailabilityZone": {}} for s in self.subnets]
+        return {"DBSubnetGroups": [{"DBSubnetGroupName": DBSubnetGroupName, "Subnets": subnets}]}
+
+
+def test_the_subnet_zone_fallback_is_read_only_declared_and_used(aws):
+    rds, ec2 = clients(aws.url, REGION)
+    (group,) = rds.describe_db_subnet_groups(DBSubnetGroupName="db-subnets")["DBSubnetGroups"]
+    subnets = [s["SubnetIdentifier"] for s in group["Subnets"]]
+    hooked: list[str] = []
+    with FaultProxy(aws.url) as proxy:
+        made = live_aws.Clients(connection(proxy.url, [lambda region, op: hooked.append(op)]))
+        data = live_build.RegionData(region=REGION, clusters=[{"DBSubnetGroup": "db-subnets"}])
+        live._fetch_subnet_groups(_SubnetGroupsWithoutZones(subnets), made.client("ec2", REGION), data)
+    assert proxy.seen == ["ec2:DescribeSubnets"] and set(proxy.seen) <= live_aws.OPERATIONS
+    assert hooked == ["ec2:DescribeSubnets"]
+    zones = {s["SubnetId"]: s["AvailabilityZone"] for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]}
+    assert data.subnet_azs == zones and len(zones) == 2
+    group = live_build.subnet_group(data.subnet_groups["db-subnets"], data.subnet_azs)
+    assert [s.availability_zone.value for s in group.subnets.value] == [zones[s] for s in subnets]
+    assert {s.availability_zone.origin.api_call for s in group.subnets.value} == {"ec2:DescribeSubnets"}
