@@ -373,3 +373,10 @@ def test_a_module_calling_itself_reports_each_error_once(tmp_path: Path) -> None
         "main.tf:1: error: module nesting deeper than 16",
         "main.tf:5: error: module.missing source './nope' is not a directory",
     ]
+
+
+def test_a_value_for_an_undeclared_variable_is_an_input_error(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": 'variable "v" {}\nresource "aws_rds_cluster" "c" {\n  engine_version = var.v\n}\n'})
+    loaded = load_root(tmp_path, cli_vars={"v": "16.4", "typo": "x"})
+    assert [str(e) for e in loaded.errors] == [f"--var typo: error: {tmp_path} declares no variable 'typo'"]
+    assert loaded.deployment.clusters[0].engine_version.raw == "16.4"

@@ -180,14 +180,14 @@ def _main(argv: list[str]) -> int:
 def _settle(args: argparse.Namespace) -> None:
     """Apply configuration files and profile naming; command-line options win."""
     from validator.config import apply_config, check_rule_ids
-    from validator.engine import _ids
+    from validator.engine import rule_ids
 
     apply_config(args)
     _split_profile(args)
     for option in ("select", "skip"):
         value = getattr(args, option, None)
         if value:
-            check_rule_ids(sorted(_ids(value)), f"--{option}")
+            check_rule_ids(sorted(rule_ids(value)), f"--{option}")
     if args.format is None:
         args.format = "text"
     if args.fail_on is None:

@@ -100,7 +100,8 @@ def evaluate(
     return out
 
 
-def _ids(text: str | None) -> set[str]:
+def rule_ids(text: str | None) -> set[str]:
+    """Rule ids from a comma-separated option value, upper-cased."""
     return {part.strip().upper() for part in (text or "").split(",") if part.strip()}
 
 
@@ -108,7 +109,7 @@ def apply_filters(report: Report, args: object) -> None:
     """Apply --select/--skip, inline suppressions and the baseline to a report in place."""
     from validator.suppressions import apply_suppressions
 
-    select, skip = _ids(getattr(args, "select", None)), _ids(getattr(args, "skip", None))
+    select, skip = rule_ids(getattr(args, "select", None)), rule_ids(getattr(args, "skip", None))
     if select or skip:
         report.findings = [
             f for f in report.findings if (not select or f.rule_id in select) and f.rule_id not in skip

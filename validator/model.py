@@ -156,6 +156,9 @@ class Instance(Resource):
     instance_class: Value[str]
     publicly_accessible: Value[bool]
     engine: Value[str]
+    # Why this declaration may stand for no instance or several (an unknown count or
+    # for_each); empty when it is exactly one instance.
+    uncertain: str = ""
 
 
 @dataclass

@@ -198,10 +198,17 @@ class ServerlessInstances(Rule):
                     c.origin,
                 )
                 continue
+            if all(inst.uncertain for inst in c.instances):
+                yield undetermined(
+                    c.address, "whether the cluster has a DB instance", c.instances[0].uncertain, c.instances[0].origin
+                )
             for inst in c.instances:
                 cls = inst.instance_class
                 if not cls.known:
                     yield unresolved_value(inst, cls, "instance_class")
+                elif inst.uncertain and cls.value != facts.SERVERLESS_INSTANCE_CLASS:
+                    what = f"whether instances of class {cls.value!r} exist"
+                    yield undetermined(inst.address, what, inst.uncertain, where(cls, inst))
                 elif cls.value == facts.SERVERLESS_INSTANCE_CLASS:
                     yield self.passed(
                         inst.address, f"instance_class is {facts.SERVERLESS_INSTANCE_CLASS}", where(cls, inst)

@@ -22,6 +22,8 @@ class Record:
     blocks: dict[str, list[Record]] = field(default_factory=dict)
     # Attribute names written in the configuration (as opposed to defaults or computed).
     written: set[str] = field(default_factory=set)
+    # Why this record may stand for no instance or several (count/for_each unknown); "" otherwise.
+    multiplicity: str = ""
 
     def get(self, name: str) -> Value | None:
         return self.attrs.get(name)

@@ -375,6 +375,7 @@ def _attach_instances(clusters: list[Cluster], records: list[Record]) -> None:
             instance_class=_plain(_value(rec, "instance_class", INSTANCE_DEFAULTS)),
             publicly_accessible=_plain(_value(rec, "publicly_accessible", INSTANCE_DEFAULTS)),
             engine=_plain(_value(rec, "engine", INSTANCE_DEFAULTS)),
+            uncertain=rec.multiplicity,
         )
         if target is None:
             continue

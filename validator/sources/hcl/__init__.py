@@ -86,6 +86,9 @@ def _root_inputs(
             raise InputError(str(path), "variable file not found", "error")
         _read_tfvars(path, sources, declared, values)
     for name, raw in cli_vars.items():
+        if name not in declared.variables:  # Terraform refuses these too
+            sources.report(InputError(f"--var {name}", f"{root} declares no variable {name!r}", "error"))
+            continue
         values[name] = Traced(convert_input(raw, declared.variables.get(name)), Location(via=f"-var {name}"))
     return values
 

@@ -446,7 +446,19 @@ class ModuleInstance:
     def _record(self, rtype: str, address: str, block: s.Block, ev: Evaluator) -> Record:
         rec = Record(rtype, address, self.loc(block.file, block.line), block.end_line)
         self._fill(rec, block, ev)
+        rec.multiplicity = self._multiplicity(block, ev)
         return rec
+
+    @staticmethod
+    def _multiplicity(block: s.Block, ev: Evaluator) -> str:
+        """The reason an expanded block's instance count is unknown ("" when it is known)."""
+        for name, marker in (("count", "count"), ("for_each", "each")):
+            if name in block.body.attributes:
+                bound = ev.bindings.get(marker, {})
+                probe = bound.get("index" if name == "count" else "key") if isinstance(bound, dict) else None
+                if isinstance(probe, Unknown):
+                    return probe.reason
+        return ""
 
     def _fill(self, rec: Record, block: s.Block, ev: Evaluator) -> None:
         for name, attr in block.body.attributes.items():
