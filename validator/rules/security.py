@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from validator import facts
 from validator.model import NOWHERE, Cluster, Deployment, IngressRule, Location, SecurityGroup, Unknown, Value
 from validator.rules.base import Result, Rule, Severity
-from validator.rules.serverless import open_cidrs, undetermined, unresolved_value, where
+from validator.rules.serverless import argument_is_true, open_cidrs, undetermined, unresolved_value, where
 
 
 def db_port(cluster: Cluster) -> int | None:
@@ -184,11 +184,7 @@ class StorageEncrypted(Rule):
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
-            v = c.storage_encrypted
-            if not v.known:
-                yield unresolved_value(c, v, "storage_encrypted")
-            elif v.value is True:
-                yield self.passed(c.address, "storage_encrypted is true", where(v, c))
-            else:
-                left_out = " (left out: it defaults to false for provisioned mode)" if v.defaulted else ""
-                yield self.failed(c.address, f"storage_encrypted is false{left_out}", where(v, c))
+            yield argument_is_true(
+                self, c, c.storage_encrypted, "storage_encrypted",
+                "storage_encrypted is true", "it defaults to false for provisioned mode",
+            )

@@ -42,6 +42,18 @@ def is_set(value: Value | None) -> bool:
     return value.value not in (None, "", [], {})
 
 
+def argument_is_true(
+    rule: Rule, cluster: Cluster, value: Value, argument: str, passed: str, default_note: str
+) -> Result:
+    """Pass when a boolean cluster argument is true, fail when false (saying when it is left out)."""
+    if not value.known:
+        return unresolved_value(cluster, value, argument)
+    if value.value is True:
+        return rule.passed(cluster.address, passed, where(value, cluster))
+    left_out = f" (left out: {default_note})" if value.defaulted else ""
+    return rule.failed(cluster.address, f"{argument} is false{left_out}", where(value, cluster))
+
+
 def number(raw: Any) -> float | None:
     if isinstance(raw, bool):
         return None
@@ -470,14 +482,10 @@ class IamAuthentication(Rule):
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
-            v = c.iam_auth
-            if not v.known:
-                yield unresolved_value(c, v, "iam_database_authentication_enabled")
-            elif v.value is True:
-                yield self.passed(c.address, "IAM database authentication is enabled", where(v, c))
-            else:
-                left_out = " (left out: the default is false)" if v.defaulted else ""
-                yield self.failed(c.address, f"iam_database_authentication_enabled is false{left_out}", where(v, c))
+            yield argument_is_true(
+                self, c, c.iam_auth, "iam_database_authentication_enabled",
+                "IAM database authentication is enabled", "the default is false",
+            )
 
 
 class EngineVersionSupport(Rule):
