@@ -26,10 +26,9 @@ from typing import Any
 
 from validator.errors import InputError
 from validator.model import Deployment, Location, Unknown, Value
-from validator.sources.hcl.evaluate import RefStr
+from validator.sources.hcl.evaluate import RefStr, refs_of
 from validator.sources.records import Record
 from validator.sources.terraform_model import MODEL_TYPES, ProviderSettings, build_deployment
-from validator.sources.terraform_model import refs as refs_of
 
 __all__ = ["PlanLoad", "load_plan", "plan_records", "read_plan"]
 

@@ -28,7 +28,7 @@ from validator.model import (
     Value,
     missing,
 )
-from validator.sources.hcl.evaluate import RefStr, ResourceObj
+from validator.sources.hcl.evaluate import RefStr, refs_of
 from validator.sources.hcl.module import DYNAMIC_UNKNOWN
 from validator.sources.records import Record
 
@@ -81,15 +81,6 @@ class ProviderSettings:
     origin: Location | None = None
 
 
-def refs(value: Any) -> tuple[str, ...]:
-    """Resource addresses a value (or the items of a list value) refers to."""
-    if isinstance(value, RefStr | Unknown):
-        return value.refs
-    if isinstance(value, ResourceObj):
-        return (value.address,)
-    return ()
-
-
 def _strip_index(address: str) -> str:
     return address.split("[", 1)[0] if address.endswith("]") else address
 
@@ -134,7 +125,7 @@ def _secret(v: Value) -> Value:
 
 def _link(value: Any, candidates: Iterable[Any], name_of: Any) -> list[Any]:
     """Records a value refers to: by reference first, then by equal name."""
-    found = [c for c in candidates if any(_matches(r, c.address) for r in refs(value))]
+    found = [c for c in candidates if any(_matches(r, c.address) for r in refs_of(value))]
     if found:
         return found
     if isinstance(value, str):
@@ -251,7 +242,7 @@ def _subnet_group(rec: Record, subnets: dict[str, Subnet]) -> SubnetGroup:
     else:
         items: list[Any] = []
         for item in raw if isinstance(raw, list) else [raw]:
-            found = [s for a, s in subnets.items() if any(_matches(r, a) for r in refs(item))]
+            found = [s for a, s in subnets.items() if any(_matches(r, a) for r in refs_of(item))]
             if found:
                 items.extend(found)
             elif isinstance(item, Unknown):
@@ -405,7 +396,7 @@ def _knowledge_base(rec: Record, clusters: list[Cluster]) -> KnowledgeBase:
     raw_arn = rds.get("resource_arn").raw if rds and rds.get("resource_arn") else None
     target = None
     for cluster in clusters:
-        if any(_matches(r, cluster.address) for r in refs(raw_arn)) or (
+        if any(_matches(r, cluster.address) for r in refs_of(raw_arn)) or (
             cluster.arn and raw_arn == cluster.arn
         ):
             target = cluster.address
