@@ -47,9 +47,9 @@ def load_root(
     if not tf_files_in(root):
         raise InputError(str(root), "no .tf files in this directory", "error")
 
-    declared = ModuleInstance(sources, root, "", {})  # to read variable declarations
-    inputs = _root_inputs(declared, sources, root, var_files, cli_vars or {}, env)
-    module = ModuleInstance(sources, root, "", inputs)
+    module = ModuleInstance(sources, root, "", {})
+    # Nothing is evaluated before the inputs are in place; they need the variable declarations.
+    module.inputs.update(_root_inputs(module, sources, root, var_files, cli_vars or {}, env))
 
     records = list(module.records(MODEL_TYPES))
     provider = _provider_settings(module)
