@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator.errors import InputError
-from validator.model import Deployment, Location, Value
+from validator.model import Deployment, Location, Unknown, Value
 from validator.sources.hcl import syntax as s
 from validator.sources.hcl.evaluate import Evaluator
 from validator.sources.hcl.module import ModuleInstance, Sources, Traced, _NoNames, convert_input, tf_files_in
+from validator.sources.hcl.provenance import Prov, Tracer
 from validator.sources.terraform_model import MODEL_TYPES, ProviderSettings, build_deployment
 
 __all__ = ["LoadResult", "load_root", "tf_files_in"]
@@ -102,11 +103,13 @@ def _read_tfvars(path: Path, sources: Sources, declared: ModuleInstance, values:
         return
     ev = Evaluator(_NoNames())
     for name, attr in pf.body.attributes.items():
-        values[name] = Traced(
-            ev.eval(attr.expr),
-            Location(pf.rel, attr.line, via=f"{pf.rel} sets {name}"),
-            not s.references(attr.expr),
-        )
+        value = ev.eval(attr.expr)
+        via = f"{pf.rel} sets {name}"
+        prov = Tracer(ev, pf.rel).prov(attr.expr)
+        # The entry's own line, so a message points at "name = ..." even for a multi-line value.
+        prov = Prov(Location(pf.rel, attr.line, via=via), prov.literal and not isinstance(value, Unknown),
+                    prov.parts, prov.encoded)
+        values[name] = Traced(value, prov.origin, prov.literal, prov)
 
 
 def _read_tfvars_json(path: Path, sources: Sources, values: dict[str, Traced]) -> None:

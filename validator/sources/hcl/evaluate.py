@@ -90,11 +90,19 @@ class Evaluator:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.bindings: dict[str, Any] = {}
+        # Where each binding's value was written (provenance.Prov), for the tracer.
+        self.provs: dict[str, Any] = {}
 
     def child(self, **bindings: Any) -> Evaluator:
         ev = Evaluator(self.scope)
         ev.bindings = {**self.bindings, **bindings}
+        ev.provs = dict(self.provs)
         return ev
+
+    def traced(self, provs: dict[str, Any]) -> Evaluator:
+        """This evaluator, knowing where its bindings' values were written."""
+        self.provs.update(provs)
+        return self
 
     def eval(self, expr: s.Expr) -> Any:
         try:

@@ -18,14 +18,15 @@ from typing import Any
 from validator.errors import InputError
 from validator.model import Location, Unknown, Value
 from validator.sources.hcl import syntax as s
+from validator.sources.hcl import types
 from validator.sources.hcl.evaluate import (
     EvalError,
     Evaluator,
     RefStr,
     ResourceObj,
-    to_bool,
     to_number,
 )
+from validator.sources.hcl.provenance import Prov, Tracer
 from validator.sources.records import Record
 
 MAX_MODULE_DEPTH = 16
@@ -49,6 +50,11 @@ class Traced:
     value: Any
     origin: Location
     literal: bool = False
+    prov: Prov | None = None  # per-element provenance, when the value is a list or an object
+
+    @property
+    def provenance(self) -> Prov:
+        return self.prov if self.prov is not None else Prov(self.origin, self.literal)
 
 
 @dataclass
@@ -119,6 +125,8 @@ class ModuleInstance:
         self.suppressions: dict[tuple[str, int], list[tuple[str, str]]] = {}
         self._locals_cache: dict[str, Any] = {}
         self._locals_busy: set[str] = set()
+        self._local_provs: dict[str, Prov] = {}
+        self._vars: dict[str, Traced] = {}
         self._children: dict[str, list[tuple[Any, ModuleInstance]] | Unknown] = {}
         self._instances: dict[str, Any] = {}
         self._attr_cache: dict[tuple[str, str], Any] = {}
@@ -161,33 +169,39 @@ class ModuleInstance:
 
     def trace(self, expr: s.Expr, file: str, ev: Evaluator | None = None) -> Traced:
         """Evaluate ``expr`` and find the line that really sets its value."""
-        value = (ev or self.evaluator).eval(expr)
-        origin, literal = self.origin_of(expr, file)
-        return Traced(value, origin, literal)
+        ev = ev or self.evaluator
+        value = ev.eval(expr)
+        prov = Tracer(ev, file).prov(expr)
+        return Traced(value, prov.origin, prov.literal and not isinstance(value, Unknown), prov)
 
-    def origin_of(self, expr: s.Expr, file: str, depth: int = 0) -> tuple[Location, bool]:
-        """Follow a pure reference (var, local, module output) to the line that sets it."""
-        if depth < 32 and isinstance(expr, s.GetAttr) and isinstance(expr.obj, s.Name):
-            root, name = expr.obj.name, expr.name
-            if root == "var" and name in self.variables:
-                t = self.var(name)
-                return t.origin, t.literal
-            if root == "local" and name in self.locals:
-                attr = self.locals[name]
-                return self.origin_of(attr.expr, self.local_files[name], depth + 1)
-        if (
-            isinstance(expr, s.GetAttr)
-            and isinstance(expr.obj, s.GetAttr)
-            and isinstance(expr.obj.obj, s.Name)
-            and expr.obj.obj.name == "module"
-        ):
-            children = self.children(expr.obj.name)
-            if isinstance(children, list) and len(children) == 1:
+    def trace_name(self, name: str, line: int) -> tuple[Any, Prov] | None:
+        """The value of ``var.x``, ``local.y`` or ``module.m.out`` and where it was written."""
+        head, _, rest = name.partition(".")
+        if head == "var" and rest in self.variables:
+            t = self.var(rest)
+            return t.value, t.provenance
+        if head == "local" and rest in self.locals:
+            if rest in self._local_provs:
+                return self._locals_cache.get(rest), self._local_provs[rest]
+            if rest in self._locals_busy:
+                return None
+            self._locals_busy.add(rest)
+            try:
+                prov = Tracer(self.evaluator, self.local_files[rest]).prov(self.locals[rest].expr)
+            finally:
+                self._locals_busy.discard(rest)
+            self._local_provs[rest] = prov
+            return self.local(rest), prov
+        if head == "module":
+            mod, _, out = rest.partition(".")
+            children = self.children(mod) if mod in self.calls else None
+            if isinstance(children, list) and len(children) == 1 and children[0][0] is None:
                 child = children[0][1]
-                out = child.outputs.get(expr.name)
-                if depth < 32 and out is not None and "value" in out.body.attributes:
-                    return child.origin_of(out.body.attributes["value"].expr, out.file, depth + 1)
-        return self.loc(file, expr.line), not s.references(expr)
+                block = child.outputs.get(out)
+                if block is not None and "value" in block.body.attributes:
+                    t = child.trace(block.body.attributes["value"].expr, block.file)
+                    return t.value, t.provenance
+        return None
 
     # ---------------------------------------------------------------- names
     def lookup(self, name: str, line: int) -> Any:
@@ -220,19 +234,58 @@ class ModuleInstance:
         raise EvalError(f"unknown name {name}")
 
     def var(self, name: str) -> Traced:
-        if name in self.inputs:
-            return self.inputs[name]
+        """The value of ``var.name``, converted to its declared type (cached)."""
+        if name not in self._vars:
+            self._vars[name] = Traced(Unknown(f"var.{name} depends on itself"), self.loc("", 0))
+            self._vars[name] = self._variable(name)
+        return self._vars[name]
+
+    def _variable(self, name: str) -> Traced:
         block = self.variables[name]
+        given = self.inputs.get(name)
+        if given is not None and given.value is None and _non_nullable(block):
+            given = None  # nullable = false: a null value means the default
+        if given is None:
+            given = self._default(name, block)
+        ty = self.var_type(name)
+        if ty is None or isinstance(given.value, Unknown):
+            return given
+        try:
+            value = types.convert(given.value, ty)
+        except types.ConversionError as exc:
+            declared = f"{block.file}:{block.line}"
+            where = str(given.origin) if given.origin.file else declared
+            if given.origin.via and not given.origin.file:
+                where = given.origin.via
+            self.sources.report(InputError(
+                where, f"Invalid value for input variable var.{name} declared at {declared}: {exc}", "error"))
+            return Traced(Unknown(f"the value of var.{name} does not convert to its type: {exc}"), given.origin)
+        prov = given.provenance
+        if _has_set(ty):
+            prov = prov.flat()
+        return Traced(value, given.origin, given.literal, prov)
+
+    def _default(self, name: str, block: s.Block) -> Traced:
         default = block.body.attributes.get("default")
         if default is not None:
-            t = self.trace(default.expr, block.file)
+            t = self.trace(default.expr, block.file, Evaluator(_NoNames()))
             via = f"default of var.{name}"
-            return Traced(t.value, Location(t.origin.file, t.origin.line, via=via), t.literal)
+            return Traced(t.value, Location(t.origin.file, t.origin.line, via=via), t.literal,
+                          t.provenance.via(via))
         where = "no value was given" if not self.prefix else f"{self.label} does not set it"
-        return Traced(
-            Unknown(f"var.{name} has no default and {where}"),
-            self.loc(block.file, block.line),
-        )
+        return Traced(Unknown(f"var.{name} has no default and {where}"), self.loc(block.file, block.line))
+
+    def var_type(self, name: str) -> types.Type | None:
+        """The declared type of ``var.name`` (None when it declares none)."""
+        attr = self.variables[name].body.attributes.get("type")
+        if attr is None:
+            return None
+        try:
+            return types.parse_type(attr.expr)
+        except types.TypeSyntaxError as exc:
+            self.sources.report(InputError(f"{self.variables[name].file}:{exc.line}",
+                                           f"invalid type for var.{name}: {exc}", "error"))
+            return None
 
     def local(self, name: str) -> Any:
         if name not in self.locals:
@@ -364,9 +417,15 @@ class ModuleInstance:
                 each = Unknown(f"for_each of {what} is unknown: {coll.reason}")
                 yield None, self.evaluator.child(each={"key": each, "value": each})
                 return
-            items = coll.items() if isinstance(coll, dict) else ((v, v) for v in (coll or []))
-            for k, v in items:
-                yield k, self.evaluator.child(each={"key": k, "value": v})
+            prov = Tracer(self.evaluator, block.file).prov(for_each.expr)
+            if isinstance(coll, dict):
+                items = [(k, v, prov.part(k)) for k, v in coll.items()]
+            else:
+                items = [(v, v, p) for v, p in ((v, prov.part(i)) for i, v in enumerate(coll or []))]
+            for k, v, p in items:
+                key_prov = Prov(prov.origin, prov.literal)
+                each_prov = Prov(prov.origin, prov.literal, {"key": key_prov, "value": p})
+                yield k, self.evaluator.child(each={"key": k, "value": v}).traced({"each": each_prov})
             return
         yield None, self.evaluator
 
@@ -503,9 +562,12 @@ class ModuleInstance:
             rec.blocks.setdefault(name, []).append(
                 Record(name, rec.address, origin, block.end_line, attrs={DYNAMIC_UNKNOWN: unknown}))
             return
+        coll_prov = Tracer(ev, block.file).prov(for_each.expr) if for_each is not None else Prov(origin)
         for key, item in pairs or []:
             child = Record(name, rec.address, origin, block.end_line)
-            self._fill(child, content[0], ev.child(**{var: {"key": key, "value": item}}))
+            item_prov = Prov(coll_prov.origin, coll_prov.literal,
+                             {"key": coll_prov.flat(), "value": coll_prov.part(key)})
+            self._fill(child, content[0], ev.child(**{var: {"key": key, "value": item}}).traced({var: item_prov}))
             rec.blocks.setdefault(name, []).append(child)
 
     def walk(self) -> Iterator[ModuleInstance]:
@@ -517,27 +579,33 @@ class ModuleInstance:
                     yield from child.walk()
 
 
+def _non_nullable(block: s.Block) -> bool:
+    attr = block.body.attributes.get("nullable")
+    return attr is not None and isinstance(attr.expr, s.Literal) and attr.expr.value is False
+
+
+def _has_set(ty: types.Type) -> bool:
+    """Whether converting to ``ty`` may reorder a list (a set at the top)."""
+    return isinstance(ty, types.Collection) and ty.kind == "set"
+
+
 def convert_input(raw: str, var_block: s.Block | None) -> Any:
-    """A -var or TF_VAR_ string, converted to the variable's declared type."""
+    """A -var or TF_VAR_ string as terraform reads it: a literal string for a primitive
+    (or absent) type, an HCL expression for any other; the type is applied later."""
     type_attr = var_block.body.attributes.get("type") if var_block else None
-    type_name = ""
-    if type_attr is not None:
-        e = type_attr.expr
-        type_name = e.name if isinstance(e, s.Name) else (e.name if isinstance(e, s.Call) else "")
-    try:
-        if type_name == "number":
-            return to_number(raw)
-        if type_name == "bool":
-            return to_bool(raw)
-    except EvalError:
+    if type_attr is None:
         return raw
-    if type_name in ("list", "map", "set", "object", "tuple"):
-        try:
-            pf = s.parse_text(f"v = {raw}\n", Path("<var>"), "<var>")
-            return Evaluator(_NoNames()).eval(pf.body.attributes["v"].expr)
-        except InputError:
-            return raw
-    return raw
+    try:
+        ty = types.parse_type(type_attr.expr)
+    except types.TypeSyntaxError:
+        return raw
+    if isinstance(ty, types.Primitive):
+        return raw
+    try:
+        pf = s.parse_text(f"v = {raw}\n", Path("<var>"), "<var>")
+    except InputError:
+        return Unknown("the value given on the command line is not a valid expression")
+    return Evaluator(_NoNames()).eval(pf.body.attributes["v"].expr)
 
 
 class _NoNames:

@@ -1,0 +1,334 @@
+"""Where an evaluated value was written, through every expression that carries it.
+
+The evaluator computes values; :class:`Tracer` follows the same syntax tree and
+says, for the value an expression yields, which line holds it and whether it was
+written as a literal. A value that an expression *selects* (a conditional's
+branch, ``coalesce``, ``try``, ``lookup``, ``one``, ``element``, an index, an
+attribute, ``merge``, a ``for`` expression, a splat) keeps the provenance of what
+was selected; a value an expression *computes* (a template, an operator, most
+functions) is a literal when every input was one, and points at its only outside
+source when it has one, or else at the expression. ``jsonencode`` remembers the
+provenance of what it encoded, so ``jsondecode`` of it gives back each part's.
+
+Provenance is a tree (:class:`Prov`) shaped like the value: a list or an object
+holds one per element, so selecting an element keeps the line of that element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from validator.model import Location, Unknown
+from validator.sources.hcl import syntax as s
+from validator.sources.hcl.evaluate import EvalError, Evaluator, to_bool, to_str
+
+# Functions whose result is one of their arguments (or an element of one).
+SELECTING = frozenset({"coalesce", "coalescelist", "lookup", "one", "element", "try", "merge", "concat",
+                       "flatten", "values", "compact", "slice", "reverse", "tolist", "toset", "tomap", "distinct",
+                       "setunion", "matchkeys", "zipmap", "transpose", "nonsensitive", "sensitive", "sort"})
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Prov:
+    """Provenance of a value, with one entry per element for lists and objects."""
+
+    origin: Location
+    literal: bool = False
+    parts: dict[str, Prov] | tuple[Prov, ...] | None = None
+    encoded: Prov | None = None  # for the string jsonencode() made: the provenance of what it encoded
+
+    def part(self, key: Any) -> Prov:
+        """The provenance of element ``key``; a value written in one place gives its own."""
+        found: Prov | None = None
+        if isinstance(self.parts, dict) and isinstance(key, str):
+            found = self.parts.get(key)
+        elif isinstance(self.parts, tuple) and isinstance(key, int) and not isinstance(key, bool):
+            found = self.parts[key] if -len(self.parts) <= key < len(self.parts) else None
+        if found is None:
+            return Prov(self.origin, self.literal)
+        if found.origin.via is None and self.origin.via is not None:
+            return replace(found, origin=replace(found.origin, via=self.origin.via))
+        return found
+
+    def flat(self) -> Prov:
+        """The same provenance without per-element entries (after a reordering conversion)."""
+        return Prov(self.origin, self.literal)
+
+    def via(self, note: str) -> Prov:
+        return replace(self, origin=replace(self.origin, via=note))
+
+
+class TracingScope(Protocol):
+    """A scope that can also say where the value of a name was written."""
+
+    def trace_name(self, name: str, line: int) -> tuple[Any, Prov] | None: ...
+
+
+class Tracer:
+    """Provenance of the expressions of one file, evaluated by ``ev``."""
+
+    def __init__(self, ev: Evaluator, file: str) -> None:
+        self.ev = ev
+        self.file = file
+        self.depth = 0
+
+    def at(self, line: int) -> Location:
+        return Location(self.file, line)
+
+    def prov(self, e: s.Expr) -> Prov:
+        if self.depth > MAX_DEPTH:
+            return Prov(self.at(e.line))
+        self.depth += 1
+        try:
+            return self._prov(e)
+        except (EvalError, RecursionError):
+            return Prov(self.at(e.line))
+        finally:
+            self.depth -= 1
+
+    def _value(self, e: s.Expr) -> Any:
+        return self.ev.eval(e)
+
+    def _prov(self, e: s.Expr) -> Prov:
+        if isinstance(e, s.Literal):
+            return Prov(self.at(e.line), True)
+        if isinstance(e, s.Template):
+            exprs = [p for p in e.parts if isinstance(p, s.Expr)]
+            if len(e.parts) == 1 and exprs:
+                return self.prov(exprs[0])
+            text = [Prov(self.at(e.line), True)] if len(exprs) < len(e.parts) else []
+            return self._derived(e, [*text, *(self.prov(p) for p in exprs)], literal_parts=True)
+        if isinstance(e, s.Name):
+            if e.name in self.ev.bindings:
+                return self.ev.provs.get(e.name) or Prov(self.at(e.line))
+            return self._named(e.name, e)
+        if isinstance(e, s.GetAttr):
+            return self._get_attr(e)
+        if isinstance(e, s.Index):
+            key = self._value(e.key)
+            base = self.prov(e.obj)
+            return base.part(key if isinstance(key, int) else _key(key))
+        if isinstance(e, s.Splat):
+            return self._splat(e)
+        if isinstance(e, s.TupleExpr):
+            parts = tuple(self.prov(i) for i in e.items)
+            return Prov(self.at(e.line), all(p.literal for p in parts), parts)
+        if isinstance(e, s.ObjectExpr):
+            return self._object(e)
+        if isinstance(e, s.Conditional):
+            cond = self._value(e.cond)
+            if isinstance(cond, Unknown):
+                return self._derived(e, [self.prov(e.then), self.prov(e.other)])
+            return self.prov(e.then if to_bool(cond) else e.other)
+        if isinstance(e, s.Unary):
+            return self._derived(e, [self.prov(e.operand)])
+        if isinstance(e, s.Binary):
+            return self._derived(e, [self.prov(e.left), self.prov(e.right)])
+        if isinstance(e, s.Call):
+            return self._call(e)
+        if isinstance(e, s.ForExpr):
+            return self._for(e)
+        return Prov(self.at(e.line))
+
+    # ----------------------------------------------------------------- names
+    def _named(self, name: str, e: s.Expr) -> Prov:
+        trace_name = getattr(self.ev.scope, "trace_name", None)
+        found = trace_name(name, e.line) if trace_name is not None else None
+        return found[1] if found is not None else Prov(self.at(e.line))
+
+    def _get_attr(self, e: s.GetAttr) -> Prov:
+        if isinstance(e.obj, s.Name) and e.obj.name not in self.ev.bindings:
+            return self._named(f"{e.obj.name}.{e.name}", e)
+        if (
+            isinstance(e.obj, s.GetAttr)
+            and isinstance(e.obj.obj, s.Name)
+            and e.obj.obj.name in ("module", "data")
+            and e.obj.obj.name not in self.ev.bindings
+        ):
+            return self._named(f"{e.obj.obj.name}.{e.obj.name}.{e.name}", e)
+        return self.prov(e.obj).part(e.name)
+
+    # ------------------------------------------------------------ structures
+    def _object(self, e: s.ObjectExpr) -> Prov:
+        parts: dict[str, Prov] = {}
+        literal = True
+        for k, v in e.items:
+            key = self._value(k)
+            if isinstance(key, Unknown):
+                return Prov(self.at(e.line))
+            p = self.prov(v)
+            literal = literal and p.literal and not s.references(k)
+            parts[to_str(key)] = p
+        return Prov(self.at(e.line), literal, parts)
+
+    def _splat(self, e: s.Splat) -> Prov:
+        base_value = self._value(e.obj)
+        base = self.prov(e.obj)
+        if not isinstance(base_value, list):
+            base, count = Prov(base.origin, base.literal, (base,)), 1
+        else:
+            count = len(base_value)
+        parts = []
+        for i in range(count):
+            p = base.part(i)
+            for kind, step in e.steps:
+                p = p.part(step if kind == "attr" else _key(self._value(step)))
+            parts.append(p)
+        return Prov(self.at(e.line), all(p.literal for p in parts), tuple(parts))
+
+    def _for(self, e: s.ForExpr) -> Prov:
+        coll = self._value(e.collection)
+        base = self.prov(e.collection)
+        if isinstance(coll, dict):
+            pairs: list[tuple[Any, Any]] = list(coll.items())
+        elif isinstance(coll, list):
+            pairs = list(enumerate(coll))
+        else:
+            return Prov(self.at(e.line))
+        items: list[Prov] = []
+        grouped: dict[str, list[Prov]] = {}
+        keyed: dict[str, Prov] = {}
+        for k, v in pairs:
+            binds = {e.value_var: v}
+            provs = {e.value_var: base.part(k)}
+            if e.key_var:
+                binds[e.key_var] = k
+                provs[e.key_var] = Prov(base.origin, base.literal)
+            tracer = Tracer(self.ev.child(**binds).traced(provs), self.file)
+            tracer.depth = self.depth
+            if e.cond is not None:
+                c = tracer._value(e.cond)
+                if isinstance(c, Unknown):
+                    return Prov(self.at(e.line))
+                if not to_bool(c):
+                    continue
+            p = tracer.prov(e.value)
+            if e.key is None:
+                items.append(p)
+                continue
+            key = tracer._value(e.key)
+            if isinstance(key, Unknown):
+                return Prov(self.at(e.line))
+            if e.grouping:
+                grouped.setdefault(to_str(key), []).append(p)
+            else:
+                keyed[to_str(key)] = p
+        if e.key is None:
+            return Prov(self.at(e.line), base.literal and all(p.literal for p in items), tuple(items))
+        if e.grouping:
+            keyed = {k: Prov(self.at(e.line), all(p.literal for p in ps), tuple(ps)) for k, ps in grouped.items()}
+        return Prov(self.at(e.line), base.literal and all(p.literal for p in keyed.values()), keyed)
+
+    # -------------------------------------------------------------- functions
+    def _call(self, e: s.Call) -> Prov:
+        if e.name == "try":
+            for arg in e.args:
+                value = self._value(arg)
+                if isinstance(value, Unknown) and value.reason.startswith("line "):
+                    continue
+                return self.prov(arg)
+            return Prov(self.at(e.line))
+        args = [(self._value(a), self.prov(a)) for a in e.args]
+        if e.name == "jsondecode" and len(args) == 1:
+            arg = args[0][1]
+            return arg.encoded if arg.encoded is not None else arg.flat()
+        result = self._value(e)
+        if isinstance(result, Unknown):
+            return self._derived(e, [p for _, p in args])
+        if e.name == "jsonencode" and len(args) == 1:
+            return replace(self._derived(e, [args[0][1]]), encoded=args[0][1])
+        if e.name == "merge" and isinstance(result, dict):
+            return self._merged(e, result, args)
+        if e.name in SELECTING or e.name not in _COMPUTING:
+            pool = list(_pool(args))
+            chosen = _select(result, pool, by_equality=e.name in SELECTING)
+            if chosen is not None:
+                return chosen
+            if e.name in SELECTING and isinstance(result, list | dict):
+                return self._rebuilt(e, result, pool, [p for _, p in args])
+        return self._derived(e, [p for _, p in args])
+
+    def _merged(self, e: s.Call, result: dict[str, Any], args: list[tuple[Any, Prov]]) -> Prov:
+        parts: dict[str, Prov] = {}
+        for key in result:
+            for value, prov in reversed(args):
+                if isinstance(value, dict) and key in value:
+                    parts[key] = prov.part(key)
+                    break
+        literal = all(p.literal for p in parts.values()) and all(p.literal for _, p in args)
+        return Prov(self.at(e.line), literal, parts)
+
+    def _rebuilt(self, e: s.Call, result: list[Any] | dict[str, Any], pool: list[tuple[Any, Prov]],
+                 inputs: list[Prov]) -> Prov:
+        """A new list or map made of elements of the arguments: each element keeps its provenance."""
+        fallback = self._derived(e, inputs).flat()
+        if isinstance(result, dict):
+            parts_d = {k: _select(v, pool, by_equality=True) or fallback for k, v in result.items()}
+            return Prov(fallback.origin, fallback.literal, parts_d)
+        parts_t = tuple(_select(v, pool, by_equality=True) or fallback for v in result)
+        return Prov(fallback.origin, fallback.literal, parts_t)
+
+    def _derived(self, e: s.Expr, inputs: list[Prov], literal_parts: bool = False) -> Prov:
+        """A value computed from ``inputs``: a literal when they all are (and there is one at least)."""
+        value = self._value(e)
+        known = not isinstance(value, Unknown)
+        literal = known and all(p.literal for p in inputs) and (bool(inputs) or literal_parts or
+                                                                  not isinstance(e, s.Call))
+        here = self.at(e.line)
+        # A value made only of what one other line wrote points at that line.
+        origins = {(p.origin.file, p.origin.line): p for p in inputs}
+        if literal and len(origins) == 1 and (here.file, here.line) not in origins:
+            (only,) = origins.values()
+            return Prov(only.origin, True)
+        return Prov(here, literal)
+
+
+# Functions that compute a new value (never one of their arguments).
+_COMPUTING = frozenset({"format", "formatlist", "lower", "upper", "title", "trimspace", "trim", "trimprefix",
+                        "trimsuffix", "replace", "substr", "join", "split", "length", "keys", "contains",
+                        "range", "min", "max", "abs", "ceil", "floor", "jsonencode", "cidrsubnet", "base64encode",
+                        "base64decode", "md5", "sha1", "sha256", "sha512", "tonumber", "tostring", "tobool"})
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        return value
+    try:
+        return to_str(value)
+    except EvalError:
+        return None
+
+
+def _pool(args: list[tuple[Any, Prov]], depth: int = 3) -> list[tuple[Any, Prov]]:
+    """Every argument and every element of one (to ``depth`` levels), with its provenance."""
+    out: list[tuple[Any, Prov]] = []
+
+    def walk(value: Any, prov: Prov, level: int) -> None:
+        out.append((value, prov))
+        if level >= depth:
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, prov.part(k), level + 1)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, prov.part(i), level + 1)
+
+    for value, prov in args:
+        walk(value, prov, 0)
+    return out
+
+
+def _select(result: Any, pool: list[tuple[Any, Prov]], by_equality: bool) -> Prov | None:
+    """The provenance of the argument (or element) the result is."""
+    if isinstance(result, str | list | dict):
+        for value, prov in pool:
+            if value is result:
+                return prov
+    if by_equality and result is not None:
+        for value, prov in pool:
+            if type(value) is type(result) and value == result:
+                return prov
+    return None
