@@ -172,7 +172,9 @@ class ModuleInstance:
         ev = ev or self.evaluator
         value = ev.eval(expr)
         prov = Tracer(ev, file).prov(expr)
-        return Traced(value, prov.origin, prov.literal and not isinstance(value, Unknown), prov)
+        # A null or unknown value holds nothing written anywhere, even when it is the literal null.
+        literal = prov.literal and value is not None and not isinstance(value, Unknown)
+        return Traced(value, prov.origin, literal, prov)
 
     def trace_name(self, name: str, line: int) -> tuple[Any, Prov] | None:
         """The value of ``var.x``, ``local.y`` or ``module.m.out`` and where it was written."""
