@@ -56,6 +56,7 @@ def load_root(
     provider = _provider_settings(module)
     deployment = build_deployment("hcl", str(root), records, provider)
     for instance in module.walk():
+        instance.check_variables()
         deployment.suppressions.update(instance.suppressions)
     return LoadResult(deployment, sources.errors[errors_before:], module)
 

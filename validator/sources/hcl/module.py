@@ -254,6 +254,9 @@ class ModuleInstance:
             return given
         try:
             value = types.convert(given.value, ty)
+        except types.Undetermined as exc:
+            return Traced(Unknown(f"the value of var.{name} as {ty} is not determined statically: {exc}"),
+                          given.origin)
         except types.ConversionError as exc:
             declared = f"{block.file}:{block.line}"
             where = str(given.origin) if given.origin.file else declared
@@ -276,6 +279,11 @@ class ModuleInstance:
                           t.provenance.via(via))
         where = "no value was given" if not self.prefix else f"{self.label} does not set it"
         return Traced(Unknown(f"var.{name} has no default and {where}"), self.loc(block.file, block.line))
+
+    def check_variables(self) -> None:
+        """Convert every variable's value, as terraform does, so each invalid one is reported."""
+        for name in self.variables:
+            self.var(name)
 
     def var_type(self, name: str) -> types.Type | None:
         """The declared type of ``var.name`` (None when it declares none)."""

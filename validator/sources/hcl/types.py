@@ -36,6 +36,13 @@ class TypeSyntaxError(Exception):
         self.line = line
 
 
+class Undetermined(Exception):
+    """A conversion whose result depends on the finer points of terraform's type unification.
+
+    The value stays unknown (with this reason) rather than guessed, and it is no input error.
+    """
+
+
 class ConversionError(Exception):
     """A value that does not convert to the type; the message reads like terraform's."""
 
@@ -44,7 +51,7 @@ class ConversionError(Exception):
         self.path = path
 
     def __str__(self) -> str:
-        where = "".join(self.path)
+        where = ": ".join(self.path)
         return f"{where}: {self.args[0]}" if where else str(self.args[0])
 
     def under(self, step: str) -> ConversionError:
@@ -307,8 +314,19 @@ def _collection(value: Any, ty: Collection) -> Any:
 
 
 def _elements(values: list[Any], element: Type, steps: list[str], kind: str) -> list[Any]:
+    if not isinstance(element, AnyType) and _has_any(element):
+        out = _converted(values, element, steps)
+        if len({type_of(v) for v in out if v is not None and not _contains_unknown(v)}) > 1:
+            raise Undetermined(f"the elements of a {kind} of {element} get different types")
+        return out
     if isinstance(element, AnyType):
         element = _common_type(values, kind)
+        if kind == "set" and _has_any(element):
+            raise Undetermined("a set of values whose type is not fully known (nulls) is not modelled")
+    return _converted(values, element, steps)
+
+
+def _converted(values: list[Any], element: Type, steps: list[str]) -> list[Any]:
     out = []
     for v, step in zip(values, steps, strict=True):
         try:
@@ -316,6 +334,16 @@ def _elements(values: list[Any], element: Type, steps: list[str], kind: str) -> 
         except ConversionError as exc:
             raise exc.under(step) from None
     return out
+
+
+def _contains_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, list):
+        return any(_contains_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_unknown(v) for v in value.values())
+    return False
 
 
 def _as_set(values: list[Any]) -> list[Any]:
@@ -382,6 +410,18 @@ def type_of(value: Any) -> Type | None:
     return None
 
 
+def _has_any(ty: Type) -> bool:
+    if isinstance(ty, AnyType):
+        return True
+    if isinstance(ty, Collection):
+        return _has_any(ty.element)
+    if isinstance(ty, TupleType):
+        return any(_has_any(e) for e in ty.elements)
+    if isinstance(ty, ObjectType):
+        return any(_has_any(a.type) for _, a in ty.attrs)
+    return False
+
+
 def _common_type(values: list[Any], kind: str) -> Type:
     types = [t for t in (type_of(v) for v in values) if t is not None]
     if not types:
@@ -393,11 +433,16 @@ def _common_type(values: list[Any], kind: str) -> Type:
 
 
 def _unify(types: list[Type]) -> Type:
+    """The one type terraform converts every element to: strings absorb numbers and bools,
+    but a number and a bool have none. Structures of different shapes unify in ways
+    (tuples to lists, objects to maps) this does not model: Undetermined."""
     first = types[0]
     if all(t == first for t in types):
         return first
     if all(isinstance(t, Primitive) for t in types):
-        return STRING  # number and bool both convert to string
+        if STRING in types:
+            return STRING
+        raise ConversionError("no common type")
     if all(isinstance(t, TupleType) for t in types):
         lengths = {len(t.elements) for t in types if isinstance(t, TupleType)}
         if len(lengths) == 1:
@@ -409,7 +454,7 @@ def _unify(types: list[Type]) -> Type:
             (keys,) = names
             columns = zip(*([a.type for _, a in t.attrs] for t in types if isinstance(t, ObjectType)), strict=True)
             return ObjectType(tuple((k, Attr(_unify_loose(list(c)))) for k, c in zip(keys, columns, strict=True)))
-    raise ConversionError("no common type")
+    raise Undetermined("elements of different shapes: terraform's unification of them is not modelled")
 
 
 def _unify_loose(types: list[Type]) -> Type:
