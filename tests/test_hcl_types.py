@@ -363,3 +363,101 @@ def _compare(work: Path, cases: list[tuple[str, Any]]) -> set[str]:
         ty, given_value = cases[int(name[1:])]
         assert _normal(value) == _normal(theirs[name]), f"{name}: type {ty}, value {_hcl(given_value)}"
     return set()
+
+
+# --------------------------------------------------------------------------- #
+# The for_each over map(object()) with optional() attributes, as public modules write it
+
+OPTIONAL_MODULE = {
+    "main.tf": """
+        module "aurora" {
+          source = "./aurora"
+          instances = {
+            writer = {}
+            reader = { publicly_accessible = null, promotion_tier = "2" }
+          }
+          publicly_accessible = null
+          scaling             = { min_capacity = 0.5 }
+        }
+        output "classes" {
+          value = module.aurora.classes
+        }
+        output "scaling" {
+          value = module.aurora.scaling
+        }
+    """,
+    "aurora/main.tf": """
+        variable "instance_class" {
+          type    = string
+          default = "db.serverless"
+        }
+        variable "instances" {
+          type = map(object({
+            instance_class      = optional(string)
+            publicly_accessible = optional(bool)
+            promotion_tier      = optional(number, 1)
+          }))
+        }
+        variable "publicly_accessible" {
+          type     = bool
+          default  = false
+          nullable = false
+        }
+        variable "scaling" {
+          type = object({
+            min_capacity             = optional(number, 0)
+            max_capacity             = optional(number, 4)
+            seconds_until_auto_pause = optional(number, 3600)
+          })
+        }
+        output "classes" {
+          value = { for k, v in var.instances : k => {
+            instance_class      = try(coalesce(v.instance_class, var.instance_class), null)
+            publicly_accessible = try(coalesce(v.publicly_accessible, var.publicly_accessible), null)
+            promotion_tier      = v.promotion_tier
+          } }
+        }
+        output "scaling" {
+          value = var.scaling
+        }
+    """,
+}
+
+
+def test_optional_attributes_in_a_module_match_terraform(tmp_path: Path) -> None:
+    write(tmp_path, OPTIONAL_MODULE)
+    loaded = load_root(tmp_path)
+    assert loaded.errors == []
+    root = loaded.root_module
+    assert root is not None
+    ours = {name: root.trace(root.outputs[name].body.attributes["value"].expr, "main.tf").value
+            for name in ("classes", "scaling")}
+    assert ours == {
+        "classes": {
+            "writer": {"instance_class": "db.serverless", "publicly_accessible": False, "promotion_tier": 1},
+            "reader": {"instance_class": "db.serverless", "publicly_accessible": False, "promotion_tier": 2},
+        },
+        "scaling": {"min_capacity": 0.5, "max_capacity": 4, "seconds_until_auto_pause": 3600},
+    }
+    if terraform_binary() is None:
+        pytest.skip("no terraform binary on PATH")
+    _terraform(tmp_path, ["init", "-input=false", "-backend=false", "-no-color"])
+    plan = _terraform(tmp_path, ["plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan"])
+    assert plan.returncode == 0, plan.stderr
+    shown = json.loads(_terraform(tmp_path, ["show", "-json", "tfplan"]).stdout)
+    assert {k: v["value"] for k, v in shown["planned_values"]["outputs"].items()} == ours
+
+
+def test_the_module_fixture_resolves_class_public_access_and_pause() -> None:
+    """The AV103 pass fixture: the values terraform derives from optional() attributes are all known."""
+    fixture = Path(__file__).parent / "fixtures" / "rules" / "AV103" / "pass" / "module_optional_instances"
+    loaded = load_root(fixture)
+    assert loaded.errors == []
+    (cluster,) = loaded.deployment.clusters
+    assert cluster.scaling is not None
+    assert cluster.scaling.seconds_until_auto_pause.get() == 3600
+    assert cluster.scaling.max_capacity.get() == 4
+    instances = sorted(cluster.instances, key=lambda i: i.address)
+    assert [i.address.rsplit(".", 1)[1] for i in instances] == ['this["reader"]', 'this["writer"]']
+    assert [i.instance_class.get() for i in instances] == ["db.serverless"] * 2
+    assert [i.publicly_accessible.get() for i in instances] == [False] * 2
