@@ -127,6 +127,7 @@ class ModuleInstance:
         self._locals_busy: set[str] = set()
         self._local_provs: dict[str, Prov] = {}
         self._vars: dict[str, Traced] = {}
+        self._output_traces: dict[str, Traced] = {}
         self._children: dict[str, list[tuple[Any, ModuleInstance]] | Unknown] = {}
         self._instances: dict[str, Any] = {}
         self._attr_cache: dict[tuple[str, str], Any] = {}
@@ -201,7 +202,9 @@ class ModuleInstance:
                 child = children[0][1]
                 block = child.outputs.get(out)
                 if block is not None and "value" in block.body.attributes:
-                    t = child.trace(block.body.attributes["value"].expr, block.file)
+                    if out not in child._output_traces:
+                        child._output_traces[out] = child.trace(block.body.attributes["value"].expr, block.file)
+                    t = child._output_traces[out]
                     return t.value, t.provenance
         return None
 

@@ -230,6 +230,8 @@ class Tracer:
                     continue
                 return self.prov(arg)
             return Prov(self.at(e.line))
+        if e.name in _COMPUTING and e.name != "jsonencode":
+            return self._derived(e, [self.prov(a) for a in e.args])
         args = [(self._value(a), self.prov(a)) for a in e.args]
         if e.name == "jsondecode" and len(args) == 1:
             arg = args[0][1]
@@ -272,10 +274,11 @@ class Tracer:
 
     def _derived(self, e: s.Expr, inputs: list[Prov], literal_parts: bool = False) -> Prov:
         """A value computed from ``inputs``: a literal when they all are (and there is one at least)."""
-        value = self._value(e)
-        known = not isinstance(value, Unknown)
-        literal = known and all(p.literal for p in inputs) and (bool(inputs) or literal_parts or
-                                                                  not isinstance(e, s.Call))
+        literal = all(p.literal for p in inputs) and (bool(inputs) or literal_parts or not isinstance(e, s.Call))
+        # Made of literals, it is a literal unless it cannot be known: a function may be unknown
+        # (operators and templates of known values fail only where the whole value is unknown).
+        if literal and isinstance(e, s.Call | s.Conditional):
+            literal = not isinstance(self._value(e), Unknown)
         here = self.at(e.line)
         # A value made only of what one other line wrote points at that line.
         origins = {(p.origin.file, p.origin.line): p for p in inputs}
