@@ -461,3 +461,43 @@ def test_the_module_fixture_resolves_class_public_access_and_pause() -> None:
     assert [i.address.rsplit(".", 1)[1] for i in instances] == ['this["reader"]', 'this["writer"]']
     assert [i.instance_class.get() for i in instances] == ["db.serverless"] * 2
     assert [i.publicly_accessible.get() for i in instances] == [False] * 2
+
+
+def test_command_line_and_environment_values_match_terraform(tmp_path: Path) -> None:
+    """-var and TF_VAR_ strings: literal for primitive or untyped variables, HCL for the others."""
+    write(tmp_path, {"main.tf": """
+        variable "any_list" {
+          type = any
+        }
+        variable "untyped" {}
+        variable "port" {
+          type = number
+        }
+        variable "scaling" {
+          type = object({ min = optional(number, 0), max = optional(number, 4) })
+        }
+        variable "flags" {
+          type = map(bool)
+        }
+        output "all" {
+          value = [var.any_list, var.untyped, var.port, var.scaling, var.flags]
+        }
+    """})
+    cli = {"any_list": '[1, "a"]', "untyped": "[1]", "port": "5432", "scaling": "{ max = \"8\" }"}
+    env = {"TF_VAR_flags": '{ a = "true", b = false }'}
+    loaded = load_root(tmp_path, cli_vars=cli, env=env)
+    assert loaded.errors == []
+    root = loaded.root_module
+    assert root is not None
+    ours = [root.var(n).value for n in ("any_list", "untyped", "port", "scaling", "flags")]
+    assert ours == [[1, "a"], "[1]", 5432, {"min": 0, "max": 8}, {"a": True, "b": False}]
+    if terraform_binary() is None:
+        pytest.skip("no terraform binary on PATH")
+    args = [f"-var={k}={v}" for k, v in cli.items()]
+    _terraform(tmp_path, ["init", "-input=false", "-backend=false", "-no-color"])
+    command = [terraform_binary() or "terraform", "plan", "-input=false", "-no-color", "-out=tfplan", *args]
+    plan = subprocess.run(command, cwd=tmp_path, env=offline_env(env), capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert plan.returncode == 0, plan.stderr
+    shown = json.loads(_terraform(tmp_path, ["show", "-json", "tfplan"]).stdout)
+    assert shown["planned_values"]["outputs"]["all"]["value"] == ours
