@@ -153,3 +153,28 @@ def test_optional_default_and_module_argument_keep_provenance(tmp_path: Path) ->
     assert [f.status.value for f in findings] == ["fail"]
     assert str(findings[0].result.location) == "terraform.tfvars:3"
     assert "tiger111" not in findings[0].result.message
+
+
+def test_an_optional_default_points_at_the_type_that_declares_it(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(textwrap.dedent("""\
+        variable "instances" {
+          type = map(object({
+            instance_class = optional(string, "db.r6g.large")
+          }))
+          default = { one = {} }
+        }
+        resource "aws_rds_cluster" "c" {
+          engine = "aurora-postgresql"
+        }
+        resource "aws_rds_cluster_instance" "i" {
+          for_each           = var.instances
+          cluster_identifier = aws_rds_cluster.c.id
+          instance_class     = each.value.instance_class
+        }
+    """))
+    loaded = load_root(tmp_path)
+    (instance,) = loaded.deployment.clusters[0].instances
+    assert instance.instance_class.get() == "db.r6g.large"
+    assert (instance.instance_class.origin.file, instance.instance_class.origin.line) == ("main.tf", 3)
+    findings = [f for f in evaluate(loaded.deployment, "default") if f.rule_id == "AV103"]
+    assert [(f.status.value, str(f.result.location)) for f in findings] == [("fail", "main.tf:3")]

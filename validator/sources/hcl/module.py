@@ -268,7 +268,7 @@ class ModuleInstance:
             self.sources.report(InputError(
                 where, f"Invalid value for input variable var.{name} declared at {declared}: {exc}", "error"))
             return Traced(Unknown(f"the value of var.{name} does not convert to its type: {exc}"), given.origin)
-        prov = given.provenance
+        prov = _defaults_provenance(given.provenance, given.value, ty, block.file, f"the type of var.{name}")
         if _has_set(ty):
             prov = prov.flat()
         return Traced(value, given.origin, given.literal, prov)
@@ -595,6 +595,25 @@ class ModuleInstance:
 def _non_nullable(block: s.Block) -> bool:
     attr = block.body.attributes.get("nullable")
     return attr is not None and isinstance(attr.expr, s.Literal) and attr.expr.value is False
+
+
+def _defaults_provenance(prov: Prov, given: Any, ty: types.Type, file: str, where: str) -> Prov:
+    """``prov`` with the attributes an optional() default filled pointing at that default."""
+    if isinstance(ty, types.ObjectType) and isinstance(given, dict):
+        parts = dict(prov.parts) if isinstance(prov.parts, dict) else {}
+        for name, attr in ty.attrs:
+            if attr.has_default and given.get(name) is None:
+                parts[name] = Prov(Location(file, attr.line, via=f"optional() default in {where}"), True)
+            elif name in given:
+                parts[name] = _defaults_provenance(prov.part(name), given[name], attr.type, file, where)
+        return Prov(prov.origin, prov.literal, parts, prov.encoded)
+    if isinstance(ty, types.Collection) and ty.kind != "set" and isinstance(given, dict | list):
+        keys = list(given) if isinstance(given, dict) else list(range(len(given)))
+        items = [_defaults_provenance(prov.part(k), given[k], ty.element, file, where) for k in keys]
+        parts: dict[str, Prov] | tuple[Prov, ...] = (
+            dict(zip([str(k) for k in keys], items, strict=True)) if isinstance(given, dict) else tuple(items))
+        return Prov(prov.origin, prov.literal, parts, prov.encoded)
+    return prov
 
 
 def _has_set(ty: types.Type) -> bool:

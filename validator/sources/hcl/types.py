@@ -16,7 +16,7 @@ them: strings lexically, numbers numerically.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -104,6 +104,7 @@ class Attr:
     type: Type
     optional: bool = False
     default: Any = _NO_DEFAULT
+    line: int = field(default=0, compare=False)  # where the optional() default is written
 
     @property
     def has_default(self) -> bool:
@@ -195,7 +196,7 @@ def _attribute(e: s.Expr) -> Attr:
         default = convert(default, ty)
     except ConversionError as exc:
         raise TypeSyntaxError(e.line, f"the default does not match {ty}: {exc}") from None
-    return Attr(ty, optional=True, default=default)
+    return Attr(ty, optional=True, default=default, line=e.args[1].line)
 
 
 def _constant(e: s.Expr) -> Any:
