@@ -42,8 +42,8 @@ class Prov:
     def part(self, key: Any) -> Prov:
         """The provenance of element ``key``; a value written in one place gives its own."""
         found: Prov | None = None
-        if isinstance(self.parts, dict) and isinstance(key, str):
-            found = self.parts.get(key)
+        if isinstance(self.parts, dict) and isinstance(key, str | int) and not isinstance(key, bool):
+            found = self.parts.get(str(key))
         elif isinstance(self.parts, tuple) and isinstance(key, int) and not isinstance(key, bool):
             found = self.parts[key] if -len(self.parts) <= key < len(self.parts) else None
         if found is None:
