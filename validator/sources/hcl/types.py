@@ -129,10 +129,10 @@ STRING, NUMBER, BOOL = Primitive("string"), Primitive("number"), Primitive("bool
 
 def parse_type(expr: s.Expr) -> Type:
     """The type a ``type = ...`` expression denotes; TypeSyntaxError if it is none."""
-    return _parse(expr, in_object=False)
+    return _parse(expr)
 
 
-def _parse(e: s.Expr, in_object: bool) -> Type:
+def _parse(e: s.Expr) -> Type:
     if isinstance(e, s.Name):
         if e.name in PRIMITIVES:
             return Primitive(e.name)
@@ -144,13 +144,13 @@ def _parse(e: s.Expr, in_object: bool) -> Type:
     if isinstance(e, s.Call):
         if e.name in ("list", "set", "map"):
             _arity(e, 1)
-            return Collection(e.name, _parse(e.args[0], in_object=False))
+            return Collection(e.name, _parse(e.args[0]))
         if e.name == "tuple":
             _arity(e, 1)
             items = e.args[0]
             if not isinstance(items, s.TupleExpr):
                 raise TypeSyntaxError(e.line, "tuple() takes a list of element types")
-            return TupleType(tuple(_parse(i, in_object=False) for i in items.items))
+            return TupleType(tuple(_parse(i) for i in items.items))
         if e.name == "object":
             _arity(e, 1)
             return _object(e)
@@ -185,10 +185,10 @@ def _object(e: s.Call) -> ObjectType:
 
 def _attribute(e: s.Expr) -> Attr:
     if not (isinstance(e, s.Call) and e.name == "optional"):
-        return Attr(_parse(e, in_object=True))
+        return Attr(_parse(e))
     if len(e.args) not in (1, 2):
         raise TypeSyntaxError(e.line, "optional() takes a type and an optional default")
-    ty = _parse(e.args[0], in_object=True)
+    ty = _parse(e.args[0])
     if len(e.args) == 1:
         return Attr(ty, optional=True)
     default = _constant(e.args[1])
@@ -203,8 +203,6 @@ def _constant(e: s.Expr) -> Any:
     """The value of an optional() default: terraform allows no references there."""
     from validator.sources.hcl.evaluate import Evaluator  # the evaluator imports nothing of this module
 
-    if s.references(e) and not isinstance(e, s.Call | s.ForExpr | s.Conditional | s.Index | s.GetAttr):
-        raise TypeSyntaxError(e.line, "an optional() default must be a constant")
     value = Evaluator(_NoNames()).eval(e)
     if isinstance(value, Unknown):
         raise TypeSyntaxError(e.line, f"the optional() default cannot be evaluated: {value.reason}")
