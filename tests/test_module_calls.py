@@ -107,7 +107,7 @@ def test_fail_on_unresolved_passes_a_fully_checked_configuration(capsys: pytest.
 def test_installed_module_is_read_and_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, {"main.tf": ROOT})
     install(tmp_path)
-    code, report = run(capsys, str(tmp_path), "--show-passed")
+    _, report = run(capsys, str(tmp_path), "--show-passed")
     [finding] = av002(report)
     assert finding["status"] == "pass"
     assert "read from .terraform/modules/db" in finding["message"]
