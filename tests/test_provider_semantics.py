@@ -60,7 +60,11 @@ def test_two_zone_lists_prove_nothing_together(tmp_path: Path) -> None:
   count             = 2
   vpc_id            = aws_vpc.main.id
   cidr_block        = cidrsubnet("10.0.0.0/16", 8, count.index)
-  availability_zone = count.index == 0 ? data.aws_availability_zones.available.names[0] : data.aws_availability_zones.other.names[1]
+  availability_zone = local.zones[count.index]
+}
+
+locals {
+  zones = [data.aws_availability_zones.available.names[0], data.aws_availability_zones.other.names[1]]
 }
 
 data "aws_availability_zones" "other" {
