@@ -139,3 +139,13 @@ def test_nested_uninstalled_module_is_reported_once_per_call(tmp_path: Path) -> 
         (Status.UNRESOLVED, "app/main.tf", 1)
     ], describe(findings)
     assert findings[0].result.resource.startswith('module.app["a"].module.db')
+
+
+def test_a_suppressed_unread_module_does_not_fail_a_strict_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, {"main.tf": "# aurora-validate:ignore=AV002 checked in its own repository\n" + ROOT.lstrip()})
+    code, report = run(capsys, str(tmp_path), "--fail-on-unresolved")
+    assert code == 0
+    assert not av002(report)
+    assert [f["rule_id"] for f in report["suppressed"]] == ["AV002"]
