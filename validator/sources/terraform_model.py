@@ -51,7 +51,7 @@ MODEL_TYPES = frozenset(
 # Data sources a master password may be read back from: the credentials are in Secrets Manager.
 SECRET_DATA_SOURCES = ("data.aws_secretsmanager_secret_version.",)
 # Resources generating a password that a secret version of the configuration may store.
-GENERATED_PASSWORDS = ("random_password.",)
+GENERATED_PASSWORDS = ("random_password.", "data.aws_secretsmanager_random_password.")
 
 # aws_rds_cluster arguments left out: the provider's defaults (provider 5.x docs).
 CLUSTER_DEFAULTS: dict[str, Any] = {
