@@ -292,3 +292,32 @@ def test_prose_is_generated_from_the_tables() -> None:
     assert facts.pgvector_hnsw_text().startswith("12.16, 13.12, 14.9, 15.4, 16.1")
     assert facts.provider_floor() == "5.81.0"
     assert facts.provider_arguments_text().endswith("seconds_until_auto_pause 5.81.0")
+
+
+@given(st.text(alphabet="abz09-_A", min_size=1, max_size=45), st.integers(min_value=0, max_value=10**26 - 1))
+def test_a_valid_identifier_prefix_makes_a_valid_identifier(prefix: str, n: int) -> None:
+    """prefix + the provider's 26-digit suffix is a valid identifier exactly when the prefix passes."""
+    identifier = prefix + f"{n:026d}"
+    assert len(identifier) == len(prefix) + facts.IDENTIFIER_PREFIX_SUFFIX_LENGTH
+    prefix_ok = not facts.identifier_prefix_problems(prefix)
+    assert prefix_ok == (not facts.identifier_problems(identifier))
+
+
+def test_prefix_problems_at_plan_time_are_the_providers() -> None:
+    """A trailing hyphen is fine (the suffix follows); the length is AWS's check, at apply time."""
+    assert facts.identifier_prefix_problems("kb-") == []
+    assert facts.identifier_prefix_problems("a" * 37) == []
+    assert facts.identifier_prefix_problems("a" * 38) == [(facts.identifier_prefix_problems("a" * 38)[0][0], False)]
+    assert all(at_plan for _, at_plan in facts.identifier_prefix_problems("Kb--x"))
+
+
+def test_data_echoes_only_exact_versions() -> None:
+    assert facts.data_echo("aws_rds_engine_version", "engine", "aurora-postgresql")
+    assert facts.data_echo("aws_rds_engine_version", "version", "16.6")
+    assert not facts.data_echo("aws_rds_engine_version", "version", "16")
+    assert not facts.data_echo("aws_rds_engine_version", "version_actual", "16.6")
+    assert not facts.data_echo("aws_rds_engine_version", "version", "16.6.limitless")
+
+
+def test_storage_encrypted_default_by_engine_mode() -> None:
+    assert facts.STORAGE_ENCRYPTED_DEFAULT == {"provisioned": False, "serverless": True}

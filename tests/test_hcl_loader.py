@@ -276,7 +276,10 @@ def test_remote_module_is_unresolved_not_an_error(tmp_path: Path) -> None:
     loaded = load_root(tmp_path)
     assert loaded.errors == []
     value = loaded.deployment.clusters[0].engine_version.raw
-    assert isinstance(value, Unknown) and "not a local path" in value.reason
+    assert isinstance(value, Unknown) and "has not installed" in value.reason
+    [call] = loaded.deployment.module_calls
+    assert (call.address, call.source) == ("module.aurora", "terraform-aws-modules/rds-aurora/aws")
+    assert "terraform init has not installed" in call.unread
 
 
 def test_directory_without_tf_files_is_an_error(tmp_path: Path) -> None:

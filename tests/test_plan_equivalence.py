@@ -82,6 +82,17 @@ resource "aws_subnet" "extra" {
 }
 """
 
+# The VPC's default group, managed by the configuration, opened to the internet on 5432.
+OPEN_DEFAULT_GROUP = """
+resource "aws_vpc_security_group_ingress_rule" "default_open" {
+  security_group_id = aws_default_security_group.default.id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 5432
+  to_port           = 5432
+}
+"""
+
 # A plan costs about 8 s of CPU (two provider start-ups), so changes that concern
 # different rules share one copy: every rule's verdict is compared anyway, and
 # each change's own verdict is asserted in ``expect``.
@@ -137,6 +148,29 @@ CASES: dict[str, Case] = {
             ("AV105", "fail", "module.aurora.aws_db_subnet_group.aurora"),
         ),
     ),
+    "bedrock_semantics": Case(
+        BEDROCK,
+        (
+            # No vpc_security_group_ids: the VPC's default group applies, which the configuration manages.
+            _remove("aurora cluster", "vpc_security_group_ids"),
+            lambda c: c.add_file_text("modules/network/default_open.tf", OPEN_DEFAULT_GROUP),
+            # An instance named by a prefix (the provider appends 26 digits).
+            _remove("writer instance", "identifier"),
+            _set("writer instance", "identifier_prefix", '"kb-writer-"'),
+        ),
+        (
+            ("AV301", "fail", "module.network.aws_default_security_group.default"),
+            ("AV108", "pass", "module.aurora.aws_rds_cluster_instance.writer"),
+        ),
+    ),
+    "reference_v1_default_encryption": Case(
+        REFERENCE,
+        (
+            _set("aurora cluster", "engine_mode", '"serverless"'),
+            _remove("aurora cluster", "storage_encrypted"),
+        ),
+        (("AV304", "pass", CLUSTER),),
+    ),
 }
 
 # The article's identifier bug: terraform plan itself fails, so there is no plan to read.
@@ -159,7 +193,7 @@ KNOWN_AFTER_APPLY = {
         "identifier is built from aws_rds_cluster.aurora_cluster.id, which the plan knows only after apply; "
         "the HCL source equates a cluster's id with its cluster_identifier"
     )
-    for case in ("reference", "reference_changed")
+    for case in ("reference", "reference_changed", "reference_v1_default_encryption")
 }
 
 

@@ -30,15 +30,21 @@ MIRRORED_PROVIDER = "5.100.0"
 REJECTED = {
     "AV104/fail/pause_too_short": "seconds_until_auto_pause to be in the range (300 - 86400)",
     "AV108/fail/bad_instance_identifier": 'first character of "identifier" must be a letter',
+    "AV108/fail/cluster_identifier_prefix_underscore": (
+        'only lowercase alphanumeric characters and hyphens allowed in "cluster_identifier_prefix"'
+    ),
     "AV108/fail/bad_subnet_group_name": 'only lowercase alphanumeric characters, hyphens, underscores, periods, and spaces allowed in "name"',  # noqa: E501
     "AV203/fail/missing_fields": "Missing required argument",
 }
 # Fixtures whose line the provider points at must be our line too (missing arguments point at their block).
 SAME_LINE = {
     "AV104/fail/pause_too_short",
+    "AV108/fail/cluster_identifier_prefix_underscore",
     "AV108/fail/bad_instance_identifier",
     "AV108/fail/bad_subnet_group_name",
 }
+# A resource or data source of a provider the mirror does not hold (random_password ...).
+OTHER_PROVIDER = re.compile(r'^(?:resource|data) "(?!aws_)', re.MULTILINE)
 _PROVIDER_BLOCK = re.compile(r'provider "aws" \{\n  region = "us-east-1"\n\}')
 
 
@@ -59,6 +65,8 @@ def _fixtures() -> list[Path]:
         found = re.search(r'version = "([^"]+)"', path.read_text(encoding="utf-8"))
         if found and not tfversion.allows(found.group(1), MIRRORED_PROVIDER):
             continue
+        if OTHER_PROVIDER.search(path.read_text(encoding="utf-8")):
+            continue  # the mirror holds only the AWS provider
         out.append(path)
     return out
 

@@ -39,7 +39,9 @@ commands:
 
 exit codes:
   0  no failure at or above the --fail-on level (default: error)
-  1  at least one failure at or above the --fail-on level
+  1  at least one failure at or above the --fail-on level; with --fail-on-unresolved (configuration
+     key fail-on-unresolved = true), also at least one unresolved result (a value the scan could not
+     know, a module it could not read)
   2  usage or input error: a file that does not parse, a missing path, no Terraform found,
      a database that refuses the connection (other inputs are still checked and reported)
   3  AWS refused a call the audit needs (the finding names the missing permission)
@@ -65,6 +67,13 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         choices=("error", "warning", "info"),
         default=None,
         help="lowest severity whose failures make the exit code 1 (default: error)",
+    )
+    out.add_argument(
+        "--fail-on-unresolved",
+        action="store_true",
+        default=None,
+        help="exit code 1 also when a result is unresolved (a value or module the scan could not read); "
+        "for strict gates (default: off)",
     )
     out.add_argument("--show-passed", action="store_true", help="also list passed checks")
     out.add_argument("--select", metavar="IDS", help="only these rule ids (comma-separated)")
@@ -192,6 +201,8 @@ def _settle(args: argparse.Namespace) -> None:
         args.format = "text"
     if args.fail_on is None:
         args.fail_on = "error"
+    if args.fail_on_unresolved is None:
+        args.fail_on_unresolved = False
 
 
 def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Report:
@@ -239,6 +250,8 @@ def _finish(args: argparse.Namespace, report: Report) -> int:
     if report.errors:
         return EXIT_INPUT
     if report.failures_at_or_above(Severity(args.fail_on)):
+        return EXIT_FAILURES
+    if args.fail_on_unresolved and report.unresolved():
         return EXIT_FAILURES
     return EXIT_OK
 

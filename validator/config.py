@@ -6,6 +6,7 @@ directory). Command-line options win over the file.
     [tool.aurora-validate]
     profile = "bedrock-kb"
     fail-on = "warning"
+    fail-on-unresolved = true
     skip = ["AV402"]
     var-files = ["env/dev.tfvars"]
 """
@@ -21,7 +22,7 @@ from validator.errors import UsageError
 from validator.reporters import FORMATS
 from validator.rules.base import Severity
 
-KEYS = {"profile", "fail-on", "skip", "select", "var-files", "format", "baseline"}
+KEYS = {"profile", "fail-on", "fail-on-unresolved", "skip", "select", "var-files", "format", "baseline"}
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -67,6 +68,11 @@ def apply_config(args: argparse.Namespace) -> None:
         args.profile = _text(path, section, "profile")
     if args.fail_on is None and "fail-on" in section:
         args.fail_on = _text(path, section, "fail-on", tuple(s.value for s in Severity))
+    if getattr(args, "fail_on_unresolved", False) is None and "fail-on-unresolved" in section:
+        value = section["fail-on-unresolved"]
+        if not isinstance(value, bool):
+            raise UsageError(f"{path}: fail-on-unresolved must be true or false, not {value!r}")
+        args.fail_on_unresolved = value
     if args.format is None and "format" in section:
         args.format = _text(path, section, "format", tuple(FORMATS))
     if args.skip is None and "skip" in section:

@@ -69,6 +69,10 @@ class Report:
     def failures_at_or_above(self, level: Severity) -> list[Finding]:
         return [f for f in self.active() if f.status is Status.FAIL and f.severity.rank >= level.rank]
 
+    def unresolved(self) -> list[Finding]:
+        """Unresolved results that are not suppressed (``--fail-on-unresolved`` fails on these)."""
+        return [f for f in self.active() if f.status is Status.UNRESOLVED]
+
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0, "unresolved": 0, "passed": 0, "suppressed": 0}
         for f in self.findings:

@@ -64,6 +64,18 @@ URL_STOP_START = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/a
 URL_PRICING = "https://aws.amazon.com/rds/aurora/pricing/"
 URL_PROVIDER_RELEASES = "https://github.com/hashicorp/terraform-provider-aws/releases/tag/v{version}"
 URL_PROVIDER_RDS_CLUSTER = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/rds_cluster"
+URL_PROVIDER_ENGINE_VERSION = (
+    "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/data-sources/rds_engine_version"
+)
+URL_PROVIDER_AVAILABILITY_ZONES = (
+    "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/data-sources/availability_zones"
+)
+URL_PROVIDER_DEFAULT_SECURITY_GROUP = (
+    "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/default_security_group"
+)
+URL_DEFAULT_SECURITY_GROUP = "https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html"
+URL_SV1_DATA_API = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.regions"
+URL_PROVIDER_UNIQUE_ID = "https://github.com/hashicorp/terraform-plugin-sdk/blob/main/helper/id/id.go"
 
 
 # --------------------------------------------------------------------------- #
@@ -511,6 +523,78 @@ def provider_requirements(arguments: set[str] | frozenset[str]) -> list[Provider
 
 
 # --------------------------------------------------------------------------- #
+# Provider defaults that depend on other arguments
+
+# aws_rds_cluster.storage_encrypted left out, by engine_mode: false for provisioned clusters (Serverless
+# v2 included), true for Serverless v1, whose storage is always encrypted. (H, URL_PROVIDER_RDS_CLUSTER)
+STORAGE_ENCRYPTED_DEFAULT: dict[str, bool] = {"provisioned": False, "serverless": True}
+SERVERLESS_V1_ENGINE_MODE = "serverless"
+
+# The Data API on Serverless v1 clusters had its own engine list, apart from the provisioned and
+# Serverless v2 minimums in DATA_API_MIN. M: the v1 list (Aurora PostgreSQL 10.x, 11.x and the 13.x
+# v1 versions) comes from the v1 documentation of the Data API, which AWS no longer keeps current.
+SERVERLESS_V1_DATA_API_MAJORS: tuple[int, ...] = (10, 11, 13)
+
+
+# --------------------------------------------------------------------------- #
+# Networking semantics
+
+
+# A cluster that names no vpc_security_group_ids gets its VPC's default security group. As AWS creates
+# it, the default group admits inbound traffic only from its own members (and allows all outbound);
+# aws_default_security_group adopts it and replaces its rules with the ones written.
+# (H, URL_DEFAULT_SECURITY_GROUP and URL_PROVIDER_DEFAULT_SECURITY_GROUP)
+DEFAULT_SECURITY_GROUP_INGRESS = "only traffic from members of the group itself"
+DEFAULT_SECURITY_GROUP_TYPE = "aws_default_security_group"
+
+
+@dataclass(frozen=True)
+class DataEcho:
+    """A data source attribute equal to the argument of the same data block (when ``exact`` allows)."""
+
+    data_type: str
+    attribute: str
+    argument: str
+    # "any": every written value is echoed; "full_version": only a version with a minor ("16.6"),
+    # since a major alone ("16") selects a version AWS chooses.
+    exact: str
+    confidence: str
+    source: str
+
+
+# Data source attributes that echo their arguments, so a value that reads them is known statically.
+# aws_rds_engine_version filters DescribeDBEngineVersions by engine and version and sets engine and
+# version from the version found; a version given with its minor finds exactly that version.
+# version_actual and the other attributes are AWS's answer and stay unknown. (H, the provider's
+# data source code; URL_PROVIDER_ENGINE_VERSION)
+DATA_ECHOES: dict[tuple[str, str], DataEcho] = {
+    (e.data_type, e.attribute): e
+    for e in (
+        DataEcho("aws_rds_engine_version", "engine", "engine", "any", "H", URL_PROVIDER_ENGINE_VERSION),
+        DataEcho("aws_rds_engine_version", "version", "version", "full_version", "H", URL_PROVIDER_ENGINE_VERSION),
+    )
+}
+
+# Data source list attributes whose elements are pairwise distinct: distinct indexes of one such list
+# are distinct values (an Availability Zone appears once in names). The list itself is read at plan
+# time. (H by construction, URL_PROVIDER_AVAILABILITY_ZONES)
+DISTINCT_LISTS: frozenset[tuple[str, str]] = frozenset({
+    ("aws_availability_zones", "names"),
+    ("aws_availability_zones", "zone_ids"),
+})
+
+
+def data_echo(data_type: str, attribute: str, written: object) -> bool:
+    """Whether ``data.<data_type>.x.<attribute>`` is the value written as its argument."""
+    echo = DATA_ECHOES.get((data_type, attribute))
+    if echo is None or not isinstance(written, str):
+        return False
+    if echo.exact == "full_version":
+        return re.fullmatch(r"\d+(\.\d+)+", written) is not None
+    return True
+
+
+# --------------------------------------------------------------------------- #
 # RDS identifiers (the provider's own validation, seen with terraform validate on
 # provider 5.100.0; lengths from the RDS naming constraints). (H)
 
@@ -534,6 +618,36 @@ def identifier_problems(value: str) -> list[tuple[str, bool]]:
         problems.append(("it cannot end with a hyphen", True))
     if len(value) > IDENTIFIER_MAX_LENGTH:
         problems.append((f"it is longer than {IDENTIFIER_MAX_LENGTH} characters", False))
+    return problems
+
+
+# The provider appends a 26-digit unique suffix to cluster_identifier_prefix and identifier_prefix
+# (helper/id UniqueIDSuffixLength). (H, URL_PROVIDER_UNIQUE_ID)
+IDENTIFIER_PREFIX_SUFFIX_LENGTH = 26
+IDENTIFIER_PREFIX_MAX_LENGTH = IDENTIFIER_MAX_LENGTH - IDENTIFIER_PREFIX_SUFFIX_LENGTH  # 37
+
+
+def identifier_prefix_problems(value: str) -> list[tuple[str, bool]]:
+    """Why a cluster_identifier_prefix or identifier_prefix is rejected, each with whether plan fails.
+
+    The provider checks the characters, the first letter and double hyphens at plan time (a trailing
+    hyphen is fine: the suffix follows); the identifier it makes is prefix plus 26 digits, which AWS
+    rejects at apply time when longer than 63 characters (seen with terraform validate, provider 5.100.0).
+    """
+    problems: list[tuple[str, bool]] = []
+    if not re.fullmatch(r"[0-9a-z-]+", value):
+        problems.append(("only lowercase alphanumeric characters and hyphens are allowed", True))
+    if not re.match(r"[a-z]", value):
+        problems.append(("the first character must be a letter", True))
+    if "--" in value:
+        problems.append(("two consecutive hyphens are not allowed", True))
+    if len(value) > IDENTIFIER_PREFIX_MAX_LENGTH:
+        problems.append((
+            f"it is longer than {IDENTIFIER_PREFIX_MAX_LENGTH} characters, so with the "
+            f"{IDENTIFIER_PREFIX_SUFFIX_LENGTH}-digit suffix the provider appends the identifier is longer than "
+            f"{IDENTIFIER_MAX_LENGTH}",
+            False,
+        ))
     return problems
 
 

@@ -60,6 +60,29 @@ class Unknown:
         return f"Unknown({self.reason!r})"
 
 
+@dataclass(frozen=True, repr=False)
+class UnknownElement(Unknown):
+    """One element of an :class:`UnknownList`: unknown, but different from its other elements."""
+
+    list_ref: str = ""  # the list it is taken from, e.g. "data.aws_availability_zones.available.names"
+    index: int = 0
+
+
+@dataclass(frozen=True, repr=False)
+class UnknownList(Unknown):
+    """A list known only at plan time whose elements are pairwise distinct (e.g. zone names).
+
+    Indexing it with a known number gives an :class:`UnknownElement`, so distinct indexes
+    stay distinct values.
+    """
+
+    def element(self, index: int) -> Unknown:
+        if index < 0:
+            return self
+        ref = self.refs[0] if self.refs else ""
+        return UnknownElement(self.reason, tuple(f"{r}[{index}]" for r in self.refs), ref, index)
+
+
 class Secret(str):
     """A string that never shows its content in repr or str formatting."""
 
@@ -159,6 +182,7 @@ class Instance(Resource):
     # Why this declaration may stand for no instance or several (an unknown count or
     # for_each); empty when it is exactly one instance.
     uncertain: str = ""
+    identifier_prefix: Value[str] | None = None  # the identifier_prefix argument, when written
 
 
 @dataclass
@@ -238,6 +262,13 @@ class Cluster(Resource):
     # What AWS itself reports about the engine version (DescribeDBEngineVersions),
     # preferred over the facts table when present: a validator.facts.EngineSupport.
     reported_engine_support: Any = None
+    identifier_prefix: Value[str] | None = None  # cluster_identifier_prefix, when written
+    # The Secrets Manager secret version of the configuration that holds the master password
+    # (a resource storing the password it is given, or a data source it is read from).
+    password_secret: str = ""
+    # vpc_security_group_ids is left out and the configuration does not manage the VPC's
+    # default security group: the group applies as AWS creates it.
+    default_group_as_created: bool = False
 
 
 @dataclass
@@ -326,6 +357,18 @@ class Database:
 
 
 @dataclass
+class ModuleCall:
+    """A ``module`` block whose source the scan read, or could not read (``unread`` says why)."""
+
+    address: str  # "module.db", "module.app.module.db"
+    source: str  # the source argument as written ("terraform-aws-modules/rds-aurora/aws")
+    origin: Location
+    version: str = ""  # the version argument, when written
+    unread: str = ""  # why its files were not read; "" when they were
+    installed_at: str = ""  # the directory terraform init installed it in, for a remote source
+
+
+@dataclass
 class Deployment:
     """Everything one source knows about one deployment."""
 
@@ -347,3 +390,5 @@ class Deployment:
     refused_calls: list[str] = field(default_factory=list)
     # The comparison target for drift (live with a Terraform path).
     baseline: Deployment | None = None
+    # Module calls of a Terraform configuration (HCL source): read or not, for AV002.
+    module_calls: list[ModuleCall] = field(default_factory=list)

@@ -20,7 +20,7 @@ The other rules cannot be written as checkov attribute policies:
 * AV302 needs the provenance of the password (a literal, a variable default or
   a tfvars entry against a generated or fetched value), which checkov does not keep;
 * AV404 reads the provider version constraint, not a resource;
-* AV001 reads comments;
+* AV001 reads comments; AV002 reads which module calls the scan could read;
 * AV5xx and AV6xx read live AWS state and the database, not Terraform.
 
 Policy ids are ``CKV2_AURORA_<rule number>``; AV108, which checks three
@@ -184,6 +184,7 @@ POLICIES: tuple[Policy, ...] = (
 
 NOT_EXPRESSIBLE: dict[str, str] = {
     "AV001": "reads suppression comments, which checkov does not see",
+    "AV002": "reports module calls the scan could not read, which is about the scan, not a resource",
     "AV104": "compares the capacity range with the engine version's limits (a version table)",
     "AV105": "counts the distinct Availability Zones of the subnet group's subnets, across resources",
     "AV107": "looks the engine version up in version tables (Serverless v2, pgvector)",

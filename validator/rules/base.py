@@ -54,6 +54,8 @@ class Rule:
     sources: ClassVar[frozenset[str]] = frozenset({"hcl", "plan", "live"})
     # Whether the checkov export can express the rule (see exporters).
     category: ClassVar[str] = ""
+    # False for a rule whose findings are passes or unresolved, never failures.
+    can_fail: ClassVar[bool] = True
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         raise NotImplementedError

@@ -56,6 +56,9 @@ class DataApiEnabled(Rule):
             if aurora_postgresql(c) is False:
                 yield self.passed(c.address, "enable_http_endpoint is true", where(v, c))
                 continue
+            if c.engine_mode.known and c.engine_mode.value == facts.SERVERLESS_V1_ENGINE_MODE:
+                yield self._serverless_v1(c)
+                continue
             support, reason = engine_support_of(c)
             version = engine_version_value(c)
             if support is None or support.data_api is None:
@@ -75,6 +78,28 @@ class DataApiEnabled(Rule):
                 yield self.passed(
                     c.address, f"the Data API is enabled on Aurora PostgreSQL {support.version}", where(v, c)
                 )
+
+
+    def _serverless_v1(self, c: Cluster) -> Result:
+        """Serverless v1 had its own Data API engine list; the provisioned and v2 minimums do not apply."""
+        version = engine_version_value(c)
+        if not version.known:
+            return unresolved_value(c, version, "whether the Serverless v1 engine version has the Data API")
+        parsed = facts.parse_version(str(version.value))
+        if parsed is not None and parsed[0] in facts.SERVERLESS_V1_DATA_API_MAJORS:
+            return self.passed(
+                c.address,
+                f"the Data API is enabled on Serverless v1 Aurora PostgreSQL {version.value} (v1 had it on "
+                f"{', '.join(f'{m}.x' for m in facts.SERVERLESS_V1_DATA_API_MAJORS)})",
+                where(c.http_endpoint, c),
+            )
+        return undetermined(
+            c.address,
+            f"whether Serverless v1 Aurora PostgreSQL {version.value} has the Data API",
+            "the facts table lists the Serverless v1 Data API on "
+            f"{', '.join(f'{m}.x' for m in facts.SERVERLESS_V1_DATA_API_MAJORS)} only",
+            where(version, c),
+        )
 
 
 class CredentialsInSecretsManager(Rule):
@@ -98,6 +123,13 @@ class CredentialsInSecretsManager(Rule):
                 continue
             if v.known and v.value is True:
                 yield self.passed(c.address, "manage_master_user_password is true", where(v, c))
+                continue
+            if c.password_secret:
+                yield self.passed(
+                    c.address,
+                    f"the master password is kept in Secrets Manager ({c.password_secret})",
+                    where(c.master_password, c),
+                )
                 continue
             referenced = [kb for kb in knowledge_bases_of(deployment, c) if is_set(kb.credentials_secret_arn)]
             if referenced:

@@ -1,11 +1,11 @@
-"""AV0xx: rules about the configuration of the checks themselves."""
+"""AV0xx: rules about the checks themselves: suppressions, and what the scan could read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from validator.model import Deployment, Location
-from validator.rules.base import Result, Rule, Severity
+from validator.rules.base import Result, Rule, Severity, Status
 
 
 class MalformedSuppression(Rule):
@@ -35,3 +35,46 @@ class MalformedSuppression(Rule):
                     )
                 else:
                     yield self.passed(f"{file}:{line}", f"{rule_id} suppressed: {reason}", where)
+
+
+class ModuleCallsRead(Rule):
+    id = "AV002"
+    title = "Every module call is read"
+    severity = Severity.WARNING
+    rationale = (
+        "A module whose source is neither a local path nor installed under .terraform/modules (a registry, "
+        "Git or S3 module before terraform init) cannot be read, so nothing it declares is checked: a root "
+        "whose only cluster is in such a module would otherwise report no finding at all."
+    )
+    risk = "A clean report although the resources the module declares were never checked."
+    doc_url = "https://docs.aws.amazon.com/prescriptive-guidance/latest/terraform-aws-provider-best-practices/community.html"
+    fix = (
+        "# Install the modules without touching any state, then scan again:\n"
+        "terraform init -backend=false\n"
+        "# or scan the plan, which holds every module expanded:\n"
+        "terraform plan -out plan.bin && terraform show -json plan.bin > plan.json\n"
+        "aurora-validate --plan plan.json ."
+    )
+    # A plan holds every module already expanded: nothing there is unread.
+    sources = frozenset({"hcl"})
+    # Its findings are unresolved or passes: a module that cannot be read is not a defect of the configuration.
+    can_fail = False
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        for call in deployment.module_calls:
+            version = f" version {call.version!r}" if call.version else ""
+            if call.unread:
+                yield Result(
+                    Status.UNRESOLVED,
+                    f"{call.address} (source {call.source!r}{version}) is not read: {call.unread}; run "
+                    "`terraform init -backend=false` (it downloads modules without touching state) and scan "
+                    "again, or scan the plan JSON (--plan)",
+                    call.address,
+                    call.origin,
+                )
+            elif call.installed_at:
+                yield self.passed(
+                    call.address,
+                    f"{call.address} (source {call.source!r}{version}) is read from {call.installed_at}",
+                    call.origin,
+                )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from validator import facts
 from validator.model import Cluster, Deployment, Value
 from validator.rules.base import Result, Rule, Severity
-from validator.rules.security import db_port, first_unknown, security_groups_or_reason
+from validator.rules.security import db_port, default_group_note, first_unknown, security_groups_or_reason
 from validator.rules.serverless import (
     acu,
     aurora_postgresql,
@@ -67,6 +67,12 @@ class NoHttpsForIamAuth(Rule):
                     c.address,
                     "the security groups of the cluster",
                     incomplete,
+                    where(c.security_group_refs, c),
+                )
+            elif default_group_note(c):
+                yield self.passed(
+                    c.address,
+                    f"no ingress to port {IAM_TOKEN_MYTH_PORT}: {default_group_note(c)}",
                     where(c.security_group_refs, c),
                 )
             else:

@@ -34,11 +34,24 @@ def first_unknown(rule: IngressRule, *others: Value) -> tuple[str, Location]:
     return "the rule's ports or protocol are not known statically", rule.origin
 
 
+def default_group_note(cluster: Cluster) -> str:
+    """Why a cluster naming no security group is guarded by its VPC's default group ("" otherwise)."""
+    if not cluster.default_group_as_created:
+        return ""
+    return (
+        "vpc_security_group_ids is left out, so the VPC's default security group applies, which admits "
+        f"{facts.DEFAULT_SECURITY_GROUP_INGRESS} unless changed; the configuration does not manage it "
+        f"({facts.DEFAULT_SECURITY_GROUP_TYPE} would)"
+    )
+
+
 def security_groups_or_reason(cluster: Cluster) -> tuple[list[SecurityGroup], str]:
     """The cluster's security groups, and why the list may be incomplete ("" when complete)."""
     refs = cluster.security_group_refs
     if refs is not None and not refs.known:
         return cluster.security_groups, refs.reason or "vpc_security_group_ids is not known statically"
+    if cluster.default_group_as_created:
+        return [], ""
     if not cluster.security_groups and (refs is None or not refs.get()):
         return [], (
             "vpc_security_group_ids is left out, so the VPC's default security group applies, "
@@ -107,6 +120,8 @@ class OpenDatabasePort(Rule):
             yield undetermined(
                 c.address, "the security groups of the cluster", incomplete, where(c.security_group_refs, c)
             )
+        elif default_group_note(c):
+            yield self.passed(c.address, default_group_note(c), where(c.security_group_refs, c))
         else:
             names = ", ".join(sg.address for sg in groups)
             yield self.passed(
@@ -175,8 +190,8 @@ class StorageEncrypted(Rule):
     severity = Severity.WARNING
     rationale = (
         "Encryption at rest protects the volume, its snapshots and backups; aws_rds_cluster's "
-        "storage_encrypted defaults to false for provisioned-mode clusters, and it cannot be turned on later "
-        "without restoring from a snapshot."
+        "storage_encrypted defaults to false for provisioned-mode clusters (Serverless v2 included; true only "
+        "for Serverless v1), and it cannot be turned on later without restoring from a snapshot."
     )
     risk = "Data and snapshots are stored unencrypted."
     doc_url = facts.URL_ENCRYPTION
@@ -184,7 +199,16 @@ class StorageEncrypted(Rule):
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
+            v = c.storage_encrypted
+            if v.known and v.value is True and v.defaulted:
+                mode = c.engine_mode.get()
+                yield self.passed(
+                    c.address,
+                    f"storage_encrypted is left out, and the provider default is true for engine_mode {mode!r}",
+                    where(v, c),
+                )
+                continue
             yield argument_is_true(
-                self, c, c.storage_encrypted, "storage_encrypted",
+                self, c, v, "storage_encrypted",
                 "storage_encrypted is true", "it defaults to false for provisioned mode",
             )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from validator import facts
-from validator.model import NOWHERE, Cluster, Deployment, Location, Resource, Unknown, Value
+from validator.model import NOWHERE, Cluster, Deployment, Location, Resource, Unknown, UnknownElement, Value
 from validator.rules.base import Result, Rule, Severity, Status
 
 # --------------------------------------------------------------------------- #
@@ -442,6 +442,8 @@ class SubnetsInTwoZones(Rule):
             return
         zones: set[str] = set()
         missing: list[str] = []
+        # Zones taken by index from one list of distinct zones: list -> indexes.
+        indexed: dict[str, set[int]] = {}
         for sub in raw or []:
             if sub is None:
                 missing.append("a subnet reference that cannot be followed")
@@ -449,12 +451,34 @@ class SubnetsInTwoZones(Rule):
                 missing.append(sub.reason)
             elif sub.availability_zone.known and sub.availability_zone.value:
                 zones.add(str(sub.availability_zone.value))
+            elif isinstance(sub.availability_zone.raw, UnknownElement) and sub.availability_zone.raw.list_ref:
+                zone = sub.availability_zone.raw
+                indexed.setdefault(zone.list_ref, set()).add(zone.index)
             else:
                 missing.append(sub.availability_zone.reason or f"{sub.address} has no availability_zone")
         loc = where(subnets, group)
         listed = ", ".join(sorted(zones)) or "none"
         if len(zones) >= facts.MIN_SUBNET_AZS:
             yield self.passed(group.address, f"subnets span {len(zones)} Availability Zones ({listed})", loc)
+            return
+        # Distinct indexes of one list are distinct zones; a zone written as a literal may be any of them.
+        widest = max(indexed.items(), key=lambda kv: (len(kv[1]), kv[0]), default=None)
+        if widest is not None and len(widest[1]) >= facts.MIN_SUBNET_AZS:
+            indexes = ", ".join(f"[{i}]" for i in sorted(widest[1]))
+            yield self.passed(
+                group.address,
+                f"subnets span at least {len(widest[1])} Availability Zones: elements {indexes} of "
+                f"{widest[0]}, whose elements are distinct zones",
+                loc,
+            )
+        elif indexed:
+            ref, indexes = next(iter(indexed.items()))
+            yield undetermined(
+                group.address,
+                f"the Availability Zones of {group.address} (known: {listed})",
+                f"{ref} is read from AWS at plan time and only index {sorted(indexes)[0]} of it is used",
+                loc,
+            )
         elif missing:
             yield undetermined(
                 group.address, f"the Availability Zones of {group.address} (known: {listed})", missing[0], loc
@@ -553,8 +577,11 @@ class ValidIdentifiers(Rule):
     severity = Severity.ERROR
     rationale = (
         "Cluster and instance identifiers take 1-63 lowercase letters, digits and hyphens, start with a "
-        "letter, and have no double or trailing hyphen; DB subnet group names take lowercase letters, "
-        "digits, hyphens, underscores, periods and spaces. The AWS provider checks these at plan time."
+        "letter, and have no double or trailing hyphen; a cluster_identifier_prefix or identifier_prefix "
+        f"follows the same character rules and leaves room for the {facts.IDENTIFIER_PREFIX_SUFFIX_LENGTH}-digit "
+        f"suffix the provider appends (at most {facts.IDENTIFIER_PREFIX_MAX_LENGTH} characters); DB subnet group "
+        "names take lowercase letters, digits, hyphens, underscores, periods and spaces. The AWS provider "
+        "checks the characters at plan time."
     )
     risk = "terraform plan fails before anything is created."
     doc_url = facts.URL_IDENTIFIERS
@@ -567,12 +594,18 @@ class ValidIdentifiers(Rule):
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
-            yield self._one(c, c.identifier, "cluster_identifier", facts.identifier_problems)
+            yield self._named(c, c.identifier, "cluster_identifier", c.identifier_prefix)
             for inst in c.instances:
-                yield self._one(inst, inst.identifier, "identifier", facts.identifier_problems)
+                yield self._named(inst, inst.identifier, "identifier", inst.identifier_prefix)
             if c.subnet_group is not None:
                 g = c.subnet_group
                 yield self._one(g, g.name, "name", facts.subnet_group_name_problems)
+
+    def _named(self, resource: Resource, v: Value, attr: str, prefix: Value | None) -> Result:
+        """The identifier, or the prefix the provider makes it from when only the prefix is written."""
+        if prefix is not None and v.known and v.value in (None, ""):
+            return self._one(resource, prefix, f"{attr}_prefix", facts.identifier_prefix_problems)
+        return self._one(resource, v, attr, facts.identifier_problems)
 
     def _one(self, resource: Resource, v: Value, attr: str, problems_of: Any) -> Result:
         if not v.known:

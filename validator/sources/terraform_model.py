@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from validator import facts
 from validator.model import (
     Cluster,
     Deployment,
@@ -43,8 +44,14 @@ MODEL_TYPES = frozenset(
         "aws_vpc_security_group_ingress_rule",
         "aws_bedrockagent_knowledge_base",
         "aws_secretsmanager_secret",
+        "aws_secretsmanager_secret_version",
+        "aws_default_security_group",
     }
 )
+# Data sources a master password may be read back from: the credentials are in Secrets Manager.
+SECRET_DATA_SOURCES = ("data.aws_secretsmanager_secret_version.",)
+# Resources generating a password that a secret version of the configuration may store.
+GENERATED_PASSWORDS = ("random_password.", "data.aws_secretsmanager_random_password.")
 
 # aws_rds_cluster arguments left out: the provider's defaults (provider 5.x docs).
 CLUSTER_DEFAULTS: dict[str, Any] = {
@@ -52,7 +59,7 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "iam_database_authentication_enabled": False,
     "enable_http_endpoint": False,
     "manage_master_user_password": False,
-    "storage_encrypted": False,
+    "storage_encrypted": False,  # for provisioned clusters; see facts.STORAGE_ENCRYPTED_DEFAULT
     "deletion_protection": False,
     "skip_final_snapshot": False,
     "final_snapshot_identifier": None,
@@ -142,13 +149,21 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
                for r in by_type.get("aws_subnet", [])}
     subnet_groups = [_subnet_group(r, subnets) for r in by_type.get("aws_db_subnet_group", [])]
     groups = [_security_group(r) for r in by_type.get("aws_security_group", [])]
-    _attach_rules(groups, by_type)
+    defaults = [_security_group(r) for r in by_type.get(facts.DEFAULT_SECURITY_GROUP_TYPE, [])]
+    _attach_rules(groups + defaults, by_type)
+    subnet_vpcs = {r.address: _vpc_key(r.get("vpc_id")) for r in by_type.get("aws_subnet", [])}
+    default_vpcs = [(g, _vpc_key(r.get("vpc_id"), DEFAULT_VPC)) for g, r in
+                    zip(defaults, by_type.get(facts.DEFAULT_SECURITY_GROUP_TYPE, []), strict=True)]
+    secret_versions = by_type.get("aws_secretsmanager_secret_version", [])
 
     clusters = []
     arguments_used: dict[str, set[str]] = {}
     for rec in by_type.get("aws_rds_cluster", []):
         cluster = _cluster(rec)
         _link_cluster(cluster, rec, subnet_groups, groups)
+        if rec.get("vpc_security_group_ids") is None:
+            _default_group(cluster, rec, subnet_vpcs, default_vpcs)
+        cluster.password_secret = _password_secret(rec, secret_versions)
         clusters.append(cluster)
         arguments_used[cluster.address] = _arguments(rec, cluster)
     _attach_instances(clusters, by_type.get("aws_rds_cluster_instance", []))
@@ -168,7 +183,7 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
         root=root,
         clusters=clusters,
         knowledge_bases=kbs,
-        security_groups=groups,
+        security_groups=groups + defaults,
         provider=Provider(_plain(region), constraint, provider.origin or Location()),
         secrets=[r.address for r in by_type.get("aws_secretsmanager_secret", [])],
         arguments_used=arguments_used,
@@ -178,6 +193,21 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
             if r.origin.file and r.origin.line
         },
     )
+
+
+def _storage_encrypted(rec: Record, mode: Value) -> Value:
+    """storage_encrypted, with the provider's default for the engine mode when left out."""
+    written = _get(rec, "storage_encrypted")
+    if written is not None:
+        return _plain(written)
+    if not mode.known:
+        return missing(Unknown(f"storage_encrypted is left out and its default depends on engine_mode, which "
+                               f"cannot be determined: {mode.reason}"), rec.origin)
+    default = facts.STORAGE_ENCRYPTED_DEFAULT.get(str(mode.value or facts.ENGINE_MODE))
+    if default is None:
+        return missing(Unknown(f"the provider default of storage_encrypted for engine_mode {mode.value!r} is "
+                               "not in the facts table"), rec.origin)
+    return missing(default, rec.origin)
 
 
 def _cluster(rec: Record) -> Cluster:
@@ -207,13 +237,19 @@ def _cluster(rec: Record) -> Cluster:
         manage_master_password=v("manage_master_user_password"),
         master_username=v("master_username"),
         master_password=_secret(_value(rec, "master_password", CLUSTER_DEFAULTS)),
-        storage_encrypted=v("storage_encrypted"),
+        storage_encrypted=_storage_encrypted(rec, v("engine_mode")),
         deletion_protection=v("deletion_protection"),
         skip_final_snapshot=v("skip_final_snapshot"),
         final_snapshot_identifier=v("final_snapshot_identifier"),
         scaling=scaling,
         port=v("port"),
+        identifier_prefix=_written(rec, "cluster_identifier_prefix"),
     )
+
+
+def _written(rec: Record, name: str) -> Value | None:
+    v = _get(rec, name)
+    return _plain(v) if v is not None else None
 
 
 def _arguments(rec: Record, cluster: Cluster) -> set[str]:
@@ -356,6 +392,84 @@ def _link_cluster(cluster: Cluster, rec: Record, subnet_groups: list[SubnetGroup
     cluster.security_group_refs = Value(entries, ids.origin, literal=ids.literal)
 
 
+DEFAULT_VPC = "<the default VPC>"
+
+
+def _vpc_key(v: Value | None, left_out: str = "") -> str:
+    """What names a VPC: the resource a vpc_id refers to, or the id itself; "" when unknown."""
+    if v is None:
+        return left_out
+    refs = refs_of(v.raw)
+    if refs:
+        return _strip_index(refs[0]).rsplit(".id", 1)[0]
+    return str(v.raw) if v.known and v.raw else ""
+
+
+def _default_group(cluster: Cluster, rec: Record, subnet_vpcs: dict[str, str],
+                   defaults: list[tuple[SecurityGroup, str]]) -> None:
+    """A cluster naming no security group gets its VPC's default group: managed here, or as AWS creates it."""
+    if cluster.subnet_group is None:
+        ref = cluster.subnet_group_ref
+        vpcs = {DEFAULT_VPC} if ref is None or ref.defaulted else set()
+    elif isinstance(cluster.subnet_group.subnets.raw, list):
+        vpcs = {subnet_vpcs.get(s.address, "") for s in cluster.subnet_group.subnets.raw if s is not None}
+    else:
+        vpcs = set()
+    if not defaults:
+        cluster.default_group_as_created = True
+        return
+    if vpcs and "" not in vpcs:
+        managed = [g for g, vpc in defaults if vpc in vpcs]
+        if managed:
+            cluster.security_groups.extend(managed)
+            cluster.security_group_refs = missing([g.address for g in managed], rec.origin)
+            return
+        if all(vpc for _, vpc in defaults):
+            cluster.default_group_as_created = True  # the managed default groups are other VPCs'
+            return
+    names = ", ".join(g.address for g, _ in defaults)
+    cluster.security_group_refs = missing(Unknown(
+        "vpc_security_group_ids is left out, so the VPC's default security group applies; whether "
+        f"{names} manages that group cannot be determined (the VPC of the cluster's subnets or of the group "
+        "is not known statically)"), rec.origin)
+
+
+def _local_part(ref: str) -> str:
+    """A reference without its module path: "module.db.random_password.x" -> "random_password.x"."""
+    return re.sub(r"^(?:module\.[^.]+\.)+", "", ref)
+
+
+def _password_secret(rec: Record, secret_versions: list[Record]) -> str:
+    """The secret version of the configuration that holds the cluster's master password ("" when none)."""
+    password = _get(rec, "master_password")
+    if password is None:
+        return ""
+    refs = _all_refs(password.raw)
+    for ref in sorted(refs):
+        if _local_part(ref).startswith(SECRET_DATA_SOURCES):
+            return ref.rsplit(".secret_string", 1)[0]
+    generated = {_strip_index(r) for r in refs if _local_part(r).startswith(GENERATED_PASSWORDS)}
+    if not generated:
+        return ""
+    for version in secret_versions:
+        stored = version.get("secret_string")
+        if stored is not None and generated & {_strip_index(r) for r in _all_refs(stored.raw)}:
+            return version.address
+    return ""
+
+
+def _all_refs(raw: Any) -> set[str]:
+    """Every resource a value refers to, inside lists and maps too."""
+    found = set(refs_of(raw))
+    if isinstance(raw, list | tuple):
+        for item in raw:
+            found |= _all_refs(item)
+    elif isinstance(raw, dict):
+        for item in raw.values():
+            found |= _all_refs(item)
+    return found
+
+
 def _attach_instances(clusters: list[Cluster], records: list[Record]) -> None:
     for rec in records:
         target = rec.get("cluster_identifier")
@@ -367,6 +481,7 @@ def _attach_instances(clusters: list[Cluster], records: list[Record]) -> None:
             publicly_accessible=_plain(_value(rec, "publicly_accessible", INSTANCE_DEFAULTS)),
             engine=_plain(_value(rec, "engine", INSTANCE_DEFAULTS)),
             uncertain=rec.multiplicity,
+            identifier_prefix=_written(rec, "identifier_prefix"),
         )
         if target is None:
             continue

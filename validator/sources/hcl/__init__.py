@@ -55,9 +55,15 @@ def load_root(
     records = list(module.records(MODEL_TYPES))
     provider = _provider_settings(module)
     deployment = build_deployment("hcl", str(root), records, provider)
+    seen: set[tuple[str, int | None]] = set()
     for instance in module.walk():
         instance.check_variables()
         deployment.suppressions.update(instance.suppressions)
+        for call in instance.module_calls.values():
+            key = (call.origin.file or "", call.origin.line)
+            if key not in seen:  # every instance of a module meets the same calls
+                seen.add(key)
+                deployment.module_calls.append(call)
     return LoadResult(deployment, sources.errors[errors_before:], module)
 
 

@@ -279,6 +279,11 @@ class Evaluator:
         unknown = first_unknown(*args) if name != "coalesce" else None
         if unknown is None and name not in _UNKNOWN_TOLERANT:
             unknown = _nested_unknown(args)
+        if unknown is None and name in _ENCODERS:
+            deep = _deep_unknowns(args)
+            if deep:  # an encoder needs every value: the result is unknown, and depends on all of them
+                refs = tuple(dict.fromkeys(r for u in deep for r in u.refs))
+                return Unknown(deep[0].reason, refs)
         if unknown is not None:
             return merge_unknown(*args, reason=unknown.reason)
         try:
@@ -325,6 +330,21 @@ class Evaluator:
         return tuple_out if e.key is None else object_out
 
 
+# Functions that serialise their whole argument, so an unknown at any depth makes the result unknown.
+_ENCODERS = frozenset({"jsonencode", "yamlencode"})
+
+
+def _deep_unknowns(value: Any) -> list[Unknown]:
+    """Every Unknown inside a value, at any depth of lists and maps."""
+    if isinstance(value, Unknown):
+        return [value]
+    if isinstance(value, dict):
+        return [u for v in value.values() for u in _deep_unknowns(v)]
+    if isinstance(value, list | tuple):
+        return [u for v in value for u in _deep_unknowns(v)]
+    return []
+
+
 def _nested_unknown(args: list[Any]) -> Unknown | None:
     for a in args:
         if isinstance(a, list):
@@ -365,6 +385,13 @@ def get_attr(value: Any, name: str) -> Any:
 
 def index_value(value: Any, key: Any) -> Any:
     if isinstance(value, Unknown):
+        element = getattr(value, "element", None)  # an UnknownList: distinct indexes, distinct elements
+        if element is not None and not isinstance(key, Unknown | bool) and isinstance(key, int | float | str):
+            try:
+                i = to_number(key)
+            except EvalError:
+                return value
+            return element(int(i)) if i == int(i) else value
         return value
     if isinstance(key, Unknown):
         if isinstance(value, list) and value:

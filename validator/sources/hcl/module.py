@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator import facts
 from validator.errors import InputError
-from validator.model import Location, Unknown, Value
+from validator.model import Location, ModuleCall, Unknown, UnknownList, Value
 from validator.sources.hcl import syntax as s
 from validator.sources.hcl import types
 from validator.sources.hcl.evaluate import (
@@ -131,6 +132,8 @@ class ModuleInstance:
         self._children: dict[str, list[tuple[Any, ModuleInstance]] | Unknown] = {}
         self._instances: dict[str, Any] = {}
         self._attr_cache: dict[tuple[str, str], Any] = {}
+        # What became of each module call: read (local or installed) or unread, and why.
+        self.module_calls: dict[str, ModuleCall] = {}
         self.evaluator = Evaluator(self)
         for pf in sources.module_files(directory):
             self._collect(pf)
@@ -221,7 +224,7 @@ class ModuleInstance:
             mod, _, out = rest.partition(".")
             return self.module_output(mod, out)
         if head == "data":
-            return Unknown(f"data.{rest} is read from AWS at plan time", (self.prefix + name,))
+            return self.data_value(rest)
         if head == "path":
             if rest == "module":
                 return self.sources.rel(self.directory) or "."
@@ -237,6 +240,39 @@ class ModuleInstance:
         if rest and f"{head}.{rest}" not in self.resources and head.startswith(("aws_", "random_", "tls_")):
             raise EvalError(f"reference to undeclared resource {head}.{rest}")
         raise EvalError(f"unknown name {name}")
+
+    def data_value(self, rest: str) -> Any:
+        """``data.TYPE.NAME[.ATTR]``: read from AWS at plan time, except attributes that echo arguments."""
+        unknown = Unknown(f"data.{rest} is read from AWS at plan time", (f"{self.prefix}data.{rest}",))
+        parts = rest.split(".")
+        key = ".".join(parts[:2])
+        block = self.data.get(key)
+        data_type = parts[0]
+        known_type = any(t == data_type for t, _ in facts.DATA_ECHOES) or any(
+            t == data_type for t, _ in facts.DISTINCT_LISTS)
+        if block is None or len(parts) not in (2, 3) or not known_type:
+            return unknown
+        if "count" in block.body.attributes or "for_each" in block.body.attributes:
+            return unknown
+        address = f"{self.prefix}data.{key}"
+
+        def get(attribute: str) -> Any:
+            reason = f"data.{key}.{attribute} is read from AWS at plan time"
+            refs = (f"{address}.{attribute}",)
+            if (data_type, attribute) in facts.DISTINCT_LISTS:
+                return UnknownList(reason, refs)
+            echo = facts.DATA_ECHOES.get((data_type, attribute))
+            attr = block.body.attributes.get(echo.argument) if echo else None
+            if attr is not None:
+                written = self.evaluator.eval(attr.expr)
+                if facts.data_echo(data_type, attribute, written):
+                    return RefStr(written, (address,))
+                if isinstance(written, str):
+                    reason = f"{reason} (version {written!r} lets AWS choose the version found)"
+            return Unknown(reason, refs)
+
+        obj = ResourceObj(address, get)
+        return obj if len(parts) == 2 else obj.attr(parts[2])
 
     def var(self, name: str) -> Traced:
         """The value of ``var.name``, converted to its declared type (cached)."""
@@ -333,11 +369,22 @@ class ModuleInstance:
         source_attr = block.body.attributes.get("source")
         source = self.evaluator.eval(source_attr.expr) if source_attr else None
         call_origin = self.loc(block.file, block.line)
+        address = f"{self.prefix}module.{name}"
+        version_attr = block.body.attributes.get("version")
+        version = self.evaluator.eval(version_attr.expr) if version_attr else None
+        call = ModuleCall(address, source if isinstance(source, str) else "", call_origin,
+                          version if isinstance(version, str) else "")
+        self.module_calls[name] = call
         if not isinstance(source, str):
+            call.unread = f"module.{name} has no literal source, so its files cannot be found"
             return Unknown(f"module.{name} has no literal source")
         directory = self._module_dir(name, source, call_origin)
         if isinstance(directory, Unknown):
+            if not source.startswith(("./", "../")):  # a missing local path is an input error instead
+                call.unread = directory.reason
             return directory
+        if not source.startswith(("./", "../")):
+            call.installed_at = self.sources.rel(directory)
         if self.depth >= MAX_MODULE_DEPTH:
             self.sources.report(
                 InputError(str(call_origin), f"module nesting deeper than {MAX_MODULE_DEPTH}", "error")
@@ -374,8 +421,8 @@ class ModuleInstance:
         installed = self._installed_module(name)
         if installed is not None:
             return installed
-        return Unknown(f"module.{name} comes from {source!r}, which is not a local path (run terraform init to "
-                       "install it, then scan again)")
+        return Unknown(f"module.{name} comes from {source!r}, which terraform init has not installed under "
+                       ".terraform/modules, so nothing in it is checked")
 
     def _installed_module(self, name: str) -> Path | None:
         """A remote module that ``terraform init`` installed (.terraform/modules/modules.json)."""
