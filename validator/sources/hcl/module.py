@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from validator.errors import InputError
 from validator.model import Location, Unknown, Value
@@ -28,6 +28,9 @@ from validator.sources.hcl.evaluate import (
 )
 from validator.sources.hcl.provenance import Prov, Tracer
 from validator.sources.records import Record
+
+if TYPE_CHECKING:
+    from validator.sources.hcl.cache import ParseCache
 
 MAX_MODULE_DEPTH = 16
 # The one argument of a record standing for dynamic blocks that cannot be expanded.
@@ -59,11 +62,12 @@ class Traced:
 
 @dataclass
 class Sources:
-    """Parsed files, cached so each file is parsed once per run."""
+    """Parsed files, cached so each file is parsed once per root (and, with a cache, once per content)."""
 
     root: Path
     errors: list[InputError] = field(default_factory=list)
     _files: dict[Path, s.ParsedFile | None] = field(default_factory=dict)
+    cache: ParseCache | None = None  # shared by the roots of a run, and on disk across runs
 
     def rel(self, path: Path) -> str:
         try:
@@ -80,7 +84,8 @@ class Sources:
         key = path.resolve()
         if key not in self._files:
             try:
-                self._files[key] = s.parse_file(path, self.rel(path))
+                rel = self.rel(path)
+                self._files[key] = self.cache.parse(path, rel) if self.cache else s.parse_file(path, rel)
             except InputError as exc:
                 self.errors.append(exc)
                 self._files[key] = None
