@@ -25,6 +25,7 @@ unchanged broken file costs nothing either.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -240,10 +241,8 @@ class ParseCache:
             os.replace(tmp, target)
         except OSError:
             self._writable = False  # read-only or full: stop trying for this run
-            try:
+            with contextlib.suppress(OSError):
                 tmp.unlink()
-            except OSError:
-                pass
 
 
 def _error_suffix(exc: InputError, rel: str) -> tuple[str, str, str] | None:
@@ -254,13 +253,16 @@ def _error_suffix(exc: InputError, rel: str) -> tuple[str, str, str] | None:
 
 
 def _materialise(entry: _Entry, path: Path, rel: str) -> s.ParsedFile:
-    """A ParsedFile for ``rel``: fresh blocks stamped with the file, sharing the immutable expressions."""
+    """A ParsedFile for ``rel``, sharing the tree (nothing changes a parsed tree) unless it names another file."""
     if entry.error is not None:
         suffix, message, kind = entry.error
         raise InputError(rel + suffix, message, kind)
     assert entry.body is not None
+    body = entry.body
+    if body.blocks and body.blocks[0].file != rel:  # the same bytes under another path: blocks name their file
+        body = _stamp(body, rel)
     suppressions = {line: list(items) for line, items in entry.suppressions.items()}
-    return s.ParsedFile(path, rel, _stamp(entry.body, rel), suppressions)
+    return s.ParsedFile(path, rel, body, suppressions)
 
 
 def _stamp(body: s.Body, rel: str) -> s.Body:
@@ -294,7 +296,8 @@ def _parser_files() -> list[bytes]:
     import importlib.util
 
     out: list[bytes] = []
-    for package, files in (("hcl2", ("hcl2.lark", "parser.py", "version.py", "__init__.py")), ("lark", ("__init__.py",))):
+    wanted = (("hcl2", ("hcl2.lark", "parser.py", "version.py", "__init__.py")), ("lark", ("__init__.py",)))
+    for package, files in wanted:
         try:
             spec = importlib.util.find_spec(package)
         except (ImportError, ValueError):

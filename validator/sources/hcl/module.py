@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,11 +70,18 @@ class Sources:
     _files: dict[Path, s.ParsedFile | None] = field(default_factory=dict)
     cache: ParseCache | None = None  # shared by the roots of a run, and on disk across runs
 
+    @cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()
+
     def rel(self, path: Path) -> str:
+        return self._rel(path.resolve())
+
+    def _rel(self, resolved: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return resolved.relative_to(self._resolved_root).as_posix()
         except ValueError:
-            return os.path.relpath(path.resolve(), self.root.resolve()).replace(os.sep, "/")
+            return os.path.relpath(resolved, self._resolved_root).replace(os.sep, "/")
 
     def report(self, error: InputError) -> None:
         """Record an input error once (every instance of a module meets the same ones)."""
@@ -84,7 +92,7 @@ class Sources:
         key = path.resolve()
         if key not in self._files:
             try:
-                rel = self.rel(path)
+                rel = self._rel(key)
                 self._files[key] = self.cache.parse(path, rel) if self.cache else s.parse_file(path, rel)
             except InputError as exc:
                 self.errors.append(exc)
