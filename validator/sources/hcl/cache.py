@@ -10,9 +10,9 @@ the text (decoding, line endings) is part of what is cached.
 On disk, in ``$XDG_CACHE_HOME/aurora-validate`` (default ``~/.cache/aurora-validate``),
 one file per tree::
 
-    trees/ab/ab12...ef      MAGIC | HMAC-SHA256(key, name | payload) | payload (pickle)
+    trees/ab/ab12...ef      MAGIC | MAC(key, name | payload) | payload (pickle)
 
-An entry is unpickled only when its HMAC, keyed by the random ``key`` file of
+An entry is unpickled only when its MAC (keyed BLAKE2b), keyed by the random ``key`` file of
 the cache directory (created once, mode 0600), matches: a truncated, corrupt or
 foreign entry is ignored and rewritten, never trusted. Entries are written to a
 temporary file and moved into place with ``os.replace``, so concurrent runs
@@ -26,8 +26,6 @@ unchanged broken file costs nothing either.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import os
 import pickle
 import sys
@@ -36,12 +34,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+try:  # the C modules behind hashlib.blake2b and hmac.compare_digest: hashlib itself loads OpenSSL (slow to start)
+    from _blake2 import blake2b
+    from _operator import _compare_digest as compare_digest
+except ImportError:  # another Python implementation
+    from hashlib import blake2b
+    from hmac import compare_digest
+
 from validator import __version__
 from validator.errors import InputError
 from validator.sources.hcl import syntax as s
 
 MAGIC = b"AVTREE1\n"
-_MAC_SIZE = hashlib.sha256().digest_size
+_MAC_SIZE = 32
 _KEY_SIZE = 32
 # Trees held in memory for the run: shared modules are parsed once, memory stays bounded.
 MEMORY_ENTRIES = 256
@@ -123,7 +128,7 @@ class ParseCache:
     def _name(self, data: bytes) -> str:
         if self._salt is None:
             self._salt = _salt()
-        return hashlib.blake2b(data, digest_size=20, key=self._salt).hexdigest()
+        return blake2b(data, digest_size=20, key=self._salt).hexdigest()
 
     def _remember(self, name: str, entry: _Entry) -> None:
         self._memory[name] = entry
@@ -194,7 +199,10 @@ class ParseCache:
         return key
 
     def _mac(self, key: bytes, name: str, payload: bytes) -> bytes:
-        return hmac.new(key, name.encode("ascii") + b"\0" + payload, hashlib.sha256).digest()
+        """BLAKE2b in keyed mode, a MAC by design (RFC 7693), over the entry's name and payload."""
+        mac = blake2b(name.encode("ascii") + b"\0", digest_size=_MAC_SIZE, key=key, person=b"aurora-validate")
+        mac.update(payload)
+        return mac.digest()
 
     def _load(self, name: str) -> _Entry | None:
         if self.directory is None:
@@ -209,7 +217,7 @@ class ParseCache:
             self.rejected += 1
             return None
         mac, payload = blob[len(MAGIC) : head], blob[head:]
-        if not hmac.compare_digest(mac, self._mac(key, name, payload)):
+        if not compare_digest(mac, self._mac(key, name, payload)):
             self.rejected += 1
             return None
         try:
@@ -274,7 +282,7 @@ def _stamp(body: s.Body, rel: str) -> s.Body:
 
 def _salt() -> bytes:
     """What a cached tree depends on besides the file's bytes."""
-    h = hashlib.blake2b(digest_size=32)
+    h = blake2b(digest_size=32)
     h.update(MAGIC)
     h.update(f"{__version__}\0{sys.version_info[0]}.{sys.version_info[1]}\0".encode())
     h.update(_file_digest(Path(s.__file__)))
@@ -286,7 +294,7 @@ def _salt() -> bytes:
 
 def _file_digest(path: Path) -> bytes:
     try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+        return blake2b(path.read_bytes(), digest_size=16).digest()
     except OSError:
         return b"?"
 
