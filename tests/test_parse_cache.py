@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -251,7 +252,8 @@ def test_a_module_shared_by_roots_is_parsed_once_per_run(
         shutil.copy(REFERENCE / "variables.tf", root / "variables.tf")
         roots.append(str(root))
     code, out, err = scan(capsys, *roots, "--no-cache")
-    assert "error" not in err
+    assert code == 0 and "error" not in err
+    assert json.loads(out)["roots"] == roots
     # The roots' own files are identical too: four distinct files in all, for three roots.
     assert sorted(parses) == ["../../modules/aurora/aurora.tf", "../../modules/network/network.tf", "main.tf",
                               "variables.tf"]
