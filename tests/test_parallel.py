@@ -95,3 +95,12 @@ def test_bad_jobs_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str
 
 def test_jobs_auto(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, str(REFERENCES[0]), "--jobs", "auto", "--format", "json")[0] == 0
+
+
+def test_a_root_that_cannot_be_read_is_reported_in_its_place(
+    roots: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [*roots[:5], "--format", "json", "--var-file", str(tmp_path / "absent.tfvars")]
+    one = run(capsys, *args, "--jobs", "1")
+    assert one[0] == 2 and "absent.tfvars: error: variable file not found" in one[2]
+    assert run(capsys, *args, "--jobs", "2") == one
