@@ -283,3 +283,23 @@ def test_concurrent_runs_share_one_directory_safely(reference: Path, tmp_path: P
     for tf in sorted(reference.rglob("*.tf")):
         check.parse(tf, tf.relative_to(reference).as_posix())
     assert (check.rejected, check.parsed, check.disk_hits) == (0, 0, 4)
+
+
+def test_a_directory_others_can_write_is_not_used(tmp_path: Path) -> None:
+    tf = tmp_path / "main.tf"
+    tf.write_text('variable "x" {}\n')
+    directory = tmp_path / "cache"
+    ParseCache(directory).parse(tf, "main.tf")
+    directory.chmod(0o777)  # anyone could plant an entry and a key: trust neither
+    cache = ParseCache(directory)
+    assert cache.parse(tf, "main.tf").body.blocks[0].labels == ("x",)
+    assert (cache.disk_hits, cache.parsed) == (0, 1)
+    directory.chmod(0o700)
+    (directory / "key").chmod(0o644)  # a key others can read: replaced, so the old entries are void
+    again = ParseCache(directory)
+    again.parse(tf, "main.tf")
+    assert (again.disk_hits, again.rejected, again.parsed) == (0, 1, 1)
+    assert (directory / "key").stat().st_mode & 0o077 == 0
+    last = ParseCache(directory)
+    last.parse(tf, "main.tf")
+    assert (last.disk_hits, last.rejected, last.parsed) == (1, 0, 0)

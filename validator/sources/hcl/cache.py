@@ -93,6 +93,7 @@ class ParseCache:
         self._salt: bytes | None = None
         self._key: bytes | None = None
         self._writable = directory is not None
+        self._unusable = False
         # Counters, for the benchmark and the tests.
         self.parsed = 0  # files parsed by python-hcl2
         self.disk_hits = 0
@@ -157,46 +158,47 @@ class ParseCache:
         return self.directory / "trees" / name[:2] / name
 
     def _secret(self) -> bytes | None:
-        """The cache directory's HMAC key, created on first use."""
-        if self._key is not None:
+        """The cache directory's MAC key, created on first use; None when the directory cannot be used."""
+        if self._key is not None or self.directory is None or self._unusable:
             return self._key
-        if self.directory is None:
-            return None
-        key_file = self.directory / "key"
-        try:
-            key = key_file.read_bytes()
-            if len(key) == _KEY_SIZE:
-                self._key = key
-                return key
-        except FileNotFoundError:
-            pass
-        except OSError:
+        key = self._read_or_create_key(self.directory)
+        if key is None:
+            self._unusable = True
             self._writable = False
-            return None
+        self._key = key
+        return key
+
+    def _read_or_create_key(self, directory: Path) -> bytes | None:
+        key_file = directory / "key"
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = self.directory / f".key.{os.getpid()}.{os.urandom(4).hex()}"
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not (_private(directory) and _private(directory / "trees", missing_ok=True)):
+                return None  # another user could plant entries: use no entry, write none
+            try:
+                key = key_file.read_bytes()
+            except FileNotFoundError:
+                key = b""
+            if len(key) == _KEY_SIZE and _private(key_file, secret=True):
+                return key
+            tmp = directory / f".key.{os.getpid()}.{os.urandom(4).hex()}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 os.write(fd, os.urandom(_KEY_SIZE))
             finally:
                 os.close(fd)
-            if key_file.exists():  # a bad key (wrong length): replace it, which voids every entry
+            if key:  # a bad key (wrong length or mode): replace it, which voids every entry
                 os.replace(tmp, key_file)
             else:
                 try:
                     os.link(tmp, key_file)  # atomic and exclusive: concurrent runs agree on one key
+                except FileExistsError:
+                    pass
                 finally:
                     os.unlink(tmp)
             key = key_file.read_bytes()
         except OSError:
-            self._writable = False
             return None
-        if len(key) != _KEY_SIZE:
-            self._writable = False
-            return None
-        self._key = key
-        return key
+        return key if len(key) == _KEY_SIZE else None
 
     def _mac(self, key: bytes, name: str, payload: bytes) -> bytes:
         """BLAKE2b in keyed mode, a MAC by design (RFC 7693), over the entry's name and payload."""
@@ -251,6 +253,18 @@ class ParseCache:
             self._writable = False  # read-only or full: stop trying for this run
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+def _private(path: Path, missing_ok: bool = False, secret: bool = False) -> bool:
+    """Owned by this user and writable by no one else (readable by no one else, for the key)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return missing_ok
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and st.st_uid != getuid():
+        return False
+    return not st.st_mode & (0o077 if secret else 0o022)
 
 
 def _error_suffix(exc: InputError, rel: str) -> tuple[str, str, str] | None:
