@@ -12,9 +12,10 @@ one file per tree::
 
     trees/ab/ab12...ef      MAGIC | MAC(key, name | payload) | payload (pickle)
 
-An entry is unpickled only when its MAC (keyed BLAKE2b), keyed by the random ``key`` file of
-the cache directory (created once, mode 0600), matches: a truncated, corrupt or
-foreign entry is ignored and rewritten, never trusted. Entries are written to a
+An entry is unpickled only when its MAC (BLAKE2b keyed by the random ``key`` file
+of the cache directory, created once with mode 0600) matches: a truncated, corrupt
+or foreign entry is ignored and rewritten, never trusted. A directory another user
+owns or may write, or a key others may read, is not used. Entries are written to a
 temporary file and moved into place with ``os.replace``, so concurrent runs
 never see half an entry. The cache is an optimisation only: any failure to read
 or write it falls back to parsing.
