@@ -154,7 +154,10 @@ def main() -> int:
                 row.runs.setdefault("cold", []).append(run(cmd, ours_env, REPO))
                 row.runs.setdefault("warm", []).append(run(cmd, ours_env, REPO))
                 shutil.rmtree(cache_home, ignore_errors=True)
-                line = ", ".join(f"{k} {v[-1].wall:.2f} s (exit {v[-1].code})" for k, v in row.runs.items())
+                line = ", ".join(
+                    f"{k} {v[-1].wall:.2f} s wall {v[-1].cpu:.2f} s cpu {v[-1].rss_mb:.0f} MB (exit {v[-1].code})"
+                    for k, v in row.runs.items()
+                )
                 print(f"  {size} roots, run {n + 1}/{repeat}: {line}", flush=True)
             rows.append(row)
             if size != 1:
@@ -163,16 +166,19 @@ def main() -> int:
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end (2 CPUs shared: timings are noisy)\n")
     print("| roots | files | checkov wall s | ours cold s | ours warm s | cold / checkov | warm / checkov "
-          "| cpu cold / checkov | cpu warm / checkov | ms per root cold / warm | peak MB checkov / cold / warm |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| cpu s checkov / cold / warm | cpu cold / checkov | cpu warm / checkov | ms per root cold / warm "
+          "| peak MB checkov / cold / warm |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         ck, cold, warm = (row.median(k, "wall") for k in ("checkov", "cold", "warm"))
         ck_cpu, cold_cpu, warm_cpu = (row.median(k, "cpu") for k in ("checkov", "cold", "warm"))
         mem = " / ".join(fmt(row.median(k, "rss_mb"), ".0f") for k in ("checkov", "cold", "warm"))
         label = "1 (reference)" if row.roots == 1 else str(row.roots)
         per_root = f"{fmt(cold and cold / row.roots * 1000, '.1f')} / {fmt(warm and warm / row.roots * 1000, '.1f')}"
+        cpus = " / ".join(fmt(x, ".2f") for x in (ck_cpu, cold_cpu, warm_cpu))
         print(f"| {label} | {row.files} | {fmt(ck, '.2f')} | {fmt(cold, '.2f')} | {fmt(warm, '.2f')} "
-              f"| {ratio(cold, ck)} | {ratio(warm, ck)} | {ratio(cold_cpu, ck_cpu)} | {ratio(warm_cpu, ck_cpu)} "
+              f"| {ratio(cold, ck)} | {ratio(warm, ck)} | {cpus} "
+              f"| {ratio(cold_cpu, ck_cpu)} | {ratio(warm_cpu, ck_cpu)} "
               f"| {per_root} | {mem} |")
     print(f"\nmedians of {args.repeat} interleaved runs ({args.repeat_large} above 200 roots); "
           f"aurora-validate --jobs {args.jobs}; peak memory: the largest single process")
