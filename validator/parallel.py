@@ -48,8 +48,15 @@ def scan_roots(roots: Sequence[Path], options: ScanOptions, jobs: int | None) ->
     if workers == 1:
         cache = open_cache(options)
         return [scan_root(root, options, cache) for root in roots]
-    # fork: a worker starts with every module the parent imported, in milliseconds.
+    # fork: a worker starts with every module the parent imported, in milliseconds (forkserver and spawn
+    # take seconds to start two workers here). So the parent loads the HCL source and the rule catalogue
+    # once, before forking, rather than every worker loading them again.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if method == "fork":
+        import validator.sources.hcl  # noqa: F401
+        from validator.rules import all_rules
+
+        all_rules()
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context(method), initializer=_start, initargs=(options,)
     )
