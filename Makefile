@@ -24,8 +24,10 @@ test: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check validator tests features bench
 
+## bench: static scan timings; CHECKOV=1 also times checkov (its own venv, created on first use)
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_static.py
+	$(BIN)/python bench/bench_checkov.py $(if $(CHECKOV),,--no-checkov)
 
 docs: $(BIN)/.installed
 	$(BIN)/python -m validator.docs --write README.md

@@ -5,7 +5,9 @@
     python bench/bench_static.py --compare-parser /path/to/other/python
         # parse the corpus with another interpreter's python-hcl2 too (e.g. a venv with hcl2 8.x)
 
-Prints wall times, files per second and the fresh-process start-up of the CLI.
+Prints wall times, files per second and the fresh-process start-up of the CLI, with the
+parse cache cold (an empty cache directory) and warm, in one process and in worker
+processes. The cache lives in a temporary directory, never the user's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import shutil
 import statistics
 import subprocess
@@ -68,15 +71,23 @@ def tf_files(roots: list[Path]) -> list[Path]:
     return [p for root in roots for p in sorted(root.rglob("*.tf"))]
 
 
-def time_fresh_process(runs: int) -> list[float]:
+def time_fresh_process(runs: int, *extra: str) -> list[float]:
     exe = Path(sys.executable).parent / "aurora-validate"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "validator.cli"]
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([*cmd, "reference/terraform"], cwd=REPO, capture_output=True, check=False)
+        subprocess.run([*cmd, "reference/terraform", *extra], cwd=REPO, capture_output=True, check=False)
         times.append(time.perf_counter() - start)
     return times
+
+
+def scan_corpus(roots: list[Path], files: int, lines: int, label: str, *extra: str) -> None:
+    start = time.perf_counter()
+    code = quiet(*[str(r) for r in roots], "--format", "json", *extra)
+    elapsed = time.perf_counter() - start
+    print(f"corpus, {label}: {len(roots)} root modules, {files} files, {lines} lines in {elapsed:.2f} s: "
+          f"{files / elapsed:.0f} files/s, {elapsed / len(roots) * 1000:.1f} ms per root module (exit {code})")
 
 
 def main_bench() -> None:
@@ -86,9 +97,13 @@ def main_bench() -> None:
     parser.add_argument("--compare-parser", metavar="PYTHON", action="append", default=[])
     args = parser.parse_args()
 
-    times = time_fresh_process(args.runs)
-    print(f"fresh process `aurora-validate reference/terraform`: median {statistics.median(times) * 1000:.0f} ms, "
-          f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {args.runs} runs")
+    cache_home = tempfile.mkdtemp(prefix="bench-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache_home
+    for label, extra in (("--no-cache", ("--no-cache",)), ("warm cache", ())):
+        times = time_fresh_process(args.runs, *extra)
+        print(f"fresh process `aurora-validate reference/terraform`, {label}: "
+              f"median {statistics.median(times) * 1000:.0f} ms, "
+              f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {args.runs} runs")
 
     for ref in REFERENCES:
         files = len(list(ref.rglob("*.tf")))
@@ -103,12 +118,11 @@ def main_bench() -> None:
         roots = generate_corpus(Path(tmp), args.roots)
         files = tf_files(roots)
         lines = sum(len(p.read_text().splitlines()) for p in files)
-        start = time.perf_counter()
-        code = quiet(*[str(r) for r in roots], "--format", "json")
-        elapsed = time.perf_counter() - start
-        print(f"corpus: {len(roots)} root modules, {len(files)} files, {lines} lines scanned in one process in "
-              f"{elapsed:.2f} s: {len(files) / elapsed:.0f} files/s, {lines / elapsed:.0f} lines/s, "
-              f"{elapsed / len(roots) * 1000:.1f} ms per root module (exit {code})")
+        shutil.rmtree(cache_home, ignore_errors=True)
+        scan_corpus(roots, len(files), lines, "cold cache, one process", "--jobs", "1")
+        scan_corpus(roots, len(files), lines, "warm cache, one process", "--jobs", "1")
+        scan_corpus(roots, len(files), lines, "no cache, workers", "--no-cache")
+        scan_corpus(roots, len(files), lines, "warm cache, workers")
 
         for python in [sys.executable, *args.compare_parser]:
             done = subprocess.run([python, "-c", PARSE_SNIPPET, *map(str, files)], capture_output=True,
@@ -119,6 +133,7 @@ def main_bench() -> None:
             version, count, seconds = done.stdout.split()
             print(f"python-hcl2 {version} hcl2.loads on {count} files: {float(seconds):.2f} s "
                   f"({int(count) / float(seconds):.0f} files/s)")
+    shutil.rmtree(cache_home, ignore_errors=True)
 
 
 if __name__ == "__main__":

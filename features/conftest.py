@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
+from cache_isolation import _session_cache_home, isolated_cache  # noqa: E402, F401
+
 REGION = "ap-northeast-1"  # the region of reference/terraform-bedrock, so drift compares like with like
 
 

@@ -97,6 +97,26 @@ def build_parser() -> argparse.ArgumentParser:
     tf.add_argument("--var-file", action="append", default=[], metavar="FILE", help="a .tfvars file (repeatable)")
     tf.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a variable (repeatable)")
     tf.add_argument("--plan", metavar="PLAN_JSON", help="read `terraform show -json` output")
+    speed = parser.add_argument_group("speed")
+    speed.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="scan root modules in N worker processes (default: one per CPU; 1: in this process)",
+    )
+    speed.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="parse every file, without the parse cache (also: AURORA_VALIDATE_NO_CACHE=1)",
+    )
+    speed.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        default=None,
+        help="parse cache directory (default: $XDG_CACHE_HOME/aurora-validate, or AURORA_VALIDATE_CACHE_DIR)",
+    )
     live = parser.add_argument_group("live audit")
     live.add_argument("--live", action="store_true", help="audit deployed clusters through the AWS API")
     live.add_argument("--cluster", action="append", default=[], metavar="ID", help="cluster identifier or ARN")
@@ -124,6 +144,18 @@ def _split_profile(args: argparse.Namespace) -> None:
 
 class _Usage(Exception):
     pass
+
+
+def _jobs(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (1 or more) or auto, not {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 # --------------------------------------------------------------------------- #
 # Sources
@@ -82,6 +83,7 @@ URL_PROVIDER_UNIQUE_ID = "https://github.com/hashicorp/terraform-plugin-sdk/blob
 # Versions
 
 
+@lru_cache(maxsize=1024)  # rules ask about the same few versions again and again
 def parse_version(text: str) -> tuple[int, ...] | None:
     """``"16.4"`` -> ``(16, 4)``; None when the text does not start with a number.
 
@@ -359,6 +361,7 @@ def _pgvector(parsed: tuple[int, ...]) -> tuple[str | None, str, str]:
     return best.pgvector, best.confidence, best.source
 
 
+@lru_cache(maxsize=256)
 def engine_support(version: str) -> EngineSupport:
     """What the facts table knows about an Aurora PostgreSQL engine version.
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from validator.engine import Report, evaluate
+from validator.engine import Finding, Report, evaluate
 from validator.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from validator.model import Deployment
+    from validator.sources.hcl.cache import ParseCache
 
 
 def parse_vars(pairs: list[str]) -> dict[str, str]:
@@ -20,23 +26,90 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class ScanOptions:
+    """What every root of a run is scanned with (sent to worker processes as is)."""
+
+    var_files: tuple[str, ...] = ()
+    cli_vars: tuple[tuple[str, str], ...] = ()
+    profile: str = "default"
+    cache: bool = True  # the on-disk parse cache (a run always shares trees in memory)
+    cache_dir: str | None = None
+
+
+@dataclass
+class RootScan:
+    """One root's share of a report: its deployment and findings, or the error that stopped it."""
+
+    root: str
+    deployment: Deployment | None = None
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)  # errors in the root's files
+    failure: InputError | None = None  # the root could not be read at all
+
+
+def options_from(args: argparse.Namespace) -> ScanOptions:
+    return ScanOptions(
+        var_files=tuple(args.var_file),
+        cli_vars=tuple(parse_vars(args.var).items()),
+        profile=args.rules_profile,
+        cache=not getattr(args, "no_cache", False),
+        cache_dir=getattr(args, "cache_dir", None),
+    )
+
+
+def open_cache(options: ScanOptions) -> ParseCache:
+    from validator.sources.hcl.cache import open_cache
+
+    return open_cache(options.cache, Path(options.cache_dir) if options.cache_dir else None)
+
+
+def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> RootScan:
+    """Load one root module and run the rules on it."""
+    from validator.sources.hcl import load_root
+    from validator.sources.hcl.module import Sources
+
+    try:
+        loaded = load_root(
+            root,
+            var_files=[Path(p) for p in options.var_files],
+            cli_vars=dict(options.cli_vars),
+            env=os.environ,
+            sources=Sources(root, cache=cache),
+        )
+    except InputError as exc:
+        return RootScan(str(root), failure=exc)
+    return RootScan(
+        str(root),
+        loaded.deployment,
+        evaluate(loaded.deployment, options.profile),
+        [_under(root, e) for e in loaded.errors],
+    )
+
+
 def collect(args: argparse.Namespace) -> Report:
     from validator.roots import resolve_roots
-    from validator.sources.hcl import load_root
 
-    cli_vars = parse_vars(args.var)
+    options = options_from(args)
     roots, errors = resolve_roots(args.paths)
     report = Report(errors=list(errors), profile=args.rules_profile)
-    for root in roots:
-        try:
-            loaded = load_root(root, var_files=[Path(p) for p in args.var_file], cli_vars=cli_vars, env=os.environ)
-        except InputError as exc:
-            report.errors.append(exc)
+    jobs = getattr(args, "jobs", None)
+    if len(roots) > 1 and jobs != 1:
+        from validator.parallel import scan_roots
+
+        scans = scan_roots(roots, options, jobs)
+    else:
+        cache = open_cache(options)
+        scans = (scan_root(root, options, cache) for root in roots)
+    for scan in scans:
+        if scan.failure is not None:
+            report.errors.append(scan.failure)
             continue
-        report.errors.extend(_under(root, e) for e in loaded.errors)
-        report.roots.append(str(root))
-        report.deployments.append(loaded.deployment)
-        report.findings.extend(evaluate(loaded.deployment, args.rules_profile))
+        assert scan.deployment is not None
+        report.errors.extend(scan.errors)
+        report.roots.append(scan.root)
+        report.deployments.append(scan.deployment)
+        report.findings.extend(scan.findings)
     if not report.roots and not report.errors:
         raise UsageError("no Terraform root module found")
     return report

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from validator import facts
 from validator.model import Database, DatabaseIndex, DatabaseTable, Deployment, KnowledgeBase
 from validator.rules.base import Result, Rule, Severity, Status
-from validator.sources.database import split_table_name
 
 URL_KB_SETUP = "https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup.html"
 URL_AURORA_VECTOR_DB = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.VectorDB.html"
@@ -84,6 +83,8 @@ def _qi(identifier: str) -> str:
 
 
 def _qtable(db: Database) -> str:
+    from validator.sources.database import split_table_name  # lazy: a Terraform scan never reads a database
+
     schema, name = split_table_name(db.table_name) if db.table is None else (db.table.schema, db.table.name)
     return f"{_qi(schema)}.{_qi(name)}"
 
@@ -603,6 +604,8 @@ class KnowledgeBaseMapping(_DatabaseRule):
 
 
 def _normalize(table_name: str) -> str:
+    from validator.sources.database import split_table_name
+
     try:
         schema, name = split_table_name(table_name)
     except Exception:

@@ -12,8 +12,9 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from validator import facts
 from validator.errors import InputError
@@ -29,6 +30,9 @@ from validator.sources.hcl.evaluate import (
 )
 from validator.sources.hcl.provenance import Prov, Tracer
 from validator.sources.records import Record
+
+if TYPE_CHECKING:
+    from validator.sources.hcl.cache import ParseCache
 
 MAX_MODULE_DEPTH = 16
 # The one argument of a record standing for dynamic blocks that cannot be expanded.
@@ -60,17 +64,25 @@ class Traced:
 
 @dataclass
 class Sources:
-    """Parsed files, cached so each file is parsed once per run."""
+    """Parsed files, cached so each file is parsed once per root (and, with a cache, once per content)."""
 
     root: Path
     errors: list[InputError] = field(default_factory=list)
     _files: dict[Path, s.ParsedFile | None] = field(default_factory=dict)
+    cache: ParseCache | None = None  # shared by the roots of a run, and on disk across runs
+
+    @cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()
 
     def rel(self, path: Path) -> str:
+        return self._rel(path.resolve())
+
+    def _rel(self, resolved: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return resolved.relative_to(self._resolved_root).as_posix()
         except ValueError:
-            return os.path.relpath(path.resolve(), self.root.resolve()).replace(os.sep, "/")
+            return os.path.relpath(resolved, self._resolved_root).replace(os.sep, "/")
 
     def report(self, error: InputError) -> None:
         """Record an input error once (every instance of a module meets the same ones)."""
@@ -81,7 +93,8 @@ class Sources:
         key = path.resolve()
         if key not in self._files:
             try:
-                self._files[key] = s.parse_file(path, self.rel(path))
+                rel = self._rel(key)
+                self._files[key] = self.cache.parse(path, rel) if self.cache else s.parse_file(path, rel)
             except InputError as exc:
                 self.errors.append(exc)
                 self._files[key] = None
