@@ -38,9 +38,9 @@ def test_without_configuration_the_defaults_apply(project: Path, capsys: pytest.
     assert failing(doc)["AV201"] == "warning"
 
 
-def test_pyproject_section_sets_profile_fail_on_and_skip(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_pyproject_section_sets_ruleset_fail_on_and_skip(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "pyproject.toml").write_text(
-        '[project]\nname = "infra"\n\n[tool.aurora-validate]\nprofile = "bedrock-kb"\nfail-on = "warning"\n'
+        '[project]\nname = "infra"\n\n[tool.aurora-validate]\nruleset = "bedrock-kb"\nfail-on = "warning"\n'
         'skip = ["AV201", "AV202"]\n',
         encoding="utf-8",
     )
@@ -69,7 +69,7 @@ def test_dedicated_file_with_or_without_the_table(project: Path, capsys: pytest.
 def test_dedicated_file_wins_over_pyproject_in_the_same_directory(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (project / "pyproject.toml").write_text('[tool.aurora-validate]\nprofile = "bedrock-kb"\n', encoding="utf-8")
+    (project / "pyproject.toml").write_text('[tool.aurora-validate]\nruleset = "bedrock-kb"\n', encoding="utf-8")
     (project / ".aurora-validate.toml").write_text('skip = ["AV401"]\n', encoding="utf-8")
     _, doc = scan(capsys)
     assert doc["profile"] == "default" and "AV401" not in failing(doc)
@@ -89,12 +89,12 @@ def test_command_line_options_win(project: Path, capsys: pytest.CaptureFixture[s
     (project / "env" / "bad.tfvars").write_text('project_prefix = "Bad_Prefix"\n', encoding="utf-8")
     (project / "env" / "good.tfvars").write_text('project_prefix = "good"\n', encoding="utf-8")
     (project / "pyproject.toml").write_text(
-        '[tool.aurora-validate]\nprofile = "bedrock-kb"\nfail-on = "info"\nskip = ["AV301"]\n'
+        '[tool.aurora-validate]\nruleset = "bedrock-kb"\nfail-on = "info"\nskip = ["AV301"]\n'
         'var-files = ["env/bad.tfvars"]\n',
         encoding="utf-8",
     )
     code, doc = scan(
-        capsys, "--profile", "default", "--fail-on", "error", "--skip", "AV401", "--var-file", "env/good.tfvars"
+        capsys, "--ruleset", "default", "--fail-on", "error", "--skip", "AV401", "--var-file", "env/good.tfvars"
     )
     assert doc["profile"] == "default"
     assert "AV301" in failing(doc) and "AV401" not in failing(doc)
@@ -120,9 +120,11 @@ def test_baseline_from_configuration(project: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('profil = "bedrock-kb"\n', "unknown key(s) in [tool.aurora-validate]: profil"),
-        ('profile = "bedrock-kb"\nprofile = "x"\n', "cannot read configuration"),
-        ('profile = "prod"\n', "unknown rule profile 'prod'"),
+        ('rulset = "bedrock-kb"\n', "unknown key(s) in [tool.aurora-validate]: rulset"),
+        ('ruleset = "bedrock-kb"\nruleset = "x"\n', "cannot read configuration"),
+        ('ruleset = "prod"\n', "ruleset must be one of default, bedrock-kb, not 'prod'"),
+        ('profile = "bedrock-kb"\n', "profile is now ruleset (write ruleset = 'bedrock-kb')"),
+        ('exclude = "legacy"\n', "exclude must be a list of strings"),
     ],
 )
 def test_bad_configuration_is_a_one_line_usage_error(

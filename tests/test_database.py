@@ -422,7 +422,7 @@ def test_no_gin_indexes(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str
     assert "no GIN index on custom_metadata" in text
     assert {f["severity"] for f in failures} == {"warning"}
     assert code == 0
-    code, doc = check(capsys, "--dsn", pg.dsn(db), "--profile", "bedrock-kb")
+    code, doc = check(capsys, "--dsn", pg.dsn(db), "--ruleset", "bedrock-kb")
     assert {f["severity"] for f in by_rule(doc, "AV605")} == {"error"}
     assert code == 1
 

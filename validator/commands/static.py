@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from validator.engine import Report, evaluate
@@ -21,11 +22,16 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 
 def collect(args: argparse.Namespace) -> Report:
-    from validator.roots import resolve_roots
+    from validator.roots import Exclude, resolve_roots
     from validator.sources.hcl import load_root
 
     cli_vars = parse_vars(args.var)
-    roots, errors = resolve_roots(args.paths)
+    excluded = Exclude(tuple(getattr(args, "exclude", None) or ()), Path(getattr(args, "exclude_base", ".")))
+    discovered: dict[str, int] = {}
+    roots, errors = resolve_roots(args.paths, excluded, discovered)
+    for where, count in discovered.items():
+        noun = "root module" if count == 1 else "root modules"
+        print(f"aurora-validate: {where}: {count} {noun} found", file=sys.stderr)
     report = Report(errors=list(errors), profile=args.rules_profile)
     for root in roots:
         try:
