@@ -24,6 +24,9 @@ CASES = {
     "article_as_published.txt": ["tests/fixtures/article_as_published"],
     "terraform_bedrock.txt": ["reference/terraform-bedrock", "--ruleset", "bedrock-kb", "--show-passed"],
     "reference_terraform.json": ["reference/terraform", "--format", "json"],
+    # --compact is the one-line-per-finding report of earlier versions, unchanged.
+    "reference_terraform_compact.txt": ["reference/terraform", "--ruleset", "bedrock-kb", "--compact"],
+    "article_as_published_quiet.txt": ["tests/fixtures/article_as_published", "--quiet", "--show-passed"],
 }
 
 

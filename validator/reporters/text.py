@@ -38,6 +38,11 @@ _COLORS = {
 REDACTED = "<sensitive value redacted>"
 # Names whose literal values are secrets, whatever the model says (the second line of defence).
 _SENSITIVE_NAME = re.compile(r"(password|passwd|secret|token|private_key|api_key|credential)", re.IGNORECASE)
+# A sensitive name assigned a literal anywhere on a line: `master_password = "..."`, `"db_token": "..."`.
+_SENSITIVE_LITERAL = re.compile(
+    r'"?[\w.-]*(?:password|passwd|secret|token|private_key|api_key|credential)[\w.-]*"?\s*[=:]\s*(?=["\'<\d])',
+    re.IGNORECASE,
+)
 _ASSIGNMENT = re.compile(r'^(\s*"?[\w.-]+"?\s*[=:]\s*)(.*)$')
 _VARIABLE = re.compile(r'^\s*variable\s+"([^"]+)"')
 _MAX_EXCERPT = 160
@@ -83,7 +88,7 @@ def one_line_fix(rule: Rule, message: str = "") -> str:
     body = [ln for ln in lines if not ln.startswith(("#", "--"))]
     if not body:
         return comments[0].lstrip("#-").strip().rstrip(".") if comments else ""
-    block = next((m.group(1) for ln in body if (m := re.match(r'(?:resource|variable)\s+"([^"]+)"', ln))), "")
+    block = next((_block_name(m) for ln in body if (m := re.match(r'(resource|variable)\s+"([^"]+)"', ln))), "")
     leaves = [ln for ln in body if "=" in ln and not ln.endswith("{") and not ln.startswith("}")]
     if not leaves:
         return body[0]  # SQL: the first statement
@@ -96,7 +101,13 @@ def one_line_fix(rule: Rule, message: str = "") -> str:
     )
     if not chosen:
         return ""
+    chosen = re.sub(r"\s+=\s+", " = ", chosen, count=1)
     return f"{block}: {chosen}" if block else chosen
+
+
+def _block_name(match: re.Match[str]) -> str:
+    kind, name = match.group(1), match.group(2)
+    return name if kind == "resource" else f"{kind} {name}"
 
 
 def _fix_hint(f: Finding) -> str:
@@ -140,7 +151,10 @@ class _Sources:
         if lines is None or not 0 < number <= len(lines):
             return None
         text = lines[number - 1].replace("\t", "    ").rstrip()
-        if self._sensitive(path, number, lines, text):
+        literal = _SENSITIVE_LITERAL.search(text)
+        if literal:
+            text = text[: literal.end()] + REDACTED
+        elif self._sensitive(path, number, lines, text):
             m = _ASSIGNMENT.match(text)
             text = f"{m.group(1)}{REDACTED}" if m else REDACTED
         if len(text) > _MAX_EXCERPT:
@@ -165,8 +179,6 @@ class _Sources:
         if (path, number) in self.sensitive_lines or any(s in text for s in self.secrets):
             return True
         m = _ASSIGNMENT.match(text)
-        if m and _SENSITIVE_NAME.search(m.group(1)) and re.search(r"[\"'<]|\d", m.group(2)):
-            return True
         if m and m.group(1).strip().startswith("default"):
             for above in reversed(lines[: number - 1]):
                 declared = _VARIABLE.match(above)
@@ -286,7 +298,8 @@ def _full(report: Report, findings: list[Finding], color: bool) -> list[str]:
                 out.append(f"  {file}")
             for f in group:
                 if f.status is Status.PASS:
-                    out.append(f"    {_paint('pass', 'pass', color)} {f.rule_id} {f.result.message}")
+                    at = f" (line {f.result.location.line})" if f.result.location.line else ""
+                    out.append(f"    {_paint('pass', 'pass', color)} {f.rule_id} {f.result.message}{at}")
                 else:
                     out += _detail(f, sources, color)
         out.append("")
