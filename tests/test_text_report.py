@@ -75,7 +75,7 @@ def test_findings_are_grouped_by_root_then_file_with_the_marked_line(tree: Path)
     assert "--> infra/main.tf:3 [aws_x.av106]" in out
     # a short block opened on the reported line is shown whole, the reported line marked
     assert "  >  6 |   ingress {" in lines
-    assert "     9 |     cidr_blocks = [\"0.0.0.0/0\"]" in lines
+    assert '     9 |     cidr_blocks = ["0.0.0.0/0"]' in lines
     assert "= fix: aws_rds_cluster: iam_database_authentication_enabled = true" in out
     assert f"= docs: {get_rule('AV106').doc_url}" in out
     assert "    12 |   publicly_accessible = true" in out
@@ -208,9 +208,7 @@ def test_a_known_secret_is_redacted_wherever_it_is_shown(tree: Path) -> None:
         ('  "api_token": "hunter2-{w}",\n', 1),  # tfvars.json
     ],
 )
-def test_password_like_names_are_redacted_even_when_the_model_does_not_say(
-    tree: Path, content: str, line: int
-) -> None:
+def test_password_like_names_are_redacted_even_when_the_model_does_not_say(tree: Path, content: str, line: int) -> None:
     word = uuid.uuid4().hex
     (tree / "infra" / "x.tfvars").write_text(content.format(w=word), encoding="utf-8")
     report = Report(findings=[finding("AV302", "infra", "x.tfvars", line)], roots=["infra"])
@@ -219,8 +217,13 @@ def test_password_like_names_are_redacted_even_when_the_model_does_not_say(
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(secret=st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters='"\\$%'),
-                      min_size=8, max_size=40))
+@given(
+    secret=st.text(
+        alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters='"\\$%'),
+        min_size=8,
+        max_size=40,
+    )
+)
 def test_no_master_password_reaches_the_text_report(tmp_path_factory: pytest.TempPathFactory, secret: str) -> None:
     """The reference with its literal default, a tfvars value and a -var, each a generated password."""
     root = tmp_path_factory.mktemp("ref") / "terraform"
