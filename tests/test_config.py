@@ -159,3 +159,93 @@ def test_bad_configuration_values_are_one_line_errors(
     assert code == 2 and out == ""
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert expected in err and ".aurora-validate.toml" in err
+
+
+# --------------------------------------------------------------------------- #
+# Where the configuration is looked up
+
+
+@pytest.fixture()
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """repo/ (a git work tree) with infra/app/ inside it; the current directory is elsewhere."""
+    repo = tmp_path / "repo"
+    shutil.copytree(REFERENCE, repo / "infra" / "app")
+    (repo / ".git").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    return repo
+
+
+def scan_path(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict, str]:
+    code = main([*argv, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, (json.loads(out) if out else {}), err
+
+
+def test_configuration_is_found_up_to_the_repository_root(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repository / ".aurora-validate.toml").write_text('ruleset = "bedrock-kb"\n', encoding="utf-8")
+    code, doc, _ = scan_path(capsys, str(repository / "infra" / "app"))
+    assert doc["profile"] == "bedrock-kb" and code == 1
+
+
+def test_configuration_above_the_repository_root_is_not_used(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repository.parent / ".aurora-validate.toml").write_text('ruleset = "bedrock-kb"\n', encoding="utf-8")
+    code, doc, _ = scan_path(capsys, str(repository / "infra" / "app"))
+    assert doc["profile"] == "default" and code == 0
+
+
+def test_the_nearest_configuration_wins(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repository / "pyproject.toml").write_text('[tool.aurora-validate]\nruleset = "bedrock-kb"\n', encoding="utf-8")
+    (repository / "infra" / ".aurora-validate.toml").write_text('skip = ["AV301"]\n', encoding="utf-8")
+    _, doc, _ = scan_path(capsys, str(repository / "infra" / "app"))
+    assert doc["profile"] == "default" and "AV301" not in failing(doc)
+
+
+def test_config_names_one_file_explicitly(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repository / ".aurora-validate.toml").write_text('ruleset = "bedrock-kb"\n', encoding="utf-8")
+    chosen = repository.parent / "ci.toml"
+    chosen.write_text('skip = ["AV303"]\nfail-on = "warning"\n', encoding="utf-8")
+    code, doc, _ = scan_path(capsys, str(repository / "infra" / "app"), "--config", str(chosen))
+    assert doc["profile"] == "default" and "AV303" not in failing(doc) and code == 1
+    pyproject = repository.parent / "pyproject.toml"
+    pyproject.write_text('[tool.aurora-validate]\nruleset = "bedrock-kb"\n', encoding="utf-8")
+    _, doc, _ = scan_path(capsys, str(repository / "infra" / "app"), "--config", str(pyproject))
+    assert doc["profile"] == "bedrock-kb"
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "expected"),
+    [
+        (None, "missing.toml", "--config {path}: no such file"),
+        ('[project]\nname = "x"\n', "pyproject.toml", "--config {path}: no [tool.aurora-validate] table"),
+        ('rulset = "x"\n', "ci.toml", "{path}: unknown key(s) in [tool.aurora-validate]: rulset"),
+    ],
+)
+def test_bad_config_files_are_one_line_errors(
+    repository: Path, capsys: pytest.CaptureFixture[str], content: str | None, name: str, expected: str
+) -> None:
+    path = repository.parent / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    code, _doc, err = scan_path(capsys, str(repository / "infra" / "app"), "--config", str(path))
+    assert code == 2 and err == f"aurora-validate: error: {expected.format(path=path)}\n"
+
+
+def test_paths_with_different_configurations_are_an_error(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(REFERENCE, repository / "infra" / "other")
+    (repository / "infra" / "other" / ".aurora-validate.toml").write_text('skip = ["AV301"]\n', encoding="utf-8")
+    code, _doc, err = scan_path(capsys, str(repository / "infra" / "app"), str(repository / "infra" / "other"))
+    assert code == 2 and "different configuration files" in err and "--config" in err
+    empty = repository / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    code, _doc, err = scan_path(
+        capsys, str(repository / "infra" / "app"), str(repository / "infra" / "other"), "--config", str(empty)
+    )
+    assert code == 0, err
