@@ -143,12 +143,15 @@ def collect(args: argparse.Namespace) -> Report:
 
 
 def _from_current_directory(finding: Finding, terraform_path: str) -> Finding:
-    """A Terraform file location (relative to TERRAFORM_DIR) named from the current directory."""
+    """A finding located in the Terraform (AV607) belongs to TERRAFORM_DIR, which its file is relative to.
+
+    Every report then names the file from the current directory (TERRAFORM_DIR/file), as the
+    other modes do, and the JSON keeps ``location.file`` relative to the finding's ``root``.
+    """
     loc = finding.result.location
-    if not loc.file or Path(loc.file).is_absolute() or terraform_path in (".", ""):
+    if not loc.file or Path(loc.file).is_absolute():
         return finding
-    moved = dataclasses.replace(loc, file=f"{Path(terraform_path).as_posix().rstrip('/')}/{loc.file}")
-    return dataclasses.replace(finding, result=dataclasses.replace(finding.result, location=moved))
+    return dataclasses.replace(finding, source=terraform_path)
 
 
 def _check_options(args: argparse.Namespace) -> None:
