@@ -180,3 +180,26 @@ def test_gitlab_script_runs_on_a_checkout(tmp_path: Path, fixture: Path, job_cod
     root = ET.parse(tmp_path / job["artifacts"]["reports"]["junit"]).getroot()
     assert root.tag == "testsuites" and int(root.get("tests", "0")) > 0
     assert int(root.get("failures", "0")) > 0
+
+
+def test_install_lines_in_the_readme_work_as_written() -> None:
+    """Every pip install line names this project as pip can find it: a checkout or the git URL."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    lines = [ln.strip() for ln in readme.splitlines() if re.match(r"\s*(python -m )?pip install ", ln)]
+    assert lines
+    url = f'"git+https://github.com/OWNER/{DISTRIBUTION}@v{VERSION}"'
+    for line in lines:
+        command = line.split("#")[0].split()
+        assert command[:2] == ["pip", "install"], line
+        assert command[2] in (".", url), line
+    assert "aurora-validator" not in readme
+    for path in (GITHUB, GITLAB):
+        assert "aurora-validator" not in path.read_text(encoding="utf-8")
+
+
+def test_the_license_is_an_spdx_expression_for_a_setuptools_that_reads_it() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "Apache-2.0"  # PEP 639; a table is deprecated since setuptools 77
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]
+    assert not any("License ::" in c for c in pyproject["project"].get("classifiers", []))
+    assert pyproject["project"]["scripts"] == {DISTRIBUTION: "validator.cli:main"}

@@ -30,7 +30,7 @@ from validator.sources.database import (
 )
 
 # libpq's environment variables that say where and as whom to connect, as psql reads them.
-# PGPASSWORD, PGPASSFILE (~/.pgpass) and PGSERVICE are left to libpq itself.
+# PGPASSWORD and PGPASSFILE (~/.pgpass) are left to libpq itself.
 PG_ENVIRONMENT = {
     "host": "PGHOST",
     "port": "PGPORT",
@@ -39,7 +39,7 @@ PG_ENVIRONMENT = {
     "sslmode": "PGSSLMODE",
     "sslrootcert": "PGSSLROOTCERT",
 }
-_PG_TARGET = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+_PG_TARGET = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER")
 
 # PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
 MAX_TIMEOUT_MS = 2**31 - 1
