@@ -246,3 +246,36 @@ def _replace_password(variables_tf: str, secret: str) -> str:
     body, close, tail = rest.partition("}")
     body = re.sub(r'default(\s*)=(\s*)"[^"]*"', lambda m: f'default{m.group(1)}={m.group(2)}"{secret}"', body)
     return head + sep + body + close + tail
+
+
+def test_a_terminal_gets_colour_unless_no_color(tmp_path: Path) -> None:
+    """Standard output on a real pseudo-terminal: coloured; with NO_COLOR: plain."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    def on_a_terminal(extra_env: dict[str, str]) -> str:
+        leader, follower = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")} | extra_env
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "validator.cli", str(REFERENCE), "--quiet"],
+            stdout=follower, stderr=subprocess.DEVNULL, env=env, cwd=REPO,
+        )  # fmt: skip
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=60)
+        os.close(leader)
+        return b"".join(chunks).decode("utf-8", "replace")
+
+    assert ANSI.search(on_a_terminal({}))
+    plain = on_a_terminal({"NO_COLOR": "1"})
+    assert "root module" in plain and not ANSI.search(plain)

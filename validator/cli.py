@@ -29,7 +29,9 @@ SUBCOMMANDS = ("rules", "explain", "db", "demo", "export", "completion")
 
 EPILOG = """\
 commands:
-  aurora-validate PATH ...                 scan Terraform root modules (files: their root modules)
+  aurora-validate PATH ...                 scan Terraform root modules (files: their root modules;
+                                           a directory without .tf files: every root module below it)
+  aurora-validate PATH --report sarif=F    text on the terminal, and a SARIF report in F (repeatable)
   aurora-validate --plan plan.json [DIR]   scan `terraform show -json` output (DIR: for file:line)
   aurora-validate --live --cluster X       audit a deployed cluster (read-only AWS calls)
   aurora-validate db --dsn URL             check pgvector and the Bedrock table in a database
