@@ -246,3 +246,14 @@ def test_the_static_scan_imports_no_completion_aws_or_database_library() -> None
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+
+
+def test_a_registered_reporter_is_a_format_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = types.ModuleType("fake_csv_reporter")
+    module.render = lambda report, show_passed=False, color=False: "rule,status\n"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_csv_reporter", module)
+    monkeypatch.setitem(FORMATS, "csv", "fake_csv_reporter")
+    code, out, _ = run(capsys, str(REFERENCE), "--format", "csv")
+    assert code == 0 and out == "rule,status\n"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from validator import __version__
+from validator.reporters import FORMATS as REPORTERS
 
 if TYPE_CHECKING:
     from validator.engine import Report
@@ -24,7 +25,7 @@ EXIT_ACCESS_DENIED = 3
 
 RULESETS = ("default", "bedrock-kb")
 RULE_PROFILES = RULESETS  # the former name
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = REPORTERS  # every registered reporter is a --format and a --report format
 SUBCOMMANDS = ("rules", "explain", "db", "demo", "export", "completion")
 
 EPILOG = """\
@@ -250,15 +251,13 @@ def _settle(args: argparse.Namespace) -> None:
 
 def _report_targets(values: list[str]) -> list[tuple[str, str]]:
     """``--report FMT=FILE`` values as (format, file); any registered reporter is a format."""
-    from validator.reporters import FORMATS as REGISTERED
-
     out: list[tuple[str, str]] = []
     for value in values:
         fmt, sep, path = value.partition("=")
         if not sep or not path:
             raise _Usage(f"--report {value!r}: expected FMT=FILE, e.g. --report sarif=results.sarif")
-        if fmt not in REGISTERED:
-            raise _Usage(f"--report {value!r}: unknown format {fmt!r} (choose from {', '.join(REGISTERED)})")
+        if fmt not in REPORTERS:
+            raise _Usage(f"--report {value!r}: unknown format {fmt!r} (choose from {', '.join(REPORTERS)})")
         if path in [p for _f, p in out]:
             raise _Usage(f"--report {value!r}: {path} is already the file of another report")
         out.append((fmt, path))

@@ -8,10 +8,10 @@ Options a reporter does not take (the text report's ``compact`` and ``quiet``) a
 from __future__ import annotations
 
 import importlib
-import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from validator.engine import Report
+if TYPE_CHECKING:  # the registry is imported by the command line's parser, which stays light
+    from validator.engine import Report
 
 FORMATS = {
     "text": "validator.reporters.text",
@@ -23,6 +23,8 @@ FORMATS = {
 
 
 def render(report: Report, fmt: str, show_passed: bool = False, color: bool = False, **options: Any) -> str:
+    import inspect
+
     module = importlib.import_module(FORMATS[fmt])
     accepted = inspect.signature(module.render).parameters
     extra = {k: v for k, v in options.items() if k in accepted}
