@@ -124,6 +124,7 @@ def test_baseline_from_configuration(project: Path, capsys: pytest.CaptureFixtur
         ('ruleset = "bedrock-kb"\nruleset = "x"\n', "cannot read configuration"),
         ('ruleset = "prod"\n', "ruleset must be one of default, bedrock-kb, not 'prod'"),
         ('profile = "bedrock-kb"\n', "profile is now ruleset (write ruleset = 'bedrock-kb')"),
+        ('profile = "prod"\n', "profile is now ruleset (ruleset is one of default, bedrock-kb)"),
         ('exclude = "legacy"\n', "exclude must be a list of strings"),
     ],
 )

@@ -113,7 +113,10 @@ def apply_config(args: argparse.Namespace) -> None:
     path, section = found
     for old, new in RENAMED.items():
         if old in section:
-            hint = f"write {new} = {section[old]!r}"
+            from validator.engine import PROFILES
+
+            value = section[old]
+            hint = f"write {new} = {value!r}" if value in PROFILES else f"{new} is one of {', '.join(PROFILES)}"
             raise UsageError(f"{path}: {old} is now {new} ({hint}); --profile names an AWS profile")
     unknown = set(section) - KEYS
     if unknown:
