@@ -127,3 +127,18 @@ def test_exclude_patterns(tmp_path: Path) -> None:
     assert excluded.matches(tmp_path / "envs" / "tmp-1")
     assert not excluded.matches(tmp_path / "envs" / "prod")
     assert not excluded.matches(tmp_path / "legacy-new")
+
+
+def test_a_configuration_of_a_root_below_is_not_silently_ignored(
+    monorepo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (monorepo / "envs" / "prod" / ".aurora-validate.toml").write_text('ruleset = "bedrock-kb"\n', encoding="utf-8")
+    _code, doc, err = scan(capsys, "infra")
+    assert doc["profile"] == "default"
+    notes = [line for line in err.splitlines() if "note:" in line]
+    assert notes == [
+        "aurora-validate: note: infra/envs/prod/.aurora-validate.toml is not used when scanning the directory above "
+        "infra/envs/prod; scan infra/envs/prod on its own, or pass --config"
+    ]
+    _code, doc, err = scan(capsys, "infra/envs/prod")
+    assert doc["profile"] == "bedrock-kb" and err == ""
