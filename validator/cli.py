@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from validator import __version__
 from validator.reporters import FORMATS as REPORTERS
@@ -79,8 +79,12 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--rules-profile", dest="ruleset", choices=RULESETS, default=None, help=argparse.SUPPRESS)
     out.add_argument("--profile", dest="aws_profile", metavar="NAME", default=None, help="AWS named profile")
     out.add_argument("--aws-profile", dest="aws_profile", metavar="NAME", default=None, help=argparse.SUPPRESS)
-    out.add_argument("--config", metavar="FILE", help="configuration file (default: .aurora-validate.toml or "
-                     "[tool.aurora-validate] in pyproject.toml, from the scanned root up to the repository root)")
+    out.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: .aurora-validate.toml or [tool.aurora-validate] in pyproject.toml, "
+        "looked up from the scanned path up to the repository root)",
+    )
     out.add_argument(
         "--fail-on",
         choices=("error", "warning", "info"),
@@ -106,7 +110,13 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
 class _OnceAction(argparse.Action):
     """``--format`` names the one format of standard output (or -o); more reports go to --report."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values, option=None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         previous = getattr(namespace, self.dest, None)
         if previous is not None and previous != values:
             parser.error(
