@@ -299,7 +299,8 @@ def _full(report: Report, findings: list[Finding], color: bool) -> list[str]:
             for f in group:
                 if f.status is Status.PASS:
                     at = f" (line {f.result.location.line})" if f.result.location.line else ""
-                    out.append(f"    {_paint('pass', 'pass', color)} {f.rule_id} {f.result.message}{at}")
+                    label = _paint("pass", "pass", color)
+                    out.append(f"    {label} {f.rule_id} {f.result.message} [{f.result.resource}]{at}")
                 else:
                     out += _detail(f, sources, color)
         out.append("")
