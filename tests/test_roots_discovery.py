@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from validator.cli import main
 from validator.roots import Exclude, discover_roots
@@ -142,3 +144,31 @@ def test_a_configuration_of_a_root_below_is_not_silently_ignored(
     ]
     _code, doc, err = scan(capsys, "infra/envs/prod")
     assert doc["profile"] == "bedrock-kb" and err == ""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.dictionaries(st.integers(0, 7), st.lists(st.integers(0, 7), max_size=3), min_size=1, max_size=8))
+def test_discovered_roots_cover_every_module_and_none_is_called(
+    tmp_path_factory: pytest.TempPathFactory, calls: dict[int, list[int]]
+) -> None:
+    """On generated call graphs: every module is a root or reached from one; a root is called by none
+    (unless it is the entry of a cycle nobody else calls)."""
+    base = tmp_path_factory.mktemp("graph")
+    for node, callees in calls.items():
+        body = "".join(f'module "m{c}" {{\n  source = "../d{c}"\n}}\n' for c in callees if c in calls)
+        write(base / f"d{node}" / "main.tf", body or "locals {}\n")
+    roots = discover_roots(base)
+    dirs = {(base / f"d{n}").resolve(): {(base / f"d{c}").resolve() for c in cs if c in calls and c != n}
+            for n, cs in calls.items()}  # fmt: skip
+    reached: set[Path] = set()
+    stack = list(roots)
+    while stack:
+        d = stack.pop()
+        if d not in reached:
+            reached.add(d)
+            stack.extend(dirs[d])
+    assert reached == set(dirs)
+    called = set().union(*dirs.values())
+    plain_roots = [r for r in roots if r not in called]
+    assert set(plain_roots) == {d for d in dirs if d not in called}
+    assert roots == sorted(set(roots))
