@@ -57,7 +57,7 @@ Feature: The database behind the knowledge base
       """
       DROP INDEX bedrock_integration.bedrock_kb_chunks_fts;
       """
-    When I run aurora-validate db with "--profile bedrock-kb"
+    When I run aurora-validate db with "--ruleset bedrock-kb"
     Then rule AV605 fails with severity error
     And the message says "to_tsvector"
 

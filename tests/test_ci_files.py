@@ -25,7 +25,8 @@ ARTICLE = REPO / "tests" / "fixtures" / "article_as_published"
 GITHUB = REPO / "ci" / "github-actions.yml"
 GITLAB = REPO / "ci" / "gitlab-ci.yml"
 SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
-DISTRIBUTION = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+DISTRIBUTION, VERSION = PROJECT["name"], PROJECT["version"]
 
 
 def load(path: Path) -> dict:
@@ -66,6 +67,27 @@ def github_scripts() -> list[str]:
     return [step["run"] for step in github_job()["steps"] if "run" in step]
 
 
+def reports_of(args) -> dict[str, str]:
+    """Every report a parsed command line writes to a file: {format: file}."""
+    from validator.cli import _report_targets
+
+    out = dict(_report_targets(args.report))
+    if args.output:
+        out[args.format or "text"] = args.output
+    return out
+
+
+def scans_of(scripts: list[str], env: dict[str, str]) -> list:
+    return [build_parser().parse_args(argv_of(line, env)) for script in scripts for line in command_lines(script)]
+
+
+def test_install_lines_name_the_project_with_one_placeholder() -> None:
+    for spec in (github_job()["env"]["AURORA_VALIDATE_SPEC"], gitlab_job()["variables"]["AURORA_VALIDATE_SPEC"]):
+        assert spec == f"git+https://github.com/OWNER/{DISTRIBUTION}@v{VERSION}"
+    for path in (GITHUB, GITLAB):
+        assert "OWNER/aurora-validate" in path.read_text(encoding="utf-8").split("AURORA_VALIDATE_SPEC:")[0]
+
+
 def test_github_workflow_structure() -> None:
     doc = load(GITHUB)
     triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` key as true
@@ -75,34 +97,25 @@ def test_github_workflow_structure() -> None:
     uses = [step.get("uses", "") for step in job["steps"]]
     assert any(u.startswith("actions/checkout@") for u in uses)
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
-    assert job["env"]["AURORA_VALIDATE_SPEC"] == DISTRIBUTION
+    assert DISTRIBUTION == "aurora-validate"  # the command's name: one name to install and to run
     installs = [s for s in github_scripts() if "pip install" in s]
     assert installs == ['python -m pip install "$AURORA_VALIDATE_SPEC"']
 
 
-def test_github_uploads_the_file_the_sarif_step_writes() -> None:
+def test_github_scans_once_and_uploads_the_sarif_it_writes() -> None:
     job = github_job()
     upload = next(s for s in job["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
-    written = []
-    for script in github_scripts():
-        for line in command_lines(script):
-            args = build_parser().parse_args(argv_of(line, job["env"]))
-            if args.format == "sarif":
-                written.append(args.output)
-    assert written == [upload["with"]["sarif_file"]]
-    assert upload["with"]["sarif_file"] in upload["if"]
+    (scan,) = scans_of(github_scripts(), job["env"])
+    assert scan.format == "github" and scan.output is None  # annotations on standard output
+    assert reports_of(scan) == {"sarif": upload["with"]["sarif_file"]}
+    assert upload["with"]["sarif_file"] in upload["if"] and "!cancelled()" in upload["if"]
 
 
-def test_gitlab_job_reports_the_junit_file_it_writes() -> None:
+def test_gitlab_scans_once_and_reports_the_junit_file_it_writes() -> None:
     job = gitlab_job()
-    assert job["variables"]["AURORA_VALIDATE_SPEC"] == DISTRIBUTION
-    written = []
-    for line in job["script"]:
-        for command in command_lines(line):
-            args = build_parser().parse_args(argv_of(command, job["variables"]))
-            if args.format == "junit":
-                written.append(args.output)
-    assert written == [job["artifacts"]["reports"]["junit"]]
+    (scan,) = scans_of(job["script"], job["variables"])
+    assert scan.format is None and scan.output is None  # the text report in the job log
+    assert reports_of(scan) == {"junit": job["artifacts"]["reports"]["junit"]}
     assert job["artifacts"]["when"] == "always"
 
 
@@ -112,7 +125,7 @@ def test_every_command_parses_with_the_cli(path: Path) -> None:
     env = job.get("env") or job.get("variables")
     scripts = github_scripts() if path == GITHUB else job["script"]
     lines = [line for script in scripts for line in command_lines(script)]
-    assert len(lines) >= 2
+    assert len(lines) == 1  # one scan writes every report
     for line in lines:
         argv = argv_of(line, env)
         args = build_parser().parse_args(argv)  # exits (a failure here) on an unknown option
@@ -132,23 +145,27 @@ def test_github_steps_run_on_a_checkout(tmp_path: Path, fixture: Path, gate_code
     job = github_job()
     shutil.copytree(fixture, tmp_path / job["env"]["AURORA_VALIDATE_PATHS"])
     steps = {step.get("name"): step["run"] for step in job["steps"] if "run" in step}
-    gate = _shell(steps["Gate"], tmp_path, job["env"])
-    assert gate.returncode == gate_code, gate.stderr
-    assert gate.stdout.startswith("::") and "Traceback" not in gate.stderr
-    sarif = _shell(steps["SARIF report"], tmp_path, job["env"])
-    assert sarif.returncode == 0, sarif.stderr  # failures alone do not fail the report step
+    scan = _shell(steps["Scan"], tmp_path, job["env"])
+    assert scan.returncode == gate_code, scan.stderr
+    assert scan.stdout.startswith("::") and "Traceback" not in scan.stderr
     doc = json.loads((tmp_path / "aurora-validate.sarif").read_text(encoding="utf-8"))
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     assert not list(jsonschema.Draft7Validator(schema).iter_errors(doc))
-    assert doc["runs"][0]["results"]
+    results = doc["runs"][0]["results"]
+    assert results
+    # The annotations and the SARIF come from the same scan: the same findings.
+    annotated = {line.split("title=")[1].split("::")[0] for line in scan.stdout.splitlines() if "title=" in line}
+    assert annotated == {r["ruleId"] for r in results if not r.get("suppressions")}
 
 
-def test_github_sarif_step_fails_on_input_errors(tmp_path: Path) -> None:
+def test_github_scan_fails_on_input_errors_and_still_writes_sarif(tmp_path: Path) -> None:
     job = github_job()
     steps = {step.get("name"): step["run"] for step in job["steps"] if "run" in step}
-    done = _shell(steps["SARIF report"], tmp_path, job["env"])  # no terraform/ directory
-    assert done.returncode != 0
+    done = _shell(steps["Scan"], tmp_path, job["env"])  # no terraform/ directory
+    assert done.returncode == 2
     assert "terraform: error: no such file or directory" in done.stderr
+    doc = json.loads((tmp_path / "aurora-validate.sarif").read_text(encoding="utf-8"))
+    assert doc["runs"][0]["invocations"][0]["executionSuccessful"] is False
 
 
 @pytest.mark.parametrize(("fixture", "job_code"), [(REFERENCE, 0), (ARTICLE, 1)])
@@ -159,6 +176,30 @@ def test_gitlab_script_runs_on_a_checkout(tmp_path: Path, fixture: Path, job_cod
     assert len(script) == len(job["script"]) - 1
     done = _shell("\n".join(script), tmp_path, job["variables"])
     assert done.returncode == job_code, done.stderr
+    assert "root module" in done.stdout and "\033[" in done.stdout  # text in the log, coloured (FORCE_COLOR)
     root = ET.parse(tmp_path / job["artifacts"]["reports"]["junit"]).getroot()
     assert root.tag == "testsuites" and int(root.get("tests", "0")) > 0
     assert int(root.get("failures", "0")) > 0
+
+
+def test_install_lines_in_the_readme_work_as_written() -> None:
+    """Every pip install line names this project as pip can find it: a checkout or the git URL."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    lines = [ln.strip() for ln in readme.splitlines() if re.match(r"\s*(python -m )?pip install ", ln)]
+    assert lines
+    url = f'"git+https://github.com/OWNER/{DISTRIBUTION}@v{VERSION}"'
+    for line in lines:
+        command = line.split("#")[0].split()
+        assert command[:2] == ["pip", "install"], line
+        assert command[2] in (".", url), line
+    assert "aurora-validator" not in readme
+    for path in (GITHUB, GITLAB):
+        assert "aurora-validator" not in path.read_text(encoding="utf-8")
+
+
+def test_the_license_is_an_spdx_expression_for_a_setuptools_that_reads_it() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "Apache-2.0"  # PEP 639; a table is deprecated since setuptools 77
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]
+    assert not any("License ::" in c for c in pyproject["project"].get("classifiers", []))
+    assert pyproject["project"]["scripts"] == {DISTRIBUTION: "validator.cli:main"}

@@ -55,7 +55,7 @@ def test_reference_passes_default_profile_with_its_dev_warnings(capsys: pytest.C
 
 
 def test_reference_fails_bedrock_profile_on_data_api_and_secrets(capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = scan_json(capsys, str(REFERENCE), "--profile", "bedrock-kb")
+    code, doc = scan_json(capsys, str(REFERENCE), "--ruleset", "bedrock-kb")
     assert code == 1
     assert failing(doc, "error") == {"AV201", "AV202"}
 
@@ -73,7 +73,7 @@ def test_article_as_published_fails_on_the_cluster_identifier_line(capsys: pytes
 
 @pytest.mark.parametrize("profile", ["default", "bedrock-kb"])
 def test_hardened_variant_has_nothing_above_info(capsys: pytest.CaptureFixture[str], profile: str) -> None:
-    code, doc = scan_json(capsys, str(HARDENED), "--profile", profile, "--show-passed")
+    code, doc = scan_json(capsys, str(HARDENED), "--ruleset", profile, "--show-passed")
     assert code == 0
     above_info = [f for f in doc["findings"] if f["status"] != "pass" and f["severity"] != "info"]
     assert above_info == []
@@ -154,7 +154,9 @@ def test_bad_paths_are_one_line_errors(
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys)[0] == 2
-    assert run(capsys, str(REFERENCE), "--profile", "nonsense")[0] == 2
+    with pytest.raises(SystemExit) as exited:  # argparse's own usage error
+        main([str(REFERENCE), "--ruleset", "nonsense"])
+    assert exited.value.code == 2
     assert run(capsys, "--cluster", "x")[0] == 2
     code, _out, err = run(capsys, str(REFERENCE), "--var", "novalue")
     assert code == 2 and "NAME=VALUE" in err

@@ -38,9 +38,9 @@ def test_without_configuration_the_defaults_apply(project: Path, capsys: pytest.
     assert failing(doc)["AV201"] == "warning"
 
 
-def test_pyproject_section_sets_profile_fail_on_and_skip(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_pyproject_section_sets_ruleset_fail_on_and_skip(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "pyproject.toml").write_text(
-        '[project]\nname = "infra"\n\n[tool.aurora-validate]\nprofile = "bedrock-kb"\nfail-on = "warning"\n'
+        '[project]\nname = "infra"\n\n[tool.aurora-validate]\nruleset = "bedrock-kb"\nfail-on = "warning"\n'
         'skip = ["AV201", "AV202"]\n',
         encoding="utf-8",
     )
@@ -69,7 +69,7 @@ def test_dedicated_file_with_or_without_the_table(project: Path, capsys: pytest.
 def test_dedicated_file_wins_over_pyproject_in_the_same_directory(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (project / "pyproject.toml").write_text('[tool.aurora-validate]\nprofile = "bedrock-kb"\n', encoding="utf-8")
+    (project / "pyproject.toml").write_text('[tool.aurora-validate]\nruleset = "bedrock-kb"\n', encoding="utf-8")
     (project / ".aurora-validate.toml").write_text('skip = ["AV401"]\n', encoding="utf-8")
     _, doc = scan(capsys)
     assert doc["profile"] == "default" and "AV401" not in failing(doc)
@@ -89,12 +89,12 @@ def test_command_line_options_win(project: Path, capsys: pytest.CaptureFixture[s
     (project / "env" / "bad.tfvars").write_text('project_prefix = "Bad_Prefix"\n', encoding="utf-8")
     (project / "env" / "good.tfvars").write_text('project_prefix = "good"\n', encoding="utf-8")
     (project / "pyproject.toml").write_text(
-        '[tool.aurora-validate]\nprofile = "bedrock-kb"\nfail-on = "info"\nskip = ["AV301"]\n'
+        '[tool.aurora-validate]\nruleset = "bedrock-kb"\nfail-on = "info"\nskip = ["AV301"]\n'
         'var-files = ["env/bad.tfvars"]\n',
         encoding="utf-8",
     )
     code, doc = scan(
-        capsys, "--profile", "default", "--fail-on", "error", "--skip", "AV401", "--var-file", "env/good.tfvars"
+        capsys, "--ruleset", "default", "--fail-on", "error", "--skip", "AV401", "--var-file", "env/good.tfvars"
     )
     assert doc["profile"] == "default"
     assert "AV301" in failing(doc) and "AV401" not in failing(doc)
@@ -120,9 +120,12 @@ def test_baseline_from_configuration(project: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('profil = "bedrock-kb"\n', "unknown key(s) in [tool.aurora-validate]: profil"),
-        ('profile = "bedrock-kb"\nprofile = "x"\n', "cannot read configuration"),
-        ('profile = "prod"\n', "unknown rule profile 'prod'"),
+        ('rulset = "bedrock-kb"\n', "unknown key(s) in [tool.aurora-validate]: rulset"),
+        ('ruleset = "bedrock-kb"\nruleset = "x"\n', "cannot read configuration"),
+        ('ruleset = "prod"\n', "ruleset must be one of default, bedrock-kb, not 'prod'"),
+        ('profile = "bedrock-kb"\n', "profile is now ruleset (write ruleset = 'bedrock-kb')"),
+        ('profile = "prod"\n', "profile is now ruleset (ruleset is one of default, bedrock-kb)"),
+        ('exclude = "legacy"\n', "exclude must be a list of strings"),
     ],
 )
 def test_bad_configuration_is_a_one_line_usage_error(
@@ -157,3 +160,93 @@ def test_bad_configuration_values_are_one_line_errors(
     assert code == 2 and out == ""
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert expected in err and ".aurora-validate.toml" in err
+
+
+# --------------------------------------------------------------------------- #
+# Where the configuration is looked up
+
+
+@pytest.fixture()
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """repo/ (a git work tree) with infra/app/ inside it; the current directory is elsewhere."""
+    repo = tmp_path / "repo"
+    shutil.copytree(REFERENCE, repo / "infra" / "app")
+    (repo / ".git").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    return repo
+
+
+def scan_path(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict, str]:
+    code = main([*argv, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, (json.loads(out) if out else {}), err
+
+
+def test_configuration_is_found_up_to_the_repository_root(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repository / ".aurora-validate.toml").write_text('ruleset = "bedrock-kb"\n', encoding="utf-8")
+    code, doc, _ = scan_path(capsys, str(repository / "infra" / "app"))
+    assert doc["profile"] == "bedrock-kb" and code == 1
+
+
+def test_configuration_above_the_repository_root_is_not_used(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repository.parent / ".aurora-validate.toml").write_text('ruleset = "bedrock-kb"\n', encoding="utf-8")
+    code, doc, _ = scan_path(capsys, str(repository / "infra" / "app"))
+    assert doc["profile"] == "default" and code == 0
+
+
+def test_the_nearest_configuration_wins(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repository / "pyproject.toml").write_text('[tool.aurora-validate]\nruleset = "bedrock-kb"\n', encoding="utf-8")
+    (repository / "infra" / ".aurora-validate.toml").write_text('skip = ["AV301"]\n', encoding="utf-8")
+    _, doc, _ = scan_path(capsys, str(repository / "infra" / "app"))
+    assert doc["profile"] == "default" and "AV301" not in failing(doc)
+
+
+def test_config_names_one_file_explicitly(repository: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repository / ".aurora-validate.toml").write_text('ruleset = "bedrock-kb"\n', encoding="utf-8")
+    chosen = repository.parent / "ci.toml"
+    chosen.write_text('skip = ["AV303"]\nfail-on = "warning"\n', encoding="utf-8")
+    code, doc, _ = scan_path(capsys, str(repository / "infra" / "app"), "--config", str(chosen))
+    assert doc["profile"] == "default" and "AV303" not in failing(doc) and code == 1
+    pyproject = repository.parent / "pyproject.toml"
+    pyproject.write_text('[tool.aurora-validate]\nruleset = "bedrock-kb"\n', encoding="utf-8")
+    _, doc, _ = scan_path(capsys, str(repository / "infra" / "app"), "--config", str(pyproject))
+    assert doc["profile"] == "bedrock-kb"
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "expected"),
+    [
+        (None, "missing.toml", "--config {path}: no such file"),
+        ('[project]\nname = "x"\n', "pyproject.toml", "--config {path}: no [tool.aurora-validate] table"),
+        ('rulset = "x"\n', "ci.toml", "{path}: unknown key(s) in [tool.aurora-validate]: rulset"),
+    ],
+)
+def test_bad_config_files_are_one_line_errors(
+    repository: Path, capsys: pytest.CaptureFixture[str], content: str | None, name: str, expected: str
+) -> None:
+    path = repository.parent / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    code, _doc, err = scan_path(capsys, str(repository / "infra" / "app"), "--config", str(path))
+    assert code == 2 and err == f"aurora-validate: error: {expected.format(path=path)}\n"
+
+
+def test_paths_with_different_configurations_are_an_error(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(REFERENCE, repository / "infra" / "other")
+    (repository / "infra" / "other" / ".aurora-validate.toml").write_text('skip = ["AV301"]\n', encoding="utf-8")
+    code, _doc, err = scan_path(capsys, str(repository / "infra" / "app"), str(repository / "infra" / "other"))
+    assert code == 2 and "different configuration files" in err and "--config" in err
+    empty = repository / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    code, _doc, err = scan_path(
+        capsys, str(repository / "infra" / "app"), str(repository / "infra" / "other"), "--config", str(empty)
+    )
+    assert code == 0, err

@@ -422,7 +422,7 @@ def test_no_gin_indexes(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str
     assert "no GIN index on custom_metadata" in text
     assert {f["severity"] for f in failures} == {"warning"}
     assert code == 0
-    code, doc = check(capsys, "--dsn", pg.dsn(db), "--profile", "bedrock-kb")
+    code, doc = check(capsys, "--dsn", pg.dsn(db), "--ruleset", "bedrock-kb")
     assert {f["severity"] for f in by_rule(doc, "AV605")} == {"error"}
     assert code == 1
 
@@ -624,3 +624,99 @@ def test_password_never_reaches_any_output(pg: PgServer, db: str, capsys: pytest
         if fmt == "text":
             assert "role bedrock_user" in out
         assert password not in out + err, fmt
+
+
+# --------------------------------------------------------------------------- #
+# libpq's environment, as psql users expect
+
+
+@pytest.fixture
+def pg_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("PG"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_db_without_dsn_uses_the_pg_environment(
+    pg: PgServer, db: str, pg_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    password = reference(pg, db)
+    for name, value in {
+        "PGHOST": pg.host, "PGPORT": str(pg.port), "PGUSER": "bedrock_user", "PGDATABASE": db,
+        "PGPASSWORD": password, "PGSSLMODE": "disable",
+    }.items():  # fmt: skip
+        pg_env.setenv(name, value)
+    code, doc = check(capsys, "--embedding-model", "amazon.titan-embed-text-v2:0")
+    assert code == 0 and {f["status"] for f in doc["findings"]} == {"pass"}
+    assert doc["roots"] == [f"postgresql://bedrock_user@{pg.host}:{pg.port}/{db}"]
+    assert password not in json.dumps(doc)
+
+
+def test_db_reads_the_password_from_pgpass(
+    pg: PgServer, db: str, pg_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    password = reference(pg, db)
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"{pg.host}:{pg.port}:{db}:bedrock_user:{password}\n", encoding="utf-8")
+    pgpass.chmod(0o600)
+    pg_env.setenv("PGPASSFILE", str(pgpass))
+    pg_env.setenv("PGHOST", pg.host)
+    pg_env.setenv("PGPORT", str(pg.port))
+    pg_env.setenv("PGSSLMODE", "disable")
+    code, out, err = run(capsys, "--user", "bedrock_user", "--dbname", db)
+    assert code == 0, err
+    assert (
+        out.splitlines()[-1]
+        == "0 error(s), 0 warning(s), 0 note(s), 0 unresolved, 7 passed in 1 database (profile default)"
+    )
+
+
+def test_options_win_over_the_pg_environment(
+    pg: PgServer, db: str, pg_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    password = reference(pg, db)
+    pg_env.setenv("PGHOST", "192.0.2.1")  # TEST-NET: would never answer
+    pg_env.setenv("PGDATABASE", "no_such_database")
+    pg_env.setenv("PGPASSWORD", password)
+    code, _out, err = run(capsys, "--host", pg.host, "--port", str(pg.port), "--dbname", db, "--user", "bedrock_user",
+                          "--sslmode", "disable")  # fmt: skip
+    assert code == 0, err
+
+
+def test_pgsslmode_is_honoured(
+    pg: PgServer, db: str, pg_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pg_env.setenv("PGHOST", pg.host)
+    pg_env.setenv("PGPORT", str(pg.port))
+    pg_env.setenv("PGSSLMODE", "require")  # the test server has no TLS
+    code, out, err = run(capsys, "--dbname", db)
+    assert code == 2 and out == "" and "sslmode=require" in err and len(err.splitlines()) == 1
+
+
+def test_db_with_nothing_to_connect_to_says_what_to_give(
+    pg_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = run(capsys)
+    assert code == 2 and "--dsn" in err and "PGHOST" in err
+
+
+def test_db_text_report_speaks_of_databases_and_names_files_from_here(
+    pg: PgServer, db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = reference(pg, db)
+    shutil.copytree(REFERENCE_TF, tmp_path / "tf", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    kb_file = tmp_path / "tf" / "modules" / "aurora" / "knowledge_base.tf"
+    kb_file.write_text(re.sub(r'(vector_field\s*=\s*)"embedding"', r'\1"vec"', kb_file.read_text()))
+    monkeypatch.chdir(tmp_path)
+    code, out, _err = run(capsys, "--dsn", pg.dsn(db, "bedrock_user", password), "tf", "--var", f"database_name={db}")
+    assert code == 1
+    assert "in 1 database, compared with tf (profile default)" in out.splitlines()[-1]
+    assert "--> tf/modules/aurora/knowledge_base.tf:" in out  # openable from the current directory
+    assert password not in out
+    code, out, _err = run(
+        capsys, "--dsn", pg.dsn(db, "bedrock_user", password), "tf", "--var", f"database_name={db}", "--compact"
+    )
+    assert any(line.startswith("tf/modules/aurora/knowledge_base.tf:") for line in out.splitlines())

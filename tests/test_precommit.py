@@ -100,9 +100,10 @@ def test_hook_fails_on_serverless_v1_and_validates_the_root_once(
     output = done.stdout
     assert done.returncode == 1, output
     assert "Failed" in output and f"- hook id: {HOOK_ID}" in output
-    av102 = [line for line in output.splitlines() if " AV102 " in line]
+    lines = output.splitlines()
+    av102 = [i for i, line in enumerate(lines) if line.strip().startswith("error AV102 ")]
     assert len(av102) == 1  # three changed files, one root module, one scan
-    assert av102[0].startswith("infra/modules/aurora/aurora.tf:") and ": error AV102 " in av102[0]
+    assert lines[av102[0] + 1].strip().startswith("--> infra/modules/aurora/aurora.tf:")
     assert "in 1 root module" in output
 
 

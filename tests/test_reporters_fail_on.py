@@ -40,8 +40,8 @@ def test_default_level_is_error(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_bedrock_profile_raises_readiness_rules_to_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    assert exit_code(capsys, str(REFERENCE), "--profile", "bedrock-kb", "--fail-on", "error") == 1
-    assert exit_code(capsys, str(REFERENCE), "--profile", "bedrock-kb", "--skip", "AV201,AV202") == 0
+    assert exit_code(capsys, str(REFERENCE), "--ruleset", "bedrock-kb", "--fail-on", "error") == 1
+    assert exit_code(capsys, str(REFERENCE), "--ruleset", "bedrock-kb", "--skip", "AV201,AV202") == 0
 
 
 def test_input_error_wins_over_failures(capsys: pytest.CaptureFixture[str]) -> None:

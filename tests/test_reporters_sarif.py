@@ -120,7 +120,7 @@ def test_reference_is_valid_sarif_with_one_descriptor_per_rule(capsys: pytest.Ca
 
 
 def test_profile_sets_the_default_level(capsys: pytest.CaptureFixture[str]) -> None:
-    _, doc = sarif_of(capsys, str(REFERENCE), "--profile", "bedrock-kb")
+    _, doc = sarif_of(capsys, str(REFERENCE), "--ruleset", "bedrock-kb")
     rules = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["AV201"]["defaultConfiguration"]["level"] == "error"
     av201 = next(r for r in results(doc) if r["ruleId"] == "AV201")

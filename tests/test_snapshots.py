@@ -20,10 +20,13 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
 CASES = {
     "reference_terraform.txt": ["reference/terraform", "--show-passed"],
-    "reference_terraform_bedrock_profile.txt": ["reference/terraform", "--profile", "bedrock-kb"],
+    "reference_terraform_bedrock_profile.txt": ["reference/terraform", "--ruleset", "bedrock-kb"],
     "article_as_published.txt": ["tests/fixtures/article_as_published"],
-    "terraform_bedrock.txt": ["reference/terraform-bedrock", "--profile", "bedrock-kb", "--show-passed"],
+    "terraform_bedrock.txt": ["reference/terraform-bedrock", "--ruleset", "bedrock-kb", "--show-passed"],
     "reference_terraform.json": ["reference/terraform", "--format", "json"],
+    # --compact is the one-line-per-finding report of earlier versions, unchanged.
+    "reference_terraform_compact.txt": ["reference/terraform", "--ruleset", "bedrock-kb", "--compact"],
+    "article_as_published_quiet.txt": ["tests/fixtures/article_as_published", "--quiet", "--show-passed"],
 }
 
 

@@ -10,9 +10,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from validator import __version__
+from validator.reporters import FORMATS as REPORTERS
 
 if TYPE_CHECKING:
     from validator.engine import Report
@@ -22,13 +23,16 @@ EXIT_FAILURES = 1
 EXIT_INPUT = 2
 EXIT_ACCESS_DENIED = 3
 
-RULE_PROFILES = ("default", "bedrock-kb")
-FORMATS = ("text", "json", "sarif", "junit", "github")
-SUBCOMMANDS = ("rules", "explain", "db", "demo", "export")
+RULESETS = ("default", "bedrock-kb")
+RULE_PROFILES = RULESETS  # the former name
+FORMATS = REPORTERS  # every registered reporter is a --format and a --report format
+SUBCOMMANDS = ("rules", "explain", "db", "demo", "export", "completion")
 
 EPILOG = """\
 commands:
-  aurora-validate PATH ...                 scan Terraform root modules (files: their root modules)
+  aurora-validate PATH ...                 scan Terraform root modules (files: their root modules;
+                                           a directory without .tf files: every root module below it)
+  aurora-validate PATH --report sarif=F    text on the terminal, and a SARIF report in F (repeatable)
   aurora-validate --plan plan.json [DIR]   scan `terraform show -json` output (DIR: for file:line)
   aurora-validate --live --cluster X       audit a deployed cluster (read-only AWS calls)
   aurora-validate db --dsn URL             check pgvector and the Bedrock table in a database
@@ -36,6 +40,7 @@ commands:
   aurora-validate explain AV106            rationale, AWS documentation and Terraform fix
   aurora-validate demo                     deploy the reference to a local AWS endpoint and audit it
   aurora-validate export checkov DIR       write checkov custom policies for the rules it can express
+  aurora-validate completion bash|zsh      print a shell completion script
 
 exit codes:
   0  no failure at or above the --fail-on level (default: error)
@@ -45,23 +50,41 @@ exit codes:
   2  usage or input error: a file that does not parse, a missing path, no Terraform found,
      a database that refuses the connection (other inputs are still checked and reported)
   3  AWS refused a call the audit needs (the finding names the missing permission)
+  --soft-fail makes 1 a 0; 2 and 3 stay
 """
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """Options every checking mode shares."""
     out = parser.add_argument_group("output")
-    out.add_argument("--format", "-f", choices=FORMATS, default=None, help="report format (default: text)")
+    out.add_argument(
+        "--format", "-f", action=_OnceAction, choices=FORMATS, default=None, help="report format (default: text)"
+    )
     out.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     out.add_argument(
-        "--profile",
-        metavar="NAME",
-        default=None,
-        help="rule profile: default or bedrock-kb (Knowledge Base readiness rules become errors); "
-        "with --live or db, any other name is an AWS named profile",
+        "--report",
+        action="append",
+        default=[],
+        metavar="FMT=FILE",
+        help="also write a report in FMT to FILE (repeatable: --report sarif=results.sarif --report junit=junit.xml)",
     )
-    out.add_argument("--rules-profile", choices=RULE_PROFILES, default=None, help=argparse.SUPPRESS)
-    out.add_argument("--aws-profile", metavar="NAME", default=None, help="AWS named profile (--live, db)")
+    out.add_argument("--compact", action="store_true", help="text: one line per finding")
+    out.add_argument("--quiet", "-q", action="store_true", help="text: failures and the summary only")
+    out.add_argument(
+        "--ruleset",
+        choices=RULESETS,
+        default=None,
+        help="rule profile: default, or bedrock-kb (Knowledge Base readiness rules become errors)",
+    )
+    out.add_argument("--rules-profile", dest="ruleset", choices=RULESETS, default=None, help=argparse.SUPPRESS)
+    out.add_argument("--profile", dest="aws_profile", metavar="NAME", default=None, help="AWS named profile")
+    out.add_argument("--aws-profile", dest="aws_profile", metavar="NAME", default=None, help=argparse.SUPPRESS)
+    out.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: .aurora-validate.toml or [tool.aurora-validate] in pyproject.toml, "
+        "looked up from the scanned path up to the repository root)",
+    )
     out.add_argument(
         "--fail-on",
         choices=("error", "warning", "info"),
@@ -75,12 +98,32 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         help="exit code 1 also when a result is unresolved (a value or module the scan could not read); "
         "for strict gates (default: off)",
     )
+    out.add_argument("--soft-fail", action="store_true", help="report failures but exit 0 (input errors still exit 2)")
     out.add_argument("--show-passed", action="store_true", help="also list passed checks")
     out.add_argument("--select", metavar="IDS", help="only these rule ids (comma-separated)")
     out.add_argument("--skip", metavar="IDS", help="skip these rule ids (comma-separated)")
     out.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
     out.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE")
-    out.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+    out.add_argument("--no-color", action="store_true", help="plain text even on a terminal (also: NO_COLOR=1)")
+
+
+class _OnceAction(argparse.Action):
+    """``--format`` names the one format of standard output (or -o); more reports go to --report."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        previous = getattr(namespace, self.dest, None)
+        if previous is not None and previous != values:
+            parser.error(
+                f"--format given twice ({previous}, {values}); one run writes several reports with "
+                f"--report FMT=FILE, e.g. --format {previous} --report {values}=report.{values}"
+            )
+        setattr(namespace, self.dest, values)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="Terraform root modules, or .tf/.tfvars files")
-    parser.add_argument("--version", action="version", version=f"aurora-validate {__version__}")
+    parser.add_argument("--version", "-V", action="version", version=f"aurora-validate {__version__}")
     tf = parser.add_argument_group("terraform")
     tf.add_argument("--var-file", action="append", default=[], metavar="FILE", help="a .tfvars file (repeatable)")
     tf.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a variable (repeatable)")
@@ -129,17 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _split_profile(args: argparse.Namespace) -> None:
-    """``--profile`` names a rule profile, or (live, db) an AWS profile."""
-    value = args.profile
-    if value is None:
-        args.rules_profile = args.rules_profile or "default"
-    elif value in RULE_PROFILES:
-        args.rules_profile = value
-    elif getattr(args, "live", False) or getattr(args, "command", None) == "db":
-        args.aws_profile = args.aws_profile or value
-        args.rules_profile = args.rules_profile or "default"
-    else:
-        raise _Usage(f"--profile: unknown rule profile {value!r} (choose from {', '.join(RULE_PROFILES)})")
+    """``--ruleset`` is the rule profile; ``--profile`` is only ever an AWS named profile."""
+    if args.aws_profile in RULESETS and args.aws_profile != "default":
+        raise _Usage(f"--profile names an AWS profile; the rule profile is --ruleset {args.aws_profile}")
+    args.rules_profile = args.ruleset = args.ruleset or "default"
 
 
 class _Usage(Exception):
@@ -174,6 +210,12 @@ def _main(argv: list[str]) -> int:
 
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     try:
+        if command is None and argv:
+            _check_command_word(argv[0])
+        if command == "completion":
+            from validator.completion import main as completion_main
+
+            return completion_main(argv[1:])
         if command in ("rules", "explain"):
             from validator.commands import catalogue
 
@@ -218,6 +260,17 @@ def _main(argv: list[str]) -> int:
     return _finish(args, report)
 
 
+def _check_command_word(word: str) -> None:
+    """A first word that is no path but close to a command is a typo of the command."""
+    import difflib
+
+    if word.startswith("-") or os.path.exists(word) or "/" in word or "." in word:
+        return
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
+    if close:
+        raise _Usage(f"unknown command {word!r}, did you mean {close[0]}? (a path {word!r} does not exist either)")
+
+
 def _settle(args: argparse.Namespace) -> None:
     """Apply configuration files and profile naming; command-line options win."""
     from validator.config import apply_config, check_rule_ids
@@ -225,6 +278,7 @@ def _settle(args: argparse.Namespace) -> None:
 
     apply_config(args)
     _split_profile(args)
+    args.reports = _report_targets(args.report)
     for option in ("select", "skip"):
         value = getattr(args, option, None)
         if value:
@@ -235,6 +289,21 @@ def _settle(args: argparse.Namespace) -> None:
         args.fail_on = "error"
     if args.fail_on_unresolved is None:
         args.fail_on_unresolved = False
+
+
+def _report_targets(values: list[str]) -> list[tuple[str, str]]:
+    """``--report FMT=FILE`` values as (format, file); any registered reporter is a format."""
+    out: list[tuple[str, str]] = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or not path:
+            raise _Usage(f"--report {value!r}: expected FMT=FILE, e.g. --report sarif=results.sarif")
+        if fmt not in REPORTERS:
+            raise _Usage(f"--report {value!r}: unknown format {fmt!r} (choose from {', '.join(REPORTERS)})")
+        if path in [p for _f, p in out]:
+            raise _Usage(f"--report {value!r}: {path} is already the file of another report")
+        out.append((fmt, path))
+    return out
 
 
 def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Report:
@@ -260,27 +329,22 @@ def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Repor
 
 def _finish(args: argparse.Namespace, report: Report) -> int:
     from validator.engine import apply_filters
-    from validator.reporters import render
     from validator.rules import Severity
 
     apply_filters(report, args)
-    text = render(report, args.format, show_passed=args.show_passed, color=_color(args))
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            print(f"aurora-validate: {args.output}: error: {exc.strerror}", file=sys.stderr)
-            return EXIT_INPUT
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    written = _write(args, report, args.format, args.output, _color(args))
+    for fmt, path in getattr(args, "reports", []):
+        written = _write(args, report, fmt, path, False) and written
     for error in report.errors:
         print(f"aurora-validate: {error}", file=sys.stderr)
+    if not written:
+        return EXIT_INPUT
     if report.denied:
         return EXIT_ACCESS_DENIED
     if report.errors:
         return EXIT_INPUT
+    if args.soft_fail:
+        return EXIT_OK
     if report.failures_at_or_above(Severity(args.fail_on)):
         return EXIT_FAILURES
     if args.fail_on_unresolved and report.unresolved():
@@ -288,9 +352,30 @@ def _finish(args: argparse.Namespace, report: Report) -> int:
     return EXIT_OK
 
 
+def _write(args: argparse.Namespace, report: Report, fmt: str, path: str | None, color: bool) -> bool:
+    """Render one report to ``path`` (standard output when None); False when the file cannot be written."""
+    from validator.reporters import render
+
+    text = render(report, fmt, show_passed=args.show_passed, color=color, compact=args.compact, quiet=args.quiet)
+    if path is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return True
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        print(f"aurora-validate: {path}: error: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
+
+
 def _color(args: argparse.Namespace) -> bool:
+    """Colour on a terminal; never with NO_COLOR or --no-color; always with FORCE_COLOR."""
     if args.no_color or args.output or os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return sys.stdout.isatty()
 
 

@@ -1,14 +1,17 @@
 """Project configuration: ``[tool.aurora-validate]`` in pyproject.toml or ``.aurora-validate.toml``.
 
-Looked up beside the first path given (and its parents up to the current
-directory). Command-line options win over the file.
+Looked up from each scanned path up to the repository root (the directory
+holding ``.git``; without one, up to the current directory), as ``.tflint.hcl``
+and ``.checkov.yaml`` are; ``--config FILE`` names one explicitly. One run uses
+one configuration. Command-line options win over the file.
 
     [tool.aurora-validate]
-    profile = "bedrock-kb"
+    ruleset = "bedrock-kb"
     fail-on = "warning"
     fail-on-unresolved = true
     skip = ["AV402"]
     var-files = ["env/dev.tfvars"]
+    exclude = ["legacy/**", "**/sandbox"]
 """
 
 from __future__ import annotations
@@ -22,26 +25,75 @@ from validator.errors import UsageError
 from validator.reporters import FORMATS
 from validator.rules.base import Severity
 
-KEYS = {"profile", "fail-on", "fail-on-unresolved", "skip", "select", "var-files", "format", "baseline"}
+KEYS = {
+    "ruleset", "fail-on", "fail-on-unresolved", "skip", "select", "var-files", "format", "baseline", "exclude",
+}  # fmt: skip
+# Keys that were renamed: the old spelling is an error that names the new one.
+RENAMED = {"profile": "ruleset"}
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The configuration nearest ``start``, looked up to the repository root."""
+    from validator.roots import repository_root
+
     start = start.resolve()
     if start.is_file():
         start = start.parent
-    stop = Path.cwd().resolve()
+    stop = repository_root(start)
     for directory in [start, *start.parents]:
-        own = directory / ".aurora-validate.toml"
-        if own.is_file():
-            return own, _read(own).get("tool", {}).get("aurora-validate", _read(own))
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file():
-            section = _read(pyproject).get("tool", {}).get("aurora-validate")
-            if section is not None:
-                return pyproject, section
+        found = _config_in(directory)
+        if found is not None:
+            return found
         if directory == stop or stop not in directory.parents:
             break
     return None
+
+
+def _config_in(directory: Path) -> tuple[Path, dict[str, Any]] | None:
+    own = directory / ".aurora-validate.toml"
+    if own.is_file():
+        return own, _section(own, _read(own))
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        section = _read(pyproject).get("tool", {}).get("aurora-validate")
+        if section is not None:
+            return pyproject, _section(pyproject, section)
+    return None
+
+
+def _section(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    section = doc.get("tool", {}).get("aurora-validate", doc) if isinstance(doc.get("tool"), dict) else doc
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [tool.aurora-validate] must be a table")
+    return section
+
+
+def config_for(args: argparse.Namespace) -> tuple[Path, dict[str, Any]] | None:
+    """``--config FILE``, else the one configuration the scanned paths share (an error when they differ)."""
+    explicit = getattr(args, "config", None)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise UsageError(f"--config {explicit}: no such file")
+        doc = _read(path)
+        if path.name == "pyproject.toml":
+            section = doc.get("tool", {}).get("aurora-validate")
+            if section is None:
+                raise UsageError(f"--config {explicit}: no [tool.aurora-validate] table")
+            return path, _section(path, section)
+        return path, _section(path, doc)
+    paths = [Path(p) for p in (getattr(args, "paths", None) or []) if Path(p).exists()] or [Path.cwd()]
+    found: dict[Path, tuple[Path, dict[str, Any]] | None] = {}
+    for path in paths:
+        hit = find_config(path)
+        key = hit[0].resolve() if hit else None
+        found.setdefault(key, hit)  # type: ignore[arg-type]
+    if len(found) > 1:
+        names = ", ".join(str(k) if k else "none" for k in found)
+        raise UsageError(
+            f"the paths have different configuration files ({names}); scan them separately or pass --config FILE"
+        )
+    return next(iter(found.values()))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -53,19 +105,31 @@ def _read(path: Path) -> dict[str, Any]:
 
 def apply_config(args: argparse.Namespace) -> None:
     """Fill options the command line left unset from the configuration file."""
-    paths = list(getattr(args, "paths", []) or [])
-    found = find_config(Path(paths[0]) if paths else Path.cwd())
+    found = config_for(args)
     args.config_file = None
+    args.exclude = []
     if found is None:
         return
     path, section = found
+    for old, new in RENAMED.items():
+        if old in section:
+            from validator.engine import PROFILES
+
+            value = section[old]
+            hint = f"write {new} = {value!r}" if value in PROFILES else f"{new} is one of {', '.join(PROFILES)}"
+            raise UsageError(f"{path}: {old} is now {new} ({hint}); --profile names an AWS profile")
     unknown = set(section) - KEYS
     if unknown:
         raise UsageError(f"{path}: unknown key(s) in [tool.aurora-validate]: {', '.join(sorted(unknown))}")
     args.config_file = str(path)
     base = path.parent
-    if args.profile is None and "profile" in section:
-        args.profile = _text(path, section, "profile")
+    if getattr(args, "ruleset", None) is None and "ruleset" in section:
+        from validator.engine import PROFILES
+
+        args.ruleset = _text(path, section, "ruleset", PROFILES)
+    if "exclude" in section:
+        args.exclude = _texts(path, section, "exclude")
+        args.exclude_base = str(base)
     if args.fail_on is None and "fail-on" in section:
         args.fail_on = _text(path, section, "fail-on", tuple(s.value for s in Severity))
     if getattr(args, "fail_on_unresolved", False) is None and "fail-on-unresolved" in section:

@@ -148,9 +148,17 @@ def patch_moto(engine_overrides: dict[str, dict[str, Any]] | None = None) -> Non
     RDSBackend.modify_db_cluster = modify_db_cluster
 
 
-def serve(port: int = 0, engine_overrides: dict[str, dict[str, Any]] | None = None) -> None:
-    """Run the local AWS API on 127.0.0.1 until interrupted (or, under a parent, until stdin closes)."""
+def serve(
+    port: int = 0, engine_overrides: dict[str, dict[str, Any]] | None = None, until_stdin_closes: bool = False
+) -> None:
+    """Run the local AWS API on 127.0.0.1 until SIGINT or SIGTERM.
+
+    A parent process (``LocalAws``) asks for ``until_stdin_closes``: the server then also
+    stops when the parent closes the pipe or dies. Without it, standard input is never read,
+    so ``nohup``, ``</dev/null`` and CI background steps keep the server running.
+    """
     import logging
+    import signal
 
     from moto.server import ThreadedMotoServer
 
@@ -161,7 +169,8 @@ def serve(port: int = 0, engine_overrides: dict[str, dict[str, Any]] | None = No
     host, bound = server.get_host_and_port()
     print(f"{READY_PREFIX}http://{host}:{bound}", flush=True)
     stop = threading.Event()
-    if not sys.stdin.isatty():
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if until_stdin_closes:
 
         def watch() -> None:
             sys.stdin.read()  # returns when the parent closes the pipe or exits
@@ -191,7 +200,7 @@ class LocalAws:
         self.url = ""
 
     def start(self) -> str:
-        cmd = [sys.executable, "-m", "validator.demo", "--serve", "--port", "0"]
+        cmd = [sys.executable, "-m", "validator.demo", "--serve", "--port", "0", "--until-stdin-closes"]
         if self.engine_overrides:
             cmd += ["--engine-versions", json.dumps(self.engine_overrides)]
         env = dict(os.environ)
@@ -261,9 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration to deploy (default: reference/terraform)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
-    parser.add_argument("--profile", choices=("default", "bedrock-kb"), default="default", help="rule profile")
+    parser.add_argument("--ruleset", choices=("default", "bedrock-kb"), default="default", help="rule profile")
+    parser.add_argument("--profile", default=None, help=argparse.SUPPRESS)  # the former spelling of --ruleset
     parser.add_argument("--show-passed", action="store_true", help="also list passed checks")
-    parser.add_argument("--serve", action="store_true", help="only run the local AWS API (until Ctrl-C)")
+    parser.add_argument(
+        "--serve", action="store_true", help="only run the local AWS API, until Ctrl-C (SIGINT) or SIGTERM"
+    )
+    parser.add_argument("--until-stdin-closes", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help="port for --serve (default: a free one)")
     parser.add_argument("--engine-versions", default=None, help=argparse.SUPPRESS)
     return parser
@@ -271,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(argv or []))
+    if args.profile is not None:
+        hint = f"the rule profile is --ruleset {args.profile}" if args.profile in ("default", "bedrock-kb") else (
+            "the demo uses its own local AWS API, not an AWS profile"
+        )
+        print(f"aurora-validate demo: error: --profile: {hint}", file=sys.stderr)
+        return 2
     if find_spec("moto") is None or find_spec("flask") is None:
         print(
             "aurora-validate demo: moto[server] is not installed (pip install 'moto[server]')",
@@ -287,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             print("aurora-validate demo: --engine-versions is not a JSON object of objects", file=sys.stderr)
             return 2
-        serve(args.port, overrides)
+        serve(args.port, overrides, until_stdin_closes=args.until_stdin_closes)
         return 0
 
     from validator import terraform_runner
@@ -346,12 +365,12 @@ def deploy_and_report(args: argparse.Namespace, source: Path, local: LocalAws) -
     except (InputError, UsageError, AccessDenied) as exc:
         print(f"aurora-validate demo: {exc}", file=sys.stderr)
         return 2
-    report = Report(profile=args.profile, denied=sorted({r.operation for r in result.refused if r.denied}))
+    report = Report(profile=args.ruleset, denied=sorted({r.operation for r in result.refused if r.denied}))
     for dep in result.deployments:
         dep.baseline = static
         report.deployments.append(dep)
         report.roots.append(dep.root)
-        report.findings.extend(evaluate(dep, args.profile))
+        report.findings.extend(evaluate(dep, args.ruleset))
     sys.stdout.write(render(report, args.format, show_passed=args.show_passed, color=sys.stdout.isatty()))
     sys.stdout.flush()
     return 0

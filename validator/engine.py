@@ -46,6 +46,8 @@ class Report:
     deployments: list[Deployment] = field(default_factory=list)
     # AWS operations refused during a live audit (exit 3), e.g. "rds:DescribeDBClusters".
     denied: list[str] = field(default_factory=list)
+    # What ``roots`` are, for people ("root module", "database"); derived from them when empty.
+    noun: str = ""
 
     def active(self, include_pass: bool = False) -> list[Finding]:
         """Findings that are not suppressed; passes only when asked."""

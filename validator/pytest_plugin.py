@@ -1,6 +1,6 @@
 """pytest plugin: the aurora-validate vocabulary for pytest-bdd scenarios.
 
-Installed with aurora-validator (entry point ``pytest11``), so a team writes
+Installed with aurora-validate (entry point ``pytest11``), so a team writes
 only a ``.feature`` file and a one-line test module next to it::
 
     from pytest_bdd import scenarios; scenarios(".")
@@ -616,7 +616,7 @@ def _when_validate(aurora_scenario: AuroraScenario) -> None:
 
 @_step(when, r"I validate it with the (?P<profile>[\w-]+) profile")
 def _when_validate_profile(aurora_scenario: AuroraScenario, profile: str) -> None:
-    _validate(aurora_scenario, ["--profile", profile])
+    _validate(aurora_scenario, ["--ruleset", profile])
 
 
 @_step(when, r'I validate it with "(?P<args>[^"]*)"')

@@ -1,14 +1,20 @@
 """Which root modules to scan for the paths a user (or pre-commit) passes.
 
-A directory is scanned as a root module. A file belongs to the root modules
-that call its directory, directly or through other local modules; when none
-does, its own directory is the root. Each root is scanned once.
+A directory with ``.tf`` files is scanned as a root module. A directory without
+any (``infra/`` of a monorepo) holds root modules below it: every directory with
+``.tf`` files that no other directory found there calls as a local module, so
+``modules/*`` are scanned through their callers, once, and ``examples/*`` that
+call ``../../`` are roots. A file belongs to the root modules that call its
+directory, directly or through other local modules; when none does, its own
+directory is the root. Each root is scanned once.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator.errors import InputError
@@ -22,7 +28,7 @@ def _has_tf(directory: Path) -> bool:
     return any(p.suffix == ".tf" and p.is_file() for p in directory.iterdir()) if directory.is_dir() else False
 
 
-def _boundary(path: Path) -> Path:
+def repository_root(path: Path) -> Path:
     """The git work tree holding ``path``, else the current directory (or the path's own folder)."""
     start = path.resolve()
     for parent in [start, *start.parents]:
@@ -30,6 +36,9 @@ def _boundary(path: Path) -> Path:
             return parent
     cwd = Path.cwd().resolve()
     return cwd if cwd in start.parents or cwd == start else start
+
+
+_boundary = repository_root
 
 
 def _calls(directory: Path) -> set[Path]:
@@ -45,13 +54,70 @@ def _calls(directory: Path) -> set[Path]:
     return out
 
 
-def _module_dirs(boundary: Path) -> list[Path]:
+def _module_dirs(boundary: Path, excluded: Exclude | None = None) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(boundary):
-        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in _SKIP_DIRS and not d.startswith(".") and not (excluded and excluded.matches(here / d))
+        )
         if any(f.endswith(".tf") for f in filenames):
-            found.append(Path(dirpath).resolve())
+            found.append(here.resolve())
     return found
+
+
+@dataclass(frozen=True)
+class Exclude:
+    """Directory globs from the configuration (``exclude``), relative to its directory."""
+
+    patterns: tuple[str, ...] = ()
+    base: Path = field(default_factory=Path.cwd)
+
+    def matches(self, directory: Path) -> bool:
+        try:
+            rel = directory.resolve().relative_to(self.base.resolve()).as_posix()
+        except ValueError:
+            rel = directory.as_posix()
+        for pattern in self.patterns:
+            pattern = pattern.strip("/")
+            for candidate in (pattern, pattern.removesuffix("/**")):
+                if fnmatch.fnmatchcase(rel, candidate) or fnmatch.fnmatchcase(rel, f"**/{candidate}"):
+                    return True
+            if "/" not in pattern and fnmatch.fnmatchcase(directory.name, pattern):
+                return True
+        return False
+
+
+def discover_roots(directory: Path, excluded: Exclude | None = None) -> list[Path]:
+    """Root modules below a directory that has no ``.tf`` files of its own, in path order.
+
+    A root is a directory with ``.tf`` files that no other directory found calls as a
+    local module. Directories that only call each other (a cycle) are scanned once,
+    from the first of them in path order.
+    """
+    dirs = _module_dirs(directory.resolve(), excluded)
+    calls = {d: {c for c in _calls(d) if c != d} for d in dirs}
+    called = set().union(*calls.values()) if calls else set()
+    roots = [d for d in dirs if d not in called]
+    reached = _reach(roots, calls)
+    for d in dirs:  # members of a cycle of calls nobody else makes
+        if d not in reached:
+            roots.append(d)
+            reached |= _reach([d], calls)
+    return sorted(roots)
+
+
+def _reach(starts: list[Path], calls: dict[Path, set[Path]]) -> set[Path]:
+    seen: set[Path] = set()
+    stack = list(starts)
+    while stack:
+        d = stack.pop()
+        if d not in seen:
+            seen.add(d)
+            stack.extend(calls.get(d, ()))
+    return seen
 
 
 def owning_roots(directory: Path) -> list[Path]:
@@ -76,8 +142,14 @@ def owning_roots(directory: Path) -> list[Path]:
     return owners or [directory]
 
 
-def resolve_roots(paths: list[str]) -> tuple[list[Path], list[InputError]]:
-    """Root module directories for the given paths, each once, in order."""
+def resolve_roots(
+    paths: list[str], excluded: Exclude | None = None, discovered: dict[str, int] | None = None
+) -> tuple[list[Path], list[InputError]]:
+    """Root module directories for the given paths, each once, in order.
+
+    ``discovered`` (when given) receives, for each directory searched for root modules
+    below it, how many it holds.
+    """
     roots: list[Path] = []
     seen: set[Path] = set()  # resolved: each root once, in linear time for a thousand roots
     errors: list[InputError] = []
@@ -87,10 +159,15 @@ def resolve_roots(paths: list[str]) -> tuple[list[Path], list[InputError]]:
             errors.append(InputError(raw, "no such file or directory"))
             continue
         if path.is_dir():
-            if not _has_tf(path):
-                errors.append(InputError(raw, "no .tf files in this directory"))
-                continue
-            candidates = [path]
+            if _has_tf(path):
+                candidates = [path]
+            else:
+                candidates = discover_roots(path, excluded)
+                if not candidates:
+                    errors.append(InputError(raw, "no .tf files in this directory or below it"))
+                    continue
+                if discovered is not None:
+                    discovered[raw] = len(candidates)
         elif path.suffix in TERRAFORM_SUFFIXES or path.name.endswith(".tfvars.json"):
             candidates = owning_roots(path.parent) if _has_tf(path.parent) else []
             if not candidates:

@@ -47,7 +47,7 @@ def main(command: str, argv: list[str]) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(rule_dict(rule), indent=2) + "\n")
         return 0
-    overrides = "".join(f", {s.value} with --profile {p}" for p, s in rule.profile_severity.items())
+    overrides = "".join(f", {s.value} with --ruleset {p}" for p, s in rule.profile_severity.items())
     severity = rule.severity.value + overrides
     sys.stdout.write(
         f"{rule.id}: {rule.title}\n"

@@ -9,10 +9,12 @@ field_mapping (a path argument) or with the live knowledge bases of a cluster
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 from pathlib import Path
 
 from validator import facts
-from validator.engine import Report, evaluate
+from validator.engine import Finding, Report, evaluate
 from validator.errors import AccessDenied, InputError, UsageError
 from validator.model import KnowledgeBase, Secret
 from validator.sources import database as source
@@ -26,6 +28,18 @@ from validator.sources.database import (
     CheckRequest,
     ConnectionSpec,
 )
+
+# libpq's environment variables that say where and as whom to connect, as psql reads them.
+# PGPASSWORD and PGPASSFILE (~/.pgpass) are left to libpq itself.
+PG_ENVIRONMENT = {
+    "host": "PGHOST",
+    "port": "PGPORT",
+    "dbname": "PGDATABASE",
+    "user": "PGUSER",
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+}
+_PG_TARGET = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER")
 
 # PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
 MAX_TIMEOUT_MS = 2**31 - 1
@@ -120,14 +134,29 @@ def collect(args: argparse.Namespace) -> Report:
         deployment.database.knowledge_bases_unreadable = f"AWS refused {', '.join(denied)}"
     roots.insert(0, spec.masked())
     profile = getattr(args, "rules_profile", None) or "default"
-    report = Report(findings=evaluate(deployment, profile), errors=report_errors, roots=roots, profile=profile)
+    findings = evaluate(deployment, profile)
+    if terraform_path:
+        findings = [_from_current_directory(f, terraform_path) for f in findings]
+    report = Report(findings=findings, errors=report_errors, roots=roots, profile=profile, noun="database")
     report.denied = denied
     return report
 
 
+def _from_current_directory(finding: Finding, terraform_path: str) -> Finding:
+    """A finding located in the Terraform (AV607) belongs to TERRAFORM_DIR, which its file is relative to.
+
+    Every report then names the file from the current directory (TERRAFORM_DIR/file), as the
+    other modes do, and the JSON keeps ``location.file`` relative to the finding's ``root``.
+    """
+    loc = finding.result.location
+    if not loc.file or Path(loc.file).is_absolute():
+        return finding
+    return dataclasses.replace(finding, source=terraform_path)
+
+
 def _check_options(args: argparse.Namespace) -> None:
-    if not (args.dsn or args.cluster or args.secret_arn or args.host):
-        raise UsageError("db: give --dsn, --cluster, --secret-arn or --host")
+    if not (args.dsn or args.cluster or args.secret_arn or args.host or _pg_environment()):
+        raise UsageError("db: give --dsn, --cluster, --secret-arn or --host, or set PGHOST/PGDATABASE as for psql")
     if args.iam and args.secret_arn:
         raise UsageError("db: --iam and --secret-arn are two ways to authenticate; give one")
     if args.iam and args.sslmode and args.sslmode not in TLS_SSL_MODES:
@@ -152,6 +181,11 @@ def _check_options(args: argparse.Namespace) -> None:
             raise UsageError(f"db: {model.model_id} produces {widths}, not --dimensions {args.dimensions}")
     if args.table:
         source.split_table_name(args.table)
+
+
+def _pg_environment() -> list[str]:
+    """The libpq variables set in the environment that say which server to use."""
+    return [name for name in _PG_TARGET if os.environ.get(name)]
 
 
 def _terraform_path(args: argparse.Namespace) -> str | None:
@@ -270,6 +304,10 @@ def _connection(
         explicit = getattr(args, key)
         if explicit is not None:
             setattr(spec, key, explicit)
+    for key, variable in PG_ENVIRONMENT.items():  # as libpq: below everything given explicitly
+        value = os.environ.get(variable)
+        if getattr(spec, key) is None and value:
+            setattr(spec, key, source.parse_port(value, variable) if key == "port" else value)
     spec.dbname = spec.dbname or "postgres"
     spec.port = spec.port or source.DEFAULT_PORT
     spec.connect_timeout = args.timeout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,10 +89,17 @@ def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> Roo
 
 
 def collect(args: argparse.Namespace) -> Report:
-    from validator.roots import resolve_roots
+    from validator.roots import Exclude, resolve_roots
 
     options = options_from(args)
-    roots, errors = resolve_roots(args.paths)
+    excluded = Exclude(tuple(getattr(args, "exclude", None) or ()), Path(getattr(args, "exclude_base", ".")))
+    discovered: dict[str, int] = {}
+    roots, errors = resolve_roots(args.paths, excluded, discovered)
+    for where, count in discovered.items():
+        noun = "root module" if count == 1 else "root modules"
+        print(f"aurora-validate: {where}: {count} {noun} found", file=sys.stderr)
+    if discovered and not getattr(args, "config", None):
+        _note_unused_configurations(roots, getattr(args, "config_file", None))
     report = Report(errors=list(errors), profile=args.rules_profile)
     jobs = getattr(args, "jobs", None)
     if len(roots) > 1 and jobs != 1:
@@ -113,6 +121,22 @@ def collect(args: argparse.Namespace) -> Report:
     if not report.roots and not report.errors:
         raise UsageError("no Terraform root module found")
     return report
+
+
+def _note_unused_configurations(roots: list[Path], used: str | None) -> None:
+    """Say so when a root found below the scanned directory has a configuration of its own."""
+    from validator.config import find_config
+    from validator.roots import _display
+
+    used_path = Path(used).resolve() if used else None
+    for root in roots:
+        found = find_config(root)
+        if found is not None and found[0].resolve() != used_path:
+            print(
+                f"aurora-validate: note: {_display(found[0])} is not used when scanning the directory above {root}; "
+                f"scan {root} on its own, or pass --config",
+                file=sys.stderr,
+            )
 
 
 def _under(root: Path, error: InputError) -> InputError:

@@ -1,10 +1,17 @@
-"""Reporters turn a Report into text for people or machines."""
+"""Reporters turn a Report into text for people or machines.
+
+A reporter is a module with ``render(report, show_passed=False, color=False, **options) -> str``;
+registering it in ``FORMATS`` makes it a ``--format`` value and a ``--report FMT=FILE`` format.
+Options a reporter does not take (the text report's ``compact`` and ``quiet``) are not passed to it.
+"""
 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
-from validator.engine import Report
+if TYPE_CHECKING:  # the registry is imported by the command line's parser, which stays light
+    from validator.engine import Report
 
 FORMATS = {
     "text": "validator.reporters.text",
@@ -15,6 +22,10 @@ FORMATS = {
 }
 
 
-def render(report: Report, fmt: str, show_passed: bool = False, color: bool = False) -> str:
+def render(report: Report, fmt: str, show_passed: bool = False, color: bool = False, **options: Any) -> str:
+    import inspect
+
     module = importlib.import_module(FORMATS[fmt])
-    return module.render(report, show_passed=show_passed, color=color)
+    accepted = inspect.signature(module.render).parameters
+    extra = {k: v for k, v in options.items() if k in accepted}
+    return module.render(report, show_passed=show_passed, color=color, **extra)
