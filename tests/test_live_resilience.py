@@ -89,9 +89,9 @@ def test_throttling_beyond_the_retry_budget_is_one_line(aws, capsys, monkeypatch
     with FaultProxy(aws.url) as proxy:
         proxy.add(Fault(400, "Throttling", "Rate exceeded", "rds:DescribeDBClusters"))
         code, out, err = _cli(capsys, proxy.url)
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""  # an endpoint failure exits like a refusal
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert "rds:DescribeDBClusters failed: Throttling" in err
+    assert "AWS call failed: rds:DescribeDBClusters: failed in eu-west-1 (Throttling: Rate exceeded)" in err
     assert proxy.seen.count("rds:DescribeDBClusters") == 2
 
 

@@ -49,7 +49,8 @@ exit codes:
      know, a module it could not read)
   2  usage or input error: a file that does not parse, a missing path, no Terraform found,
      a database that refuses the connection (other inputs are still checked and reported)
-  3  AWS refused a call the audit needs (the finding names the missing permission)
+  3  AWS refused or failed a call the audit needs (the finding names the operation and,
+     for a refusal, the missing permission)
   --soft-fail makes 1 a 0; 2 and 3 stay
 """
 
@@ -255,7 +256,7 @@ def _main(argv: list[str]) -> int:
         print(f"aurora-validate: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except AccessDenied as exc:
-        print(f"aurora-validate: access denied: {exc}", file=sys.stderr)
+        print(f"aurora-validate: {exc.label}: {exc}", file=sys.stderr)
         return EXIT_ACCESS_DENIED
     return _finish(args, report)
 
@@ -339,7 +340,7 @@ def _finish(args: argparse.Namespace, report: Report) -> int:
         print(f"aurora-validate: {error}", file=sys.stderr)
     if not written:
         return EXIT_INPUT
-    if report.denied:
+    if report.denied or report.failed_calls:
         return EXIT_ACCESS_DENIED
     if report.errors:
         return EXIT_INPUT

@@ -48,6 +48,8 @@ class Report:
     denied: list[str] = field(default_factory=list)
     # What ``roots`` are, for people ("root module", "database"); derived from them when empty.
     noun: str = ""
+    # AWS operations that failed otherwise (errors, timeouts, unreadable answers; exit 3 too).
+    failed_calls: list[str] = field(default_factory=list)
 
     def active(self, include_pass: bool = False) -> list[Finding]:
         """Findings that are not suppressed; passes only when asked."""

@@ -24,6 +24,8 @@ class UsageError(Exception):
 class AccessDenied(Exception):
     """AWS refused a call the audit needs (exit 3)."""
 
+    label = "access denied"  # how the one-line error names it
+
     def __init__(self, operation: str, message: str) -> None:
         super().__init__(f"{operation}: {message}")
         self.operation = operation

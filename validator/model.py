@@ -281,6 +281,11 @@ class KnowledgeBase(Resource):
     field_mapping: dict[str, Value[str]]
     # Address of the cluster the resource_arn refers to, when it could be followed.
     cluster_address: str | None = None
+    # Live only (None elsewhere): whether the credentials secret exists
+    # (secretsmanager:DescribeSecret), and why cluster_address names no audited cluster
+    # (no such cluster, another engine); either may be an Unknown with the reason.
+    credentials_secret_exists: Value[bool] | None = None
+    cluster_problem: Value[str] | None = None
 
 
 @dataclass

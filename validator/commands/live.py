@@ -78,12 +78,13 @@ def collect(args: argparse.Namespace) -> Report:
     baselines = _baselines(args, report) if getattr(args, "paths", None) else []
     result = audit(request)
     for dep in result.deployments:
-        if baselines:
+        if baselines and dep.clusters:
             dep.baseline = pick_baseline(dep, baselines)
         report.deployments.append(dep)
         report.roots.append(dep.root)
         report.findings.extend(evaluate(dep, profile))
     report.denied = sorted({r.operation for r in result.refused if r.denied})
+    report.failed_calls = sorted({r.operation for r in result.refused if not r.denied})
     if not result.deployments:
         where = ", ".join(result.regions)
         report.errors.append(

@@ -7,7 +7,8 @@
      "summary": {"error", "warning", "info", "unresolved", "passed", "suppressed", "input_errors"},
      "suppressed_by": {"inline": n, "baseline": n, ...},
      "errors": [{"where", "kind", "message"}],
-     "denied": ["rds:DescribeDBEngineVersions", ...]}   # AWS calls refused (exit 3)
+     "denied": ["rds:DescribeDBEngineVersions", ...],   # AWS calls refused (exit 3)
+     "failed_calls": ["ec2:DescribeSecurityGroups", ...]}  # AWS calls that failed otherwise (exit 3)
 
 ``findings`` holds failures and unresolved checks; passed checks join them
 (``status: pass``) with ``--show-passed``.
@@ -33,5 +34,6 @@ def render(report: Report, show_passed: bool = False, color: bool = False) -> st
         "suppressed_by": report.suppression_counts(),
         "errors": [error_dict(e) for e in report.errors],
         "denied": list(report.denied),
+        "failed_calls": list(report.failed_calls),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -281,6 +281,7 @@ def render(
     else:
         lines = _full(report, findings, color)
     lines += [f"AWS refused {op}: the audit needs this permission" for op in report.denied]
+    lines += [f"AWS failed {op}: what it reads is left unknown (see AV503)" for op in report.failed_calls]
     problems = [f for f in findings if f.status is not Status.PASS]
     if problems and not compact:
         lines.append(_by_rule(problems))

@@ -199,7 +199,13 @@ class KnowledgeBaseConfiguration(Rule):
         arn = kb.resource_arn
         if kb.cluster_address is not None:
             cluster = clusters.get(kb.cluster_address)
-            if cluster is None:
+            problem = kb.cluster_problem
+            if cluster is None and problem is not None and not problem.known:
+                results.append(unresolved_value(kb, problem, f"whether {kb.cluster_address} is an Aurora cluster"))
+            elif cluster is None and problem is not None:
+                message = f"resource_arn refers to {kb.cluster_address}: {problem.value}"
+                results.append(self.failed(kb.address, message, where(arn, kb)))
+            elif cluster is None:
                 results.append(
                     self.failed(
                         kb.address,
@@ -241,6 +247,15 @@ class KnowledgeBaseConfiguration(Rule):
         ]
         if absent:
             results.append(self.failed(kb.address, f"rds_configuration lacks {', '.join(absent)}", kb.origin))
+        exists = kb.credentials_secret_exists
+        if exists is not None and "credentials_secret_arn" not in absent:
+            secret = kb.credentials_secret_arn.get("?")
+            if not exists.known:
+                results.append(unresolved_value(kb, exists, f"whether the credentials secret {secret} exists"))
+            elif exists.value is False:
+                results.append(
+                    self.failed(kb.address, f"the credentials secret {secret} does not exist", where(exists, kb))
+                )
         if results:
             yield from results
         else:

@@ -418,13 +418,17 @@ class RefusedCalls(Rule):
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         refused = list(deployment.refused_calls)
-        for c in deployment.clusters:
+        # A region read without clusters (unlisted, or only knowledge bases): the calls are its own.
+        subjects = [(c.address, c.arn, c.origin) for c in deployment.clusters] or (
+            [(deployment.root, None, Location(api_call=refused[0].operation))] if refused else []
+        )
+        for address, arn, origin in subjects:
             if not refused:
-                yield self.passed(c.address, "every AWS call of the audit was answered", c.origin)
+                yield self.passed(address, "every AWS call of the audit was answered", origin)
             for r in refused:
                 grant = f"; grant {r.operation} ({POLICY_FILE})" if r.denied else ""
                 yield self.failed(
-                    c.address,
+                    address,
                     f"{r.reason}: {r.consequence}{grant}",
-                    Location(api_call=r.operation, arn=c.arn),
+                    Location(api_call=r.operation, arn=arn),
                 )

@@ -3,11 +3,14 @@
 One Deployment (kind "live") per cluster, rooted at its ARN. Regions are read
 concurrently, one client set per region; the number of API calls grows with
 pages, not with clusters: every describe call covers all clusters of a region.
-Only Describe* calls are sent (see ``live_aws.OPERATIONS``).
+Knowledge bases are read per region too (``live_kb``). Only Describe, List and Get calls
+are sent (see ``live_aws.OPERATIONS``). Every refused or failed call is recorded and reported
+(AV503); a region whose clusters cannot be listed is reported as such, the others still are.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections import defaultdict
@@ -17,10 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from validator import facts
-from validator.errors import InputError, UsageError
+from validator.errors import AccessDenied, InputError, UsageError
 from validator.model import Deployment
-from validator.sources import live_build
+from validator.sources import live_build, live_kb
 from validator.sources.live_aws import (
+    POLICY_HINT,
+    AwsCallFailed,
     Clients,
     Connection,
     Refused,
@@ -29,7 +34,7 @@ from validator.sources.live_aws import (
     chunks,
     paginate,
 )
-from validator.sources.live_build import RefusedCall, RegionData
+from validator.sources.live_build import RefusedCall, RegionData, cluster_key
 
 PAGE_SIZE_RDS = 100  # the RDS maximum for MaxRecords
 FILTER_VALUES = 50  # identifiers per db-cluster-id filter
@@ -47,6 +52,7 @@ class LiveRequest:
     regions: list[str] = field(default_factory=list)
     connection: Connection = field(default_factory=Connection)
     progress: bool | None = None  # None: only when stderr is a terminal
+    knowledge_bases: bool = True  # read the Bedrock knowledge bases that use the clusters
 
 
 @dataclass
@@ -120,52 +126,54 @@ class _Progress:
             self.stream.flush()
 
 
-def fetch_region(clients: Clients, region: str, names: list[str], all_clusters: bool) -> RegionData:
-    """Every describe call for one region; API calls grow with pages, not clusters."""
+def fetch_region(
+    clients: Clients, region: str, names: list[str], all_clusters: bool, knowledge_bases: bool = True
+) -> RegionData:
+    """Every read for one region; API calls grow with pages, not clusters."""
     rds = clients.client("rds", region)
     ec2 = clients.client("ec2", region)
     data = RegionData(region=region)
 
-    clusters: dict[str, dict[str, Any]] = {}
+    batches: list[list[dict[str, Any]]] = []
     if all_clusters:
-        for item in call(
-            "rds:DescribeDBClusters",
-            region,
-            lambda: paginate(
-                rds,
-                "describe_db_clusters",
-                "DBClusters",
-                Filters=[{"Name": "engine", "Values": [facts.ENGINE]}],
-                PaginationConfig={"PageSize": PAGE_SIZE_RDS},
-            ),
-        ):
-            clusters[item["DBClusterArn"]] = item
-    for chunk in chunks(dict.fromkeys(names), FILTER_VALUES):
-        for item in call(
-            "rds:DescribeDBClusters",
-            region,
-            lambda chunk=chunk: paginate(
-                rds,
-                "describe_db_clusters",
-                "DBClusters",
-                Filters=[{"Name": "db-cluster-id", "Values": chunk}],
-                PaginationConfig={"PageSize": PAGE_SIZE_RDS},
-            ),
-        ):
-            clusters[item["DBClusterArn"]] = item
-    data.clusters = sorted(clusters.values(), key=lambda c: c["DBClusterIdentifier"])
-    if not data.clusters:
-        return data
-
-    _fetch_instances(rds, data, all_clusters and not names)
-    _fetch_subnet_groups(rds, ec2, data)
-    _fetch_security_groups(ec2, data)
-    _fetch_engine_versions(rds, data)
+        batches.append([{"Name": "engine", "Values": [facts.ENGINE]}])
+    batches += [[{"Name": "db-cluster-id", "Values": chunk}] for chunk in chunks(dict.fromkeys(names), FILTER_VALUES)]
+    clusters: dict[str, dict[str, Any]] = {}
+    for filters in batches:
+        try:
+            items = call(
+                "rds:DescribeDBClusters",
+                region,
+                lambda filters=filters: paginate(
+                    rds,
+                    "describe_db_clusters",
+                    "DBClusters",
+                    Filters=filters,
+                    PaginationConfig={"PageSize": PAGE_SIZE_RDS},
+                ),
+                degrade_denied=True,
+                degrade_errors=True,
+            )
+        except Refused as exc:
+            _refused(data, exc, "the region's clusters were not read, so nothing in it is audited")
+            data.listing_failed = True
+            data.clusters = []
+            return data
+        for item in items:
+            clusters.setdefault(cluster_key(item), item)
+    data.clusters = sorted(clusters.values(), key=lambda c: str(c.get("DBClusterIdentifier") or cluster_key(c)))
+    if data.clusters:
+        _fetch_instances(rds, data, all_clusters and not names)
+        _fetch_subnet_groups(rds, ec2, data)
+        _fetch_security_groups(ec2, data)
+        _fetch_engine_versions(rds, data)
+    if knowledge_bases and (data.clusters or all_clusters):
+        live_kb.fetch(clients, data, keep_unlinked=all_clusters)
     return data
 
 
 def _fetch_instances(rds: Any, data: RegionData, whole_region: bool) -> None:
-    ids = [c["DBClusterIdentifier"] for c in data.clusters]
+    ids = [str(c["DBClusterIdentifier"]) for c in data.clusters if c.get("DBClusterIdentifier")]
     batches: list[list[dict[str, str | list[str]]]]
     if whole_region:
         batches = [[{"Name": "engine", "Values": [facts.ENGINE]}]]
@@ -185,6 +193,7 @@ def _fetch_instances(rds: Any, data: RegionData, whole_region: bool) -> None:
                     PaginationConfig={"PageSize": PAGE_SIZE_RDS},
                 ),
                 degrade_denied=True,
+                degrade_errors=True,
             )
         except Refused as exc:
             _refused(data, exc, "instance classes and public accessibility left unknown")
@@ -195,7 +204,7 @@ def _fetch_instances(rds: Any, data: RegionData, whole_region: bool) -> None:
             if owner in wanted:
                 data.instances.setdefault(owner, []).append(item)
     for members in data.instances.values():
-        members.sort(key=lambda i: i["DBInstanceIdentifier"])
+        members.sort(key=lambda i: str(i.get("DBInstanceIdentifier") or ""))
 
 
 def _fetch_subnet_groups(rds: Any, ec2: Any, data: RegionData) -> None:
@@ -210,9 +219,10 @@ def _fetch_subnet_groups(rds: Any, ec2: Any, data: RegionData) -> None:
                     data.region,
                     lambda name=name: _describe_subnet_group(rds, name),
                     degrade_denied=True,
+                    degrade_errors=True,
                 )
                 for item in items:
-                    data.subnet_groups[item["DBSubnetGroupName"]] = item
+                    data.subnet_groups[item.get("DBSubnetGroupName") or name] = item
         else:
             items = call(
                 "rds:DescribeDBSubnetGroups",
@@ -224,9 +234,10 @@ def _fetch_subnet_groups(rds: Any, ec2: Any, data: RegionData) -> None:
                     PaginationConfig={"PageSize": PAGE_SIZE_RDS},
                 ),
                 degrade_denied=True,
+                degrade_errors=True,
             )
             for item in items:
-                if item["DBSubnetGroupName"] in names:
+                if item.get("DBSubnetGroupName") in names:
                     data.subnet_groups[item["DBSubnetGroupName"]] = item
     except Refused as exc:
         _refused(data, exc, "subnet Availability Zones left unknown")
@@ -238,7 +249,7 @@ def _fetch_subnet_groups(rds: Any, ec2: Any, data: RegionData) -> None:
             s["SubnetIdentifier"]
             for g in data.subnet_groups.values()
             for s in g.get("Subnets", [])
-            if not (s.get("SubnetAvailabilityZone") or {}).get("Name")
+            if s.get("SubnetIdentifier") and not (s.get("SubnetAvailabilityZone") or {}).get("Name")
         }
     )
     for chunk in chunks(no_az, GROUP_IDS_PER_CALL):
@@ -256,11 +267,12 @@ def _fetch_subnet_groups(rds: Any, ec2: Any, data: RegionData) -> None:
             _refused(data, exc, "subnet Availability Zones left unknown")
             return
         for subnet in subnets:
-            data.subnet_azs[subnet["SubnetId"]] = subnet.get("AvailabilityZone", "")
+            if subnet.get("SubnetId") and subnet.get("AvailabilityZone"):
+                data.subnet_azs[subnet["SubnetId"]] = subnet["AvailabilityZone"]
 
 
 def _refused(data: RegionData, exc: Refused, consequence: str) -> None:
-    data.refused.append(RefusedCall(exc.operation, exc.code, data.region, consequence, exc.denied))
+    data.refused.append(RefusedCall(exc.operation, exc.code, data.region, consequence, exc.denied, exc.message))
 
 
 def _describe_subnet_group(rds: Any, name: str) -> list[dict[str, Any]]:
@@ -272,7 +284,14 @@ def _describe_subnet_group(rds: Any, name: str) -> list[dict[str, Any]]:
 
 
 def _fetch_security_groups(ec2: Any, data: RegionData) -> None:
-    ids = sorted({g["VpcSecurityGroupId"] for c in data.clusters for g in c.get("VpcSecurityGroups", [])})
+    ids = sorted(
+        {
+            g["VpcSecurityGroupId"]
+            for c in data.clusters
+            for g in c.get("VpcSecurityGroups", [])
+            if g.get("VpcSecurityGroupId")
+        }
+    )
     for chunk in chunks(ids, GROUP_IDS_PER_CALL):
         try:
             groups = call(
@@ -285,13 +304,15 @@ def _fetch_security_groups(ec2: Any, data: RegionData) -> None:
                     Filters=[{"Name": "group-id", "Values": chunk}],
                 ),
                 degrade_denied=True,
+                degrade_errors=True,
             )
         except Refused as exc:
             _refused(data, exc, "security group ingress left unknown")
             data.security_groups.clear()
             return
         for group in groups:
-            data.security_groups[group["GroupId"]] = group
+            if group.get("GroupId"):
+                data.security_groups[group["GroupId"]] = group
 
 
 def _fetch_engine_versions(rds: Any, data: RegionData) -> None:
@@ -326,27 +347,44 @@ def _not_found(plan: dict[str, list[str]], found: Iterable[RegionData]) -> list[
     seen: set[str] = set()
     for data in found:
         for c in data.clusters:
-            seen.add(c["DBClusterIdentifier"].lower())
-            seen.add(c["DBClusterArn"].lower())
+            for key in ("DBClusterIdentifier", "DBClusterArn"):
+                if c.get(key):
+                    seen.add(str(c[key]).lower())
     asked = dict.fromkeys(name for names in plan.values() for name in names)
     return [name for name in asked if name.lower() not in seen]
 
 
+def _nothing_read(results: list[RegionData]) -> Exception:
+    """The one-line error when no region's clusters could be listed."""
+    first = results[0].refused[0]
+    where = ", ".join(d.region for d in results)
+    if any(r.denied for d in results for r in d.refused):
+        denied = next(r for d in results for r in d.refused if r.denied)
+        return AccessDenied(
+            denied.operation, f"refused in {where} ({denied.code}); grant {denied.operation} ({POLICY_HINT})"
+        )
+    detail = f": {first.message}" if first.message else ""
+    return AwsCallFailed(first.operation, f"failed in {where} ({first.code}{detail})")
+
+
 def audit(request: LiveRequest) -> LiveAudit:
     """Read every requested cluster; raises UsageError, InputError or AccessDenied (one line each)."""
-    if request.connection.endpoint_url:
-        check_endpoint_reachable(request.connection.endpoint_url)
+    # An explicit endpoint (the option or AWS_ENDPOINT_URL) with nothing listening is an input error.
+    endpoint = request.connection.endpoint_url or os.environ.get("AWS_ENDPOINT_URL", "").strip()
+    if endpoint:
+        check_endpoint_reachable(endpoint)
     clients = Clients(request.connection)
     plan = plan_regions(request, clients)
     # Clients are created here, before the threads: boto3 sessions are not thread-safe.
+    services = ["rds", "ec2"] + (["bedrock-agent", "secretsmanager"] if request.knowledge_bases else [])
     for region in plan:
-        clients.client("rds", region)
-        clients.client("ec2", region)
+        for service in services:
+            clients.client(service, region)
 
     progress = _Progress(request.progress)
 
     def run(region: str) -> RegionData:
-        data = fetch_region(clients, region, plan[region], request.all)
+        data = fetch_region(clients, region, plan[region], request.all, request.knowledge_bases)
         progress.update(region, len(data.clusters))
         return data
 
@@ -360,11 +398,19 @@ def audit(request: LiveRequest) -> LiveAudit:
                 f.cancel()
             progress.done()
 
-    missing = _not_found(plan, results)
-    if missing:
+    if all(d.listing_failed for d in results):
+        raise _nothing_read(results)
+    missing = _not_found(plan, [d for d in results if not d.listing_failed])
+    unread = [d.region for d in results if d.listing_failed]
+    if missing and not unread:
         where = ", ".join(plan)
         raise InputError(", ".join(missing), f"DB cluster not found in {where}", "not found")
 
-    deployments = [live_build.deployment(raw, data) for data in results for raw in data.clusters]
+    deployments: list[Deployment] = []
+    for data in results:
+        deployments.extend(live_build.deployment(raw, data) for raw in data.clusters)
+        extra = live_build.region_deployment(data, with_refused=not data.clusters)
+        if extra is not None:
+            deployments.append(extra)
     refused = [r for data in results for r in data.refused]
     return LiveAudit(deployments=deployments, regions=list(plan), refused=refused)

@@ -7,8 +7,11 @@ imported lazily so the static path never loads it.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,19 +20,29 @@ from urllib.parse import urlparse
 from validator.errors import AccessDenied, InputError, UsageError
 
 # Every operation the live source can send, as IAM action names.
-# Without this one there is nothing to audit: a refusal stops the audit.
+# Without this one there is nothing to audit in a region: a refused or failed call
+# leaves the region out (AV503 on the region; exit 3; one line when no region answered).
 FATAL_OPERATIONS: tuple[str, ...] = ("rds:DescribeDBClusters",)
 # Without these the audit goes on: the values they would give stay unknown
-# (rules report them unresolved) and the refusal is reported (AV503, exit 3).
+# (rules report them unresolved) and the refusal or failure is reported (AV503, exit 3).
 DEGRADABLE_OPERATIONS: tuple[str, ...] = (
     "rds:DescribeDBInstances",
     "rds:DescribeDBSubnetGroups",
     "ec2:DescribeSecurityGroups",
 )
+# The knowledge bases that use the clusters (bedrock-agent; the IAM actions are "bedrock:")
+# and whether their credentials secret exists (never its value: no GetSecretValue).
+KNOWLEDGE_BASE_OPERATIONS: tuple[str, ...] = (
+    "bedrock:ListKnowledgeBases",
+    "bedrock:GetKnowledgeBase",
+    "secretsmanager:DescribeSecret",
+)
 # Calls with a fallback: AWS's own engine support answer (else the facts table) and
 # subnet Availability Zones when RDS leaves them out (else unknown).
 OPTIONAL_OPERATIONS: tuple[str, ...] = ("rds:DescribeDBEngineVersions", "ec2:DescribeSubnets")
-OPERATIONS: frozenset[str] = frozenset(FATAL_OPERATIONS + DEGRADABLE_OPERATIONS + OPTIONAL_OPERATIONS)
+OPERATIONS: frozenset[str] = frozenset(
+    FATAL_OPERATIONS + DEGRADABLE_OPERATIONS + KNOWLEDGE_BASE_OPERATIONS + OPTIONAL_OPERATIONS
+)
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 
 DENIED_CODES = frozenset(
@@ -54,6 +67,11 @@ CREDENTIAL_CODES = frozenset(
     }
 )
 DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_CONNECT_TIMEOUT = 3.0
+DEFAULT_READ_TIMEOUT = 10.0
+# The ceiling on one call, its retries included: no attempt starts that could end after it,
+# so an endpoint that never answers is given up after one read timeout, not 181 s.
+DEFAULT_CALL_BUDGET = 20.0
 POLICY_HINT = "see policy/aurora-validate-readonly-policy.json"
 DEFAULT_LOCALSTACK_HOST = "localhost:4566"
 
@@ -74,23 +92,40 @@ class Connection:
     endpoint_url: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS  # in all, the first attempt included (like AWS_MAX_ATTEMPTS)
     retry_mode: str = "standard"
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    call_budget: float = DEFAULT_CALL_BUDGET  # seconds per call, retries included
     default_credentials: tuple[str, str] | None = None  # when none are configured (LocalStack)
     static_credentials: tuple[str, str] | None = None  # always (a local test API)
     on_call: list[CallHook] = field(default_factory=list)
 
 
 def localstack_endpoint(environ: dict[str, str] | None = None) -> str:
-    """The LocalStack edge URL from LOCALSTACK_HOST (default localhost:4566)."""
+    """The LocalStack edge URL, as LocalStack's own client resolves it.
+
+    ``localstack-client`` reads AWS_ENDPOINT_URL, LOCALSTACK_HOST (default localhost:4566) and
+    USE_SSL; it imports boto3, so it is imported here, on the live path only.
+    """
+    from localstack_client import config as localstack_config
+
     env = os.environ if environ is None else environ
-    host = (env.get("LOCALSTACK_HOST") or DEFAULT_LOCALSTACK_HOST).strip()
-    if "://" in host:
-        return host.rstrip("/")
-    if ":" not in host:
-        host = f"{host}:4566"
-    scheme = "https" if env.get("USE_SSL", "").lower() in ("1", "true", "yes") else "http"
-    return f"{scheme}://{host}"
+    saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL", "LOCALSTACK_HOST", "USE_SSL")}
+    try:
+        for key in saved:  # the library reads os.environ: show it the environment we were given
+            if env.get(key) is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = str(env[key])
+        url = localstack_config.get_service_endpoint("rds")
+    except RuntimeError as exc:  # "could not parse X into <hostname>:<port>"
+        raise UsageError(f"LOCALSTACK_HOST: {exc}") from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return (url or f"http://{DEFAULT_LOCALSTACK_HOST}").rstrip("/")
 
 
 def retry_settings(environ: dict[str, str] | None = None) -> tuple[str, int]:
@@ -197,24 +232,121 @@ class Clients:
             except ValueError as exc:  # a malformed AWS_ENDPOINT_URL[_<SERVICE>]
                 raise UsageError(f"AWS endpoint URL for {service} is not a valid URL ({exc})") from None
             client.meta.events.register("before-call", self._guard(region))
+            client.meta.events.register("before-parse", check_answer)
+            if conn.retry_mode == "standard":
+                _bound_retries(client, conn)
             self._clients[key] = client
         return self._clients[key]
 
     def _guard(self, region: str) -> Callable[..., None]:
         hooks = self.connection.on_call
 
-        def before_call(model: Any, **_: Any) -> None:
+        def before_call(model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
             name = operation_name(model)
             if not model.name.startswith(READ_ONLY_PREFIXES):
-                raise RuntimeError(f"refusing to send a non-read-only call: {name}")
+                raise NotReadOnly(f"refusing to send a non-read-only call: {name}")
+            if context is not None:
+                context[_STARTED] = time.monotonic()
             for hook in hooks:
                 hook(region, name)
 
         return before_call
 
 
+class NotReadOnly(RuntimeError):
+    """A call that is not Describe/List/Get: a defect of this program, never sent."""
+
+
+class InvalidAnswer(Exception):
+    """An HTTP answer that is no AWS response to the operation (raised before botocore parses it)."""
+
+
+_STARTED = "aurora_validate_started"
+_GAVE_UP = "aurora_validate_gave_up"
+_XML_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z_][\w.:-]*)", re.DOTALL)
+_XML_CODE = re.compile(rb"<Code>\s*([^<\s]+)\s*</Code>")
+_XML_ERROR_ROOTS = ("ErrorResponse", "Response")
+
+
+def _what(body: bytes) -> str:
+    if not body.strip():
+        return "an empty body"
+    head = body.lstrip()[:15].lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page"
+    return f"a body that is not an AWS document ({len(body)} bytes)"
+
+
+def check_answer(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """Before botocore parses an answer: make sure it is an AWS document.
+
+    * A 2xx whose body is not the operation's response (garbage, empty, HTML) raises InvalidAnswer.
+    * A 2xx whose body is an AWS error document (EC2 has been seen sending AccessDenied with 200)
+      is turned into the error it says it is.
+    * A 5xx whose body is no AWS error document (a load balancer's text page) is left to botocore
+      as a generic error named by its status, which the standard retry mode retries.
+    """
+    status = int(response_dict.get("status_code") or 0)
+    body = response_dict.get("body") or b""
+    if not isinstance(body, bytes):
+        return  # a streaming body: none of the audit's operations has one
+    protocol = operation_model.service_model.metadata.get("protocol", "")
+    name = operation_model.name
+    if protocol in ("query", "ec2"):
+        match = _XML_ROOT.match(body)
+        root = match.group(1).decode("ascii", "replace").split(":")[-1] if match else ""
+        if status < 300:
+            if root == f"{name}Response":
+                return
+            code = _XML_CODE.search(body) if root in _XML_ERROR_ROOTS else None
+            if code:
+                response_dict["status_code"] = 403 if code.group(1).decode() in DENIED_CODES else 400
+                return
+            raise InvalidAnswer(f"HTTP {status} with {_what(body)} instead of a {name}Response")
+        if root not in _XML_ERROR_ROOTS:
+            if status >= 500:
+                response_dict["body"] = b""
+                return
+            raise InvalidAnswer(f"HTTP {status} with {_what(body)} instead of an AWS error")
+        return
+    # JSON protocols (bedrock-agent, Secrets Manager)
+    try:
+        doc = json.loads(body) if body.strip() else None
+    except ValueError:
+        doc = None
+    if status < 300:
+        if not isinstance(doc, dict):
+            raise InvalidAnswer(f"HTTP {status} with {_what(body)} instead of a JSON {name} answer")
+    elif status >= 500 and not isinstance(doc, dict):
+        response_dict["body"] = b""
+
+
+def _bound_retries(client: Any, conn: Connection) -> None:
+    """botocore's standard retries, with a ceiling: no retry starts that could end after ``call_budget``."""
+    from botocore.retries import standard
+
+    event = client.meta.service_model.service_id.hyphenize()
+    unique_id = f"retry-config-{event}"
+    client.meta.events.unregister(f"needs-retry.{event}", unique_id=unique_id)
+    handler = standard.register_retry_handler(client, max_attempts=conn.max_attempts)
+    client.meta.events.unregister(f"needs-retry.{event}", unique_id=unique_id)
+
+    def needs_retry(**kwargs: Any) -> float | None:
+        delay = handler.needs_retry(**kwargs)
+        if delay is None:
+            return None
+        context = (kwargs.get("request_dict") or {}).get("context") or {}
+        started = context.get(_STARTED)
+        if started is not None and time.monotonic() - started + delay + conn.read_timeout > conn.call_budget:
+            context[_GAVE_UP] = True
+            return None
+        return delay
+
+    client.meta.events.register(f"needs-retry.{event}", needs_retry, unique_id=unique_id)
+
+
 class Refused(Exception):
-    """A call the audit can do without failed; the caller falls back and reports it."""
+    """A call the audit can do without was refused or failed; the caller falls back and reports it."""
 
     def __init__(self, operation: str, code: str, message: str, denied: bool) -> None:
         super().__init__(f"{operation}: {code}")
@@ -232,26 +364,30 @@ def call(
     degrade_denied: bool = False,
     degrade_errors: bool = False,
 ) -> Any:
-    """Run one AWS request (or paginated loop), translating errors into one-liners.
+    """Run one AWS request (or paginated loop), translating every failure into one line.
 
     A refused permission raises ``AccessDenied``, or ``Refused`` with ``degrade_denied``;
-    another AWS failure raises ``InputError``, or ``Refused`` with ``degrade_errors``;
-    credential and connection problems always raise ``InputError``.
+    any other failure (an AWS error, throttling beyond the retries, an answer that is no AWS
+    response, a reset connection, a timeout) raises ``AwsCallFailed``, or ``Refused`` with
+    ``degrade_errors``; credential problems always raise ``InputError``.
     """
     import botocore.exceptions as bex
+    from botocore.parsers import ResponseParserError
 
     def other(code: str, message: str) -> Exception:
         if degrade_errors:
             return Refused(operation, code, message, denied=False)
-        return InputError(region, f"{operation} failed: {code}: {message}", "AWS error")
+        return AwsCallFailed(operation, f"failed in {region}: {code}: {message}")
 
     try:
         return func()
+    except NotReadOnly:
+        raise
     except bex.ClientError as exc:
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", "Unknown"))
-        message = _clean(str(err.get("Message", "")))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        err = exc.response.get("Error", {}) or {}
+        code = str(err.get("Code") or "Unknown")
+        message = _clean(str(err.get("Message") or ""))
+        status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         if code in CREDENTIAL_CODES:
             raise InputError(
                 "AWS credentials", f"rejected by AWS in {region} ({code})", "credential error"
@@ -263,6 +399,9 @@ def call(
                 operation,
                 f"refused in {region} ({code}); grant {operation} ({POLICY_HINT})",
             ) from None
+        if code.isdigit():  # a generic error: botocore names it by its HTTP status
+            message = f"HTTP {code} {message}".strip()
+            code = "HTTPError"
         raise other(code, message) from None
     except bex.NoCredentialsError:
         raise InputError(
@@ -270,14 +409,27 @@ def call(
             "none found (set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile)",
             "no credentials",
         ) from None
-    except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError) as exc:
-        raise InputError(
-            region, f"cannot reach the AWS endpoint for {operation} ({_clean(str(exc))})", "connection error"
-        ) from None
-    except bex.ResponseParserError:
-        raise other("InvalidResponse", "the endpoint's answer is not an AWS response") from None
+    except (bex.ConnectTimeoutError, bex.ReadTimeoutError) as exc:
+        raise other("Timeout", f"no answer in time ({_clean(str(exc))})") from None
+    except (bex.EndpointConnectionError, bex.ConnectionClosedError, bex.HTTPClientError) as exc:
+        raise other("ConnectionError", _clean(str(exc))) from None
+    except InvalidAnswer as exc:
+        raise other("InvalidResponse", str(exc)) from None
+    except ResponseParserError as exc:
+        first = str(exc).split("\n", 1)[0]
+        raise other("InvalidResponse", _clean(f"the answer does not parse ({first})")) from None
     except bex.BotoCoreError as exc:
         raise other(type(exc).__name__, _clean(str(exc))) from None
+    except (KeyError, TypeError, ValueError, AttributeError, OSError) as exc:
+        # botocore's parsers assume an AWS document; an answer that merely looks like one can
+        # still break them (an HTML 200 raises KeyError inside the query parser).
+        raise other("InvalidResponse", _clean(f"the answer could not be read ({type(exc).__name__}: {exc})")) from None
+
+
+class AwsCallFailed(AccessDenied):
+    """A call the audit needs failed for another reason than a refusal (exit 3, like a refusal)."""
+
+    label = "AWS call failed"
 
 
 def _clean(text: str) -> str:

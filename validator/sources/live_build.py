@@ -16,6 +16,7 @@ from validator.model import (
     Deployment,
     IngressRule,
     Instance,
+    KnowledgeBase,
     Location,
     Provider,
     Scaling,
@@ -39,11 +40,14 @@ class RefusedCall:
     region: str
     consequence: str
     denied: bool = True  # AWS refused the permission; False: the call failed otherwise
+    message: str = ""
 
     @property
     def reason(self) -> str:
-        what = "was refused" if self.denied else "failed"
-        return f"{self.operation} {what} ({self.code}) in {self.region}"
+        if self.denied:
+            return f"{self.operation} was refused ({self.code}) in {self.region}"
+        detail = f": {self.message}" if self.message else ""
+        return f"{self.operation} failed ({self.code}{detail}) in {self.region}"
 
 
 @dataclass
@@ -58,6 +62,12 @@ class RegionData:
     security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # by group id
     engine_versions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     refused: list[RefusedCall] = field(default_factory=list)
+    listing_failed: bool = False  # DescribeDBClusters was refused or failed: the region is unread
+    # GetKnowledgeBase answers with RDS storage, and the address of the audited cluster each uses
+    # (None: it names no audited cluster; only kept with --all).
+    knowledge_bases: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
+    secrets: dict[str, bool | str] = field(default_factory=dict)  # secret ARN -> exists, or why unknown
+    kb_targets: dict[str, str | Unknown] = field(default_factory=dict)  # resource ARN -> what is wrong
 
     def unavailable(self, operation: str) -> str | None:
         """Why the values ``operation`` gives are unknown, or None when it answered."""
@@ -77,7 +87,16 @@ def _partition(arn: str) -> str:
 
 
 def security_group_arn(group: dict[str, Any], region: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:ec2:{region}:{group.get('OwnerId', '')}:security-group/{group['GroupId']}"
+    return f"arn:{partition}:ec2:{region}:{group.get('OwnerId', '')}:security-group/{group.get('GroupId', '?')}"
+
+
+def cluster_key(raw: dict[str, Any]) -> str:
+    """How a DescribeDBClusters item is named: its ARN, else its identifier, else a placeholder."""
+    return str(raw.get("DBClusterArn") or raw.get("DBClusterIdentifier") or "(a cluster AWS reported without a name)")
+
+
+def _reported(api_call: str, name: str) -> Unknown:
+    return Unknown(f"{api_call} did not report {name}")
 
 
 def _iso(value: Any) -> str | None:
@@ -120,14 +139,18 @@ def ingress_rules(group: dict[str, Any], origin: Location) -> list[IngressRule]:
                 )
             )
 
-        for item in perm.get("IpRanges", []):
-            add([item["CidrIp"]], f"{group['GroupId']} {item['CidrIp']}")
-        for item in perm.get("Ipv6Ranges", []):
-            add([item["CidrIpv6"]], f"{group['GroupId']} {item['CidrIpv6']}")
+        gid = group.get("GroupId", "?")
+        for key, cidr_key in (("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6")):
+            for item in perm.get(key, []):
+                cidr = item.get(cidr_key)
+                if cidr:
+                    add([cidr], f"{gid} {cidr}")
+                else:
+                    add([_reported("ec2:DescribeSecurityGroups", cidr_key)], f"{gid} ?")  # type: ignore[list-item]
         for item in perm.get("UserIdGroupPairs", []):
-            add([], f"{group['GroupId']} from {item.get('GroupId', '?')}")
+            add([], f"{gid} from {item.get('GroupId', '?')}")
         for item in perm.get("PrefixListIds", []):
-            add([], f"{group['GroupId']} from {item.get('PrefixListId', '?')}")
+            add([], f"{gid} from {item.get('PrefixListId', '?')}")
     return rules
 
 
@@ -135,7 +158,7 @@ def security_group(group: dict[str, Any], region: str, partition: str) -> Securi
     arn = security_group_arn(group, region, partition)
     origin = _loc("ec2:DescribeSecurityGroups", arn)
     return SecurityGroup(
-        address=group["GroupId"],
+        address=group.get("GroupId", "?"),
         origin=origin,
         name=Value(group.get("GroupName", ""), origin),
         ingress=ingress_rules(group, origin),
@@ -143,12 +166,13 @@ def security_group(group: dict[str, Any], region: str, partition: str) -> Securi
 
 
 def instance(raw: dict[str, Any]) -> Instance:
-    arn = raw.get("DBInstanceArn") or raw["DBInstanceIdentifier"]
+    ident = raw.get("DBInstanceIdentifier")
+    arn = raw.get("DBInstanceArn") or ident or "(an instance AWS reported without a name)"
     origin = _loc("rds:DescribeDBInstances", arn)
     return Instance(
         address=arn,
         origin=origin,
-        identifier=Value(raw["DBInstanceIdentifier"], origin),
+        identifier=Value(ident if ident else _reported("rds:DescribeDBInstances", "DBInstanceIdentifier"), origin),
         instance_class=Value(raw.get("DBInstanceClass", ""), origin),
         publicly_accessible=Value(bool(raw.get("PubliclyAccessible", False)), origin),
         engine=Value(raw.get("Engine", ""), origin),
@@ -170,14 +194,18 @@ def member_only(member: dict[str, Any], origin: Location, reason: str) -> Instan
 
 
 def subnet_group(raw: dict[str, Any], subnet_azs: dict[str, str]) -> SubnetGroup:
-    arn = raw.get("DBSubnetGroupArn") or raw["DBSubnetGroupName"]
+    name = raw.get("DBSubnetGroupName")
+    arn = raw.get("DBSubnetGroupArn") or name or "(a subnet group AWS reported without a name)"
     origin = _loc("rds:DescribeDBSubnetGroups", arn)
     subnets: list[Subnet] = []
     for item in raw.get("Subnets", []):
-        subnet_id = item["SubnetIdentifier"]
+        subnet_id = item.get("SubnetIdentifier")
         az = (item.get("SubnetAvailabilityZone") or {}).get("Name")
         az_value: Value[str]
-        if az:
+        if not subnet_id:
+            subnet_id = "?"
+            az_value = Value(az or _reported("rds:DescribeDBSubnetGroups", "SubnetIdentifier"), origin)
+        elif az:
             az_value = Value(az, origin)
         elif subnet_id in subnet_azs:
             az_value = Value(subnet_azs[subnet_id], _loc("ec2:DescribeSubnets", subnet_id))
@@ -187,7 +215,7 @@ def subnet_group(raw: dict[str, Any], subnet_azs: dict[str, str]) -> SubnetGroup
     return SubnetGroup(
         address=arn,
         origin=origin,
-        name=Value(raw["DBSubnetGroupName"], origin),
+        name=Value(name or _reported("rds:DescribeDBSubnetGroups", "DBSubnetGroupName"), origin),
         subnets=Value(subnets, origin),
     )
 
@@ -218,7 +246,7 @@ def engine_support_from_aws(version: str, raw: dict[str, Any] | None, region: st
 
 def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
     """One Cluster with its instances, subnet group and security groups joined in."""
-    arn = raw["DBClusterArn"]
+    arn = cluster_key(raw)
     origin = _loc("rds:DescribeDBClusters", arn)
     partition = _partition(arn)
 
@@ -238,13 +266,13 @@ def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
             origin=origin,
         )
 
-    cluster_id = raw["DBClusterIdentifier"]
+    cluster_id = raw.get("DBClusterIdentifier")
     secret = raw.get("MasterUserSecret") or {}
     instances_reason = data.unavailable("rds:DescribeDBInstances")
     if instances_reason:
         instances = [member_only(m, origin, instances_reason) for m in raw.get("DBClusterMembers", [])]
     else:
-        instances = [instance(m) for m in data.instances.get(cluster_id, [])]
+        instances = [instance(m) for m in data.instances.get(cluster_id or "", [])]
 
     group_name = raw.get("DBSubnetGroup")
     sg_model = None
@@ -259,7 +287,9 @@ def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
 
     groups: list[SecurityGroup] = []
     missing: list[str] = []
-    ids = [item["VpcSecurityGroupId"] for item in raw.get("VpcSecurityGroups", [])]
+    listed = raw.get("VpcSecurityGroups", [])
+    ids = [item["VpcSecurityGroupId"] for item in listed if item.get("VpcSecurityGroupId")]
+    unnamed = len(listed) - len(ids)
     groups_reason = data.unavailable("ec2:DescribeSecurityGroups")
     for gid in ids:
         if gid in data.security_groups and not groups_reason:
@@ -269,6 +299,8 @@ def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
     group_refs = None
     if groups_reason:
         group_refs = v(Unknown(f"security groups {', '.join(ids)}: {groups_reason}"))
+    elif unnamed:
+        group_refs = v(Unknown(f"{unnamed} security group(s) reported without VpcSecurityGroupId"))
     elif missing:
         group_refs = v(
             Unknown(f"security groups {', '.join(missing)} were not returned by ec2:DescribeSecurityGroups")
@@ -278,7 +310,7 @@ def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
     return Cluster(
         address=arn,
         origin=origin,
-        identifier=v(cluster_id),
+        identifier=v(cluster_id or _reported("rds:DescribeDBClusters", "DBClusterIdentifier")),
         engine=v(raw.get("Engine", "")),
         engine_mode=v(raw.get("EngineMode") or facts.ENGINE_MODE),
         engine_version=v(version),
@@ -298,7 +330,7 @@ def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
         subnet_group_ref=sg_ref,
         security_groups=groups,
         security_group_refs=group_refs,
-        arn=arn,
+        arn=raw.get("DBClusterArn"),
         status=raw.get("Status"),
         region=data.region,
         master_user_secret_arn=secret.get("SecretArn"),
@@ -309,10 +341,57 @@ def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
     )
 
 
+KB_FIELDS = {
+    "primaryKeyField": "primary_key_field",
+    "vectorField": "vector_field",
+    "textField": "text_field",
+    "metadataField": "metadata_field",
+    "customMetadataField": "custom_metadata_field",
+}
+
+
+def knowledge_base(raw: dict[str, Any], cluster_address: str | None, data: RegionData) -> KnowledgeBase:
+    """A GetKnowledgeBase answer as the model every source fills (AV203 reads it unchanged)."""
+    address = str(raw.get("knowledgeBaseArn") or raw.get("knowledgeBaseId") or raw.get("name") or "?")
+    origin = _loc("bedrock:GetKnowledgeBase", address)
+    storage = raw.get("storageConfiguration") or {}
+    rds = storage.get("rdsConfiguration") or {}
+    mapping = rds.get("fieldMapping") or {}
+
+    def val(value: Any) -> Value[Any]:
+        return Value(value if value not in ("",) else None, origin)
+
+    storage_type = storage.get("type")
+    secret = rds.get("credentialsSecretArn")
+    exists: Value[bool] | None = None
+    if secret:
+        answer = data.secrets.get(secret, "it was not looked up")
+        where = _loc("secretsmanager:DescribeSecret", secret)
+        exists = Value(answer, where) if isinstance(answer, bool) else Value(Unknown(str(answer)), where)
+    target = rds.get("resourceArn")
+    problem: Value[str] | None = None
+    if cluster_address is None and target:
+        found = data.kb_targets.get(target, Unknown("it was not looked up"))
+        problem = Value(found, _loc("rds:DescribeDBClusters", target))
+    return KnowledgeBase(
+        address=address,
+        origin=origin,
+        storage_type=Value(storage_type or _reported("bedrock:GetKnowledgeBase", "storageConfiguration.type"), origin),
+        resource_arn=val(target),
+        credentials_secret_arn=val(secret),
+        database_name=val(rds.get("databaseName")),
+        table_name=val(rds.get("tableName")),
+        field_mapping={snake: val(mapping.get(camel)) for camel, snake in KB_FIELDS.items()},
+        cluster_address=cluster_address or target or None,
+        credentials_secret_exists=exists,
+        cluster_problem=problem,
+    )
+
+
 def deployment(raw: dict[str, Any], data: RegionData) -> Deployment:
-    """One live Deployment per cluster, rooted at its ARN."""
+    """One live Deployment per cluster, rooted at its ARN, with the knowledge bases that use it."""
     model = cluster(raw, data)
-    origin = _loc("rds:DescribeDBClusters", model.arn)
+    origin = _loc("rds:DescribeDBClusters", model.address)
     dep = Deployment(
         kind="live",
         root=model.address,
@@ -322,7 +401,28 @@ def deployment(raw: dict[str, Any], data: RegionData) -> Deployment:
             region=Value(data.region, origin), version_constraint=Value(Unknown(LIVE_PROVIDER))
         ),
         secrets=[model.master_user_secret_arn] if model.master_user_secret_arn else [],
+        knowledge_bases=[
+            knowledge_base(kb, address, data) for kb, address in data.knowledge_bases if address == model.address
+        ],
     )
     # Optional calls refused in this region, for the AV503 note.
     dep.refused_calls = list(data.refused)
+    return dep
+
+
+def region_deployment(data: RegionData, with_refused: bool) -> Deployment | None:
+    """What a region holds besides its clusters: knowledge bases that use none of them (--all)
+    and, when no cluster carries them, the calls AWS refused or failed there (AV503)."""
+    orphans = [knowledge_base(kb, None, data) for kb, address in data.knowledge_bases if address is None]
+    refused = list(data.refused) if with_refused else []
+    if not orphans and not refused:
+        return None
+    origin = _loc("rds:DescribeDBClusters", data.region)
+    dep = Deployment(
+        kind="live",
+        root=data.region,
+        knowledge_bases=orphans,
+        provider=Provider(region=Value(data.region, origin), version_constraint=Value(Unknown(LIVE_PROVIDER))),
+    )
+    dep.refused_calls = refused
     return dep
