@@ -41,7 +41,7 @@ class LocalAws:
     rds: Any
     ec2: Any
     networks: dict[str, Any] = field(default_factory=dict)  # cluster identifier -> moto_support.Network
-    proxy: Any = None  # a moto_support.FaultProxy the audit goes through, when calls are refused
+    proxy: Any = None  # a fault_proxy.FaultProxy the audit goes through, when calls are refused
 
     @property
     def audit_url(self) -> str:
@@ -129,7 +129,7 @@ def _stop(local_aws_holder: dict[str, LocalAws], monkeypatch: pytest.MonkeyPatch
 @given(parsers.re(r"the audit is refused (?P<operation>\w+:\w+)"))
 def _refused(local_aws_holder: dict[str, LocalAws], monkeypatch: pytest.MonkeyPatch, operation: str) -> None:
     """The audit's calls go through a proxy that answers ``operation`` with AccessDenied."""
-    from moto_support import FaultProxy, denied
+    from fault_proxy import FaultProxy, denied
 
     aws = _aws(local_aws_holder, monkeypatch)
     if aws.proxy is None:

@@ -96,7 +96,7 @@ class FaultProxy:
     upstream: str
     faults: list[Fault] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)  # "service:Action" of every request, retries included
-    injected: list[str] = field(default_factory=list)  # "service:Action kind[/code]" per injected fault
+    injected: list[str] = field(default_factory=list)  # "service:Action 400 Throttling" or "service:Action reset"
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -125,7 +125,7 @@ class FaultProxy:
                 if fault.times is not None and fault.served >= fault.times:
                     continue
                 fault.served += 1
-                label = f"{fault.kind}/{fault.code}" if fault.code else fault.kind
+                label = f"{fault.status} {fault.code}" if fault.kind == "error" else fault.kind
                 self.injected.append(f"{operation} {label}")
                 return fault
         return None

@@ -3,22 +3,17 @@
 ``shared_local_aws()`` starts one local AWS API (a moto server, patched by
 ``validator.demo.patch_moto`` to paginate and answer DescribeDBEngineVersions
 like AWS) in a child process on 127.0.0.1, once per test process; tests call
-``reset()`` between cases. ``FaultProxy`` sits in front of it on 127.0.0.1 and
-records every HTTP request (service and Action), answers the first K requests
-with a throttling error or a 503, or refuses chosen operations with AccessDenied.
+``reset()`` between cases. ``shared_plain_moto()`` is a moto server with no patch at
+all, as teams run it locally. The fault-injecting proxy is ``fault_proxy.FaultProxy``.
 """
 
 from __future__ import annotations
 
 import atexit
-import http.client
 import threading
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 from validator.demo import LocalAws
 from validator.sources.live_aws import Connection
@@ -134,152 +129,113 @@ def make_cluster(
 
 
 # --------------------------------------------------------------------------- #
-# Fault-injecting proxy
+# Knowledge bases and secrets (bedrock-agent and Secrets Manager, as moto serves them)
 
 
-@dataclass
-class Fault:
-    """Answer matching requests with an error: the first ``times`` of them (None: always)."""
-
-    status: int
-    code: str
-    message: str
-    operation: str | None = None  # "rds:DescribeDBClusters"; None: any
-    times: int | None = None
-    served: int = 0
+def make_secret(url: str, region: str, name: str = "kb-credentials") -> str:
+    """A Secrets Manager secret (the test writes it; the audit only ever describes it); its ARN."""
+    sm = _client("secretsmanager", url, region)
+    return str(sm.create_secret(Name=name, SecretString='{"username":"bedrock","password":"x"}')["ARN"])
 
 
-@dataclass
-class FaultProxy:
-    """An HTTP proxy on 127.0.0.1 in front of ``upstream`` (the local AWS API)."""
+def make_knowledge_base(
+    url: str,
+    region: str,
+    name: str,
+    cluster_arn: str | None,
+    secret_arn: str | None,
+    table: str | None = "bedrock_integration.bedrock_kb",
+    mapping: dict[str, str] | None = None,
+    storage_type: str = "RDS",
+) -> dict[str, Any]:
+    """A Bedrock knowledge base with RDS (Aurora) storage; ``None`` leaves a field out."""
+    rds: dict[str, Any] = {
+        "databaseName": "postgres",
+        "fieldMapping": mapping
+        if mapping is not None
+        else {"primaryKeyField": "id", "vectorField": "embedding", "textField": "chunks", "metadataField": "metadata"},
+    }
+    if cluster_arn is not None:
+        rds["resourceArn"] = cluster_arn
+    if secret_arn is not None:
+        rds["credentialsSecretArn"] = secret_arn
+    if table is not None:
+        rds["tableName"] = table
+    storage: dict[str, Any] = {"type": storage_type}
+    if storage_type == "RDS":
+        storage["rdsConfiguration"] = rds
+    agent = _client("bedrock-agent", url, region)
+    return dict(
+        agent.create_knowledge_base(
+            name=name,
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/bedrock-kb",
+            knowledgeBaseConfiguration={
+                "type": "VECTOR",
+                "vectorKnowledgeBaseConfiguration": {
+                    "embeddingModelArn": f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-embed-text-v2:0"
+                },
+            },
+            storageConfiguration=storage,
+        )["knowledgeBase"]
+    )
 
-    upstream: str
-    faults: list[Fault] = field(default_factory=list)
-    seen: list[str] = field(default_factory=list)  # "service:Action" of every request, retries included
-    injected: list[str] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+def _client(service: str, url: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=CREDENTIALS[0],
+        aws_secret_access_key=CREDENTIALS[1],
+    )
+
+
+# --------------------------------------------------------------------------- #
+# A moto server as a team runs it locally: no patches at all
+
+
+class PlainMoto:
+    """``moto.server.ThreadedMotoServer``, unpatched, on a free loopback port (in this process)."""
+
+    def __init__(self) -> None:
         self.url = ""
-
-    def add(self, fault: Fault) -> FaultProxy:
-        self.faults.append(fault)
-        return self
-
-    def _fault_for(self, operation: str) -> Fault | None:
-        with self._lock:
-            self.seen.append(operation)
-            for fault in self.faults:
-                if fault.operation not in (None, operation):
-                    continue
-                if fault.times is not None and fault.served >= fault.times:
-                    continue
-                fault.served += 1
-                self.injected.append(f"{operation} {fault.status} {fault.code}")
-                return fault
-        return None
+        self._server: Any = None
 
     def start(self) -> str:
-        proxy = self
-        target = urlparse(self.upstream)
+        import logging
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        from moto.server import ThreadedMotoServer
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                operation = _operation(dict(self.headers), body, self.path)
-                fault = proxy._fault_for(operation)
-                if fault is not None:
-                    payload = _error_body(operation, fault).encode()
-                    self.send_response(fault.status)
-                    self.send_header("Content-Type", "text/xml")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
-                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for key, value in resp.getheaders():
-                    if key.lower() not in (
-                        "transfer-encoding",
-                        "connection",
-                        "content-length",
-                        "server",
-                        "date",
-                    ):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_POST = do_PUT = do_DELETE = _relay
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        host, port = self._server.server_address[:2]
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         return self.url
 
+    def reset(self) -> None:
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10)
+
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
-    def __enter__(self) -> FaultProxy:
-        self.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+_plain: PlainMoto | None = None
 
 
-def _operation(headers: dict[str, str], body: bytes, path: str) -> str:
-    """``service:Action`` of a query-protocol request (service from the SigV4 credential scope)."""
-    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-    service = "?"
-    if "Credential=" in auth:
-        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
-        if len(scope) >= 4:
-            service = scope[3]
-    params = parse_qs(body.decode("utf-8", "replace")) if body else parse_qs(urlparse(path).query)
-    action = (params.get("Action") or ["?"])[0]
-    return f"{service}:{action}"
-
-
-def _error_body(operation: str, fault: Fault) -> str:
-    request_id = str(uuid.uuid4())
-    if operation.startswith("ec2:"):
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Response><Errors><Error><Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
-            f"</Errors><RequestID>{request_id}</RequestID></Response>"
-        )
-    return (
-        '<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">'
-        f"<Error><Type>Sender</Type><Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-    )
-
-
-def denied(operation: str) -> Fault:
-    """AWS's answer when the caller lacks ``operation`` (EC2 and RDS spell it differently)."""
-    code = "UnauthorizedOperation" if operation.startswith("ec2:") else "AccessDenied"
-    return Fault(
-        403,
-        code,
-        f"User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: {operation}",
-        operation=operation,
-    )
+def shared_plain_moto() -> PlainMoto:
+    """The process-wide unpatched moto server (started on first use, stopped at exit)."""
+    global _plain
+    with _lock:
+        if _plain is None:
+            server = PlainMoto()
+            server.start()
+            atexit.register(server.stop)
+            _plain = server
+        return _plain

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from moto_support import FaultProxy, clients, connection, make_cluster, make_network, shared_local_aws
+from fault_proxy import FaultProxy
+from moto_support import clients, connection, make_cluster, make_network, shared_local_aws
 from test_live_drift import TERRAFORM
 
 from validator.commands.live import collect
@@ -40,7 +41,7 @@ def aws(monkeypatch):
 
 def _read_only(operation: str) -> bool:
     service, _, name = operation.partition(":")
-    return service in ("rds", "ec2") and name.startswith(live_aws.READ_ONLY_PREFIXES)
+    return service in ("rds", "ec2", "bedrock", "secretsmanager") and name.startswith(live_aws.READ_ONLY_PREFIXES)
 
 
 def test_every_operation_of_full_and_drift_audits_is_read_only_and_declared(aws, tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from moto_support import Fault, FaultProxy, clients, connection, denied, make_cluster, make_network, shared_local_aws
+from fault_proxy import FaultProxy, denied, error
+from moto_support import clients, connection, make_cluster, make_network, shared_local_aws
 
 from validator.cli import main
 from validator.commands.live import collect
@@ -69,9 +70,9 @@ def _cli(capsys, url: str, *extra: str) -> tuple[int, str, str]:
 def test_throttling_and_server_errors_are_retried(aws):
     expected = _verdicts(aws.url)
     with FaultProxy(aws.url) as proxy:
-        proxy.add(Fault(400, "Throttling", "Rate exceeded", times=3))  # the first three requests
-        proxy.add(Fault(503, "RequestLimitExceeded", "Request limit exceeded.", "ec2:DescribeSecurityGroups", 2))
-        proxy.add(Fault(503, "ServiceUnavailable", "Service unavailable", "rds:DescribeDBInstances", 1))
+        proxy.add(error(400, "Throttling", "Rate exceeded", times=3))  # the first three requests
+        proxy.add(error(503, "RequestLimitExceeded", "Request limit exceeded.", "ec2:DescribeSecurityGroups", 2))
+        proxy.add(error(503, "ServiceUnavailable", "Service unavailable", "rds:DescribeDBInstances", 1))
         assert _verdicts(proxy.url) == expected
     assert proxy.injected == [
         "rds:DescribeDBClusters 400 Throttling",
@@ -87,7 +88,7 @@ def test_throttling_and_server_errors_are_retried(aws):
 def test_throttling_beyond_the_retry_budget_is_one_line(aws, capsys, monkeypatch):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     with FaultProxy(aws.url) as proxy:
-        proxy.add(Fault(400, "Throttling", "Rate exceeded", "rds:DescribeDBClusters"))
+        proxy.add(error(400, "Throttling", "Rate exceeded", "rds:DescribeDBClusters"))
         code, out, err = _cli(capsys, proxy.url)
     assert code == 3 and out == ""  # an endpoint failure exits like a refusal
     assert err.count("\n") == 1 and "Traceback" not in err
