@@ -69,6 +69,7 @@ class Fault:
     times: int | None = None
     delay: float = 0.0  # slow: seconds before the answer
     field: str = ""  # strip: the element or key to remove
+    region: str | None = None  # only requests signed for this region; None: any
     served: int = 0
 
     def __post_init__(self) -> None:
@@ -76,17 +77,24 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}")
 
 
-def error(status: int, code: str, message: str = "", operation: str | None = None, times: int | None = None) -> Fault:
-    return Fault("error", status, code, message or code, operation, times)
+def error(
+    status: int,
+    code: str,
+    message: str = "",
+    operation: str | None = None,
+    times: int | None = None,
+    region: str | None = None,
+) -> Fault:
+    return Fault("error", status, code, message or code, operation, times, region=region)
 
 
-def denied(operation: str, times: int | None = None) -> Fault:
+def denied(operation: str, times: int | None = None, region: str | None = None) -> Fault:
     """AWS's answer when the caller lacks ``operation`` (EC2 and RDS spell it differently)."""
     code = "UnauthorizedOperation" if operation.startswith("ec2:") else "AccessDenied"
     if operation.startswith(("bedrock:", "secretsmanager:")):
         code = "AccessDeniedException"
     message = f"User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: {operation}"
-    return Fault("error", 403, code, message, operation, times)
+    return Fault("error", 403, code, message, operation, times, region=region)
 
 
 @dataclass
@@ -116,11 +124,11 @@ class FaultProxy:
             self.seen.clear()
             self.injected.clear()
 
-    def _fault_for(self, operation: str) -> Fault | None:
+    def _fault_for(self, operation: str, region: str) -> Fault | None:
         with self._lock:
             self.seen.append(operation)
             for fault in self.faults:
-                if fault.operation not in (None, operation):
+                if fault.operation not in (None, operation) or fault.region not in (None, region):
                     continue
                 if fault.times is not None and fault.served >= fault.times:
                     continue
@@ -157,7 +165,7 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 headers = dict(self.headers.items())
                 operation = operation_of(headers, body, self.command, self.path)
-                fault = proxy._fault_for(operation)
+                fault = proxy._fault_for(operation, region_of(headers))
                 kind = fault.kind if fault else None
                 if fault is not None and kind in ("reset", "hang"):
                     if kind == "hang":
@@ -271,6 +279,16 @@ def operation_of(headers: dict[str, str], body: bytes, method: str, path: str) -
     params = parse_qs(body.decode("utf-8", "replace")) if body else parse_qs(url.query)
     action = (params.get("Action") or ["?"])[0]
     return f"{service}:{action}"
+
+
+def region_of(headers: dict[str, str]) -> str:
+    """The region a request is signed for (SigV4 credential scope), or "?"."""
+    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 3:
+            return scope[2]
+    return "?"
 
 
 def _json_service(operation: str) -> bool:

@@ -168,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--region", action="append", default=[], metavar="REGION", help="AWS region (repeatable)")
     live.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL works")
     live.add_argument("--localstack", action="store_true", help="use the LocalStack endpoint (LOCALSTACK_HOST)")
+    live.add_argument(
+        "--aws-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="most time one AWS call may take, retries included (default 20; reads time out at half of it)",
+    )
     add_output_options(parser)
     return parser
 

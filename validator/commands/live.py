@@ -10,7 +10,7 @@ from validator.engine import Report, evaluate
 from validator.errors import InputError, UsageError
 from validator.model import Deployment
 from validator.sources.live import LiveRequest, audit
-from validator.sources.live_aws import Connection, localstack_endpoint, retry_settings
+from validator.sources.live_aws import DEFAULT_CONNECT_TIMEOUT, Connection, localstack_endpoint, retry_settings
 
 
 def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> LiveRequest:
@@ -25,6 +25,16 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
         default_credentials = ("test", "test")  # LocalStack accepts any credentials
     # Without --endpoint-url, boto3 itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
     mode, attempts = retry_settings(dict(env))
+    budget = getattr(args, "aws_timeout", None)
+    timing: dict[str, float] = {}
+    if budget is not None:
+        if not 0 < budget <= 3600:
+            raise UsageError(f"--aws-timeout must be between 0 and 3600 seconds, not {budget:g}")
+        timing = {
+            "call_budget": budget,
+            "read_timeout": budget / 2,
+            "connect_timeout": min(DEFAULT_CONNECT_TIMEOUT, budget / 2),
+        }
     return LiveRequest(
         clusters=list(getattr(args, "cluster", None) or []),
         all=bool(getattr(args, "all", False)),
@@ -35,6 +45,7 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
             max_attempts=attempts,
             retry_mode=mode,
             default_credentials=default_credentials,
+            **timing,
         ),
     )
 

@@ -265,6 +265,7 @@ _STARTED = "aurora_validate_started"
 _GAVE_UP = "aurora_validate_gave_up"
 _XML_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z_][\w.:-]*)", re.DOTALL)
 _XML_CODE = re.compile(rb"<Code>\s*([^<\s]+)\s*</Code>")
+_XML_MESSAGE = re.compile(rb"<Message>([^<]*)</Message>")
 _XML_ERROR_ROOTS = ("ErrorResponse", "Response")
 
 
@@ -282,7 +283,7 @@ def check_answer(operation_model: Any, response_dict: dict[str, Any], **_: Any) 
 
     * A 2xx whose body is not the operation's response (garbage, empty, HTML) raises InvalidAnswer.
     * A 2xx whose body is an AWS error document (EC2 has been seen sending AccessDenied with 200)
-      is turned into the error it says it is.
+      raises the ClientError it says it is (botocore would parse it as an empty success).
     * A 5xx whose body is no AWS error document (a load balancer's text page) is left to botocore
       as a generic error named by its status, which the standard retry mode retries.
     """
@@ -299,9 +300,15 @@ def check_answer(operation_model: Any, response_dict: dict[str, Any], **_: Any) 
             if root == f"{name}Response":
                 return
             code = _XML_CODE.search(body) if root in _XML_ERROR_ROOTS else None
-            if code:
-                response_dict["status_code"] = 403 if code.group(1).decode() in DENIED_CODES else 400
-                return
+            if code:  # botocore would take it for an empty success: raise the error it reports
+                from botocore.exceptions import ClientError
+
+                message = _XML_MESSAGE.search(body)
+                error = {
+                    "Code": code.group(1).decode("utf-8", "replace"),
+                    "Message": message.group(1).decode("utf-8", "replace") if message else "",
+                }
+                raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}, name)
             raise InvalidAnswer(f"HTTP {status} with {_what(body)} instead of a {name}Response")
         if root not in _XML_ERROR_ROOTS:
             if status >= 500:
