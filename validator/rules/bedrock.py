@@ -239,12 +239,13 @@ class KnowledgeBaseConfiguration(Rule):
             "database_name": kb.database_name,
             "table_name": kb.table_name,
         }
+        fields.update({f"field_mapping.{n}": kb.field_mapping.get(n) for n in facts.KB_REQUIRED_FIELD_MAPPING})
         absent = [name for name, v in fields.items() if not is_set(v)]
-        absent += [
-            f"field_mapping.{name}"
-            for name in facts.KB_REQUIRED_FIELD_MAPPING
-            if not is_set(kb.field_mapping.get(name))
-        ]
+        # An unknown an API answer left out (live) is not known to be set: unresolved, never a pass.
+        unreported = [v for v in fields.values() if v is not None and not v.known and v.origin.api_call]
+        if unreported:
+            reasons = "; ".join(dict.fromkeys(v.reason for v in unreported))
+            results.append(undetermined(kb.address, "whether rds_configuration is complete", reasons, kb.origin))
         if absent:
             results.append(self.failed(kb.address, f"rds_configuration lacks {', '.join(absent)}", kb.origin))
         exists = kb.credentials_secret_exists

@@ -269,10 +269,18 @@ def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
     cluster_id = raw.get("DBClusterIdentifier")
     secret = raw.get("MasterUserSecret") or {}
     instances_reason = data.unavailable("rds:DescribeDBInstances")
+    if not cluster_id and not instances_reason:
+        instances_reason = "rds:DescribeDBClusters did not report DBClusterIdentifier, so no instance can be matched"
     if instances_reason:
         instances = [member_only(m, origin, instances_reason) for m in raw.get("DBClusterMembers", [])]
     else:
         instances = [instance(m) for m in data.instances.get(cluster_id or "", [])]
+        seen = {i.identifier.raw for i in instances}
+        instances += [  # members DescribeDBInstances did not report for this cluster
+            member_only(m, origin, "rds:DescribeDBInstances did not report this member of the cluster")
+            for m in raw.get("DBClusterMembers", [])
+            if m.get("DBInstanceIdentifier") not in seen
+        ]
 
     group_name = raw.get("DBSubnetGroup")
     sg_model = None
@@ -341,6 +349,8 @@ def cluster(raw: dict[str, Any], data: RegionData) -> Cluster:
     )
 
 
+RDS_CONFIG = "storageConfiguration.rdsConfiguration"
+KB_OPTIONAL = ("customMetadataField",)
 KB_FIELDS = {
     "primaryKeyField": "primary_key_field",
     "vectorField": "vector_field",
@@ -358,8 +368,10 @@ def knowledge_base(raw: dict[str, Any], cluster_address: str | None, data: Regio
     rds = storage.get("rdsConfiguration") or {}
     mapping = rds.get("fieldMapping") or {}
 
-    def val(value: Any) -> Value[Any]:
-        return Value(value if value not in ("",) else None, origin)
+    def val(value: Any, name: str = "") -> Value[Any]:
+        if value in (None, "") and name:  # a member AWS requires: not reported, so not known
+            return Value(_reported("bedrock:GetKnowledgeBase", name), origin)
+        return Value(value if value != "" else None, origin)
 
     storage_type = storage.get("type")
     secret = rds.get("credentialsSecretArn")
@@ -377,11 +389,14 @@ def knowledge_base(raw: dict[str, Any], cluster_address: str | None, data: Regio
         address=address,
         origin=origin,
         storage_type=Value(storage_type or _reported("bedrock:GetKnowledgeBase", "storageConfiguration.type"), origin),
-        resource_arn=val(target),
-        credentials_secret_arn=val(secret),
-        database_name=val(rds.get("databaseName")),
-        table_name=val(rds.get("tableName")),
-        field_mapping={snake: val(mapping.get(camel)) for camel, snake in KB_FIELDS.items()},
+        resource_arn=val(target, f"{RDS_CONFIG}.resourceArn"),
+        credentials_secret_arn=val(secret, f"{RDS_CONFIG}.credentialsSecretArn"),
+        database_name=val(rds.get("databaseName"), f"{RDS_CONFIG}.databaseName"),
+        table_name=val(rds.get("tableName"), f"{RDS_CONFIG}.tableName"),
+        field_mapping={
+            snake: val(mapping.get(camel), "" if camel in KB_OPTIONAL else f"{RDS_CONFIG}.fieldMapping.{camel}")
+            for camel, snake in KB_FIELDS.items()
+        },
         cluster_address=cluster_address or target or None,
         credentials_secret_exists=exists,
         cluster_problem=problem,

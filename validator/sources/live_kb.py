@@ -28,6 +28,12 @@ _T = TypeVar("_T")
 _U = TypeVar("_U")
 
 
+def _name_in(arn: str, region: str) -> str:
+    """The cluster identifier an Aurora cluster ARN of ``region`` names, else ""."""
+    match = _CLUSTER_ARN.match(arn)
+    return arn.rsplit(":", 1)[-1] if match and match.group(1) == region else ""
+
+
 def _concurrently(func: Callable[[_T], _U], items: list[_T]) -> list[_U]:
     if len(items) <= 1:
         return [func(item) for item in items]
@@ -60,6 +66,11 @@ def fetch(clients: Clients, data: RegionData, keep_unlinked: bool) -> None:
         _note(data, exc, "the knowledge bases were not read, so AV203 is not evaluated live")
         return
     ids = list(dict.fromkeys(str(s["knowledgeBaseId"]) for s in summaries if s.get("knowledgeBaseId")))
+    nameless = sum(1 for s in summaries if not s.get("knowledgeBaseId"))
+    if nameless:
+        message = f"{nameless} knowledge base(s) listed without knowledgeBaseId"
+        incomplete = Refused("bedrock:ListKnowledgeBases", "IncompleteResponse", message, denied=False)
+        _note(data, incomplete, f"{message} were not read, so AV203 skips them")
 
     def get(kb_id: str) -> dict[str, Any] | Refused:
         try:
@@ -76,6 +87,8 @@ def fetch(clients: Clients, data: RegionData, keep_unlinked: bool) -> None:
 
     unread: list[Refused] = []
     by_arn = {c["DBClusterArn"]: cluster_key(c) for c in data.clusters if c.get("DBClusterArn")}
+    # A cluster reported without its ARN is still found by its identifier (in this region).
+    by_name = {c["DBClusterIdentifier"]: cluster_key(c) for c in data.clusters if c.get("DBClusterIdentifier")}
     for kb in _concurrently(get, ids):
         if isinstance(kb, Refused):
             unread.append(kb)
@@ -84,7 +97,7 @@ def fetch(clients: Clients, data: RegionData, keep_unlinked: bool) -> None:
         if storage.get("type") not in (facts.KB_STORAGE_TYPE_RDS, None):
             continue  # another vector store: nothing about Aurora to check
         target = (storage.get("rdsConfiguration") or {}).get("resourceArn")
-        address = by_arn.get(target) if target else None
+        address = (by_arn.get(target) or by_name.get(_name_in(target, data.region))) if target else None
         if address is not None or keep_unlinked:
             data.knowledge_bases.append((kb, address))
     if unread:
@@ -183,11 +196,17 @@ def _fetch_targets(clients: Clients, data: RegionData) -> None:
                 data.kb_targets[arn] = Unknown(f"{exc.operation} {'was refused' if exc.denied else 'failed'} "
                                                f"({exc.code}) in {data.region}")
             continue
-        engines = {c.get("DBClusterArn"): c.get("Engine") for c in found}
+        engines = {c.get("DBClusterArn") or c.get("DBClusterIdentifier"): c.get("Engine") for c in found}
+        unnamed = any(not (c.get("DBClusterArn") or c.get("DBClusterIdentifier")) for c in found)
         for arn in chunk:
-            if arn not in engines:
+            if arn not in engines and _name_in(arn, data.region) in engines:
+                arn_or_name = _name_in(arn, data.region)
+                engines[arn] = engines[arn_or_name]
+            if arn not in engines and unnamed:
+                data.kb_targets[arn] = Unknown("rds:DescribeDBClusters answered without naming the clusters")
+            elif arn not in engines:
                 data.kb_targets[arn] = f"no such DB cluster exists in {data.region}"
             elif engines[arn] != facts.ENGINE:
-                data.kb_targets[arn] = f"it is a {engines[arn] or 'DB'} cluster, not {facts.ENGINE}"
+                data.kb_targets[arn] = f"its engine is {engines[arn] or 'not reported'}, not {facts.ENGINE}"
             else:
                 data.kb_targets[arn] = "it is an Aurora PostgreSQL cluster this audit did not read"
