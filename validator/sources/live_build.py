@@ -369,7 +369,7 @@ def knowledge_base(raw: dict[str, Any], cluster_address: str | None, data: Regio
     mapping = rds.get("fieldMapping") or {}
 
     def val(value: Any, name: str = "") -> Value[Any]:
-        if value in (None, "") and name:  # a member AWS requires: not reported, so not known
+        if value is None and name:  # a member AWS requires, not reported: not known (empty is known)
             return Value(_reported("bedrock:GetKnowledgeBase", name), origin)
         return Value(value if value != "" else None, origin)
 
