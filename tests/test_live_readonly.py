@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 from fault_proxy import FaultProxy
-from moto_support import clients, connection, make_cluster, make_network, shared_local_aws
+from moto_support import (
+    clients,
+    connection,
+    make_cluster,
+    make_knowledge_base,
+    make_network,
+    make_secret,
+    shared_local_aws,
+)
 from test_live_drift import TERRAFORM
 
 from validator.commands.live import collect
@@ -31,8 +39,11 @@ def aws(monkeypatch):
     for region in (REGION, "us-east-1"):
         rds, ec2 = clients(server.url, region)
         net = make_network(rds, ec2, region)
-        make_cluster(rds, "kb", net, instances=("db.serverless", "db.r6g.large"))
+        kb = make_cluster(rds, "kb", net, instances=("db.serverless", "db.r6g.large"))
         make_cluster(rds, "other", net)
+        secret = make_secret(server.url, region)
+        make_knowledge_base(server.url, region, "docs", kb["DBClusterArn"], secret)
+        make_knowledge_base(server.url, region, "stray", kb["DBClusterArn"].replace(":kb", ":gone"), secret)
     rds, _ = clients(server.url, REGION)
     rds.stop_db_cluster(DBClusterIdentifier="other")
     yield server
@@ -55,7 +66,8 @@ def test_every_operation_of_full_and_drift_audits_is_read_only_and_declared(aws,
                 connection=connection(proxy.url, [lambda region, op: hooked.append(op)]),
             )
         )
-        assert len(result.deployments) == 4
+        assert sum(len(d.clusters) for d in result.deployments) == 4
+        assert sum(len(d.knowledge_bases) for d in result.deployments) == 4  # a stray one per region too
         # ... and a drift audit through the command, with Terraform to compare with.
         (tmp_path / "main.tf").write_text(TERRAFORM, encoding="utf-8")
         args = argparse.Namespace(
@@ -79,7 +91,10 @@ def test_every_operation_of_full_and_drift_audits_is_read_only_and_declared(aws,
     assert set(hooked) <= live_aws.OPERATIONS and all(_read_only(op) for op in hooked)
     assert wire <= live_aws.OPERATIONS, sorted(wire - live_aws.OPERATIONS)
     # The audit used every call it depends on (so this test exercised them all).
-    exercised = set(live_aws.FATAL_OPERATIONS + live_aws.DEGRADABLE_OPERATIONS) | {"rds:DescribeDBEngineVersions"}
+    exercised = set(
+        live_aws.FATAL_OPERATIONS + live_aws.DEGRADABLE_OPERATIONS + live_aws.KNOWLEDGE_BASE_OPERATIONS
+    ) | {"rds:DescribeDBEngineVersions"}
+    assert not any("GetSecretValue" in op for op in wire | set(hooked))  # a secret's value is never read
     assert exercised <= wire
 
 
