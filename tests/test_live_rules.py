@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from validator.errors import UsageError
 from validator.model import Deployment, Location, Unknown, Value
 from validator.rules import Status
 from validator.rules.live import Drift, RefusedCalls, StoppedCluster
@@ -230,6 +231,24 @@ def test_progress_only_on_a_terminal():
 )
 def test_localstack_endpoint(env, url):
     assert localstack_endpoint(env) == url
+
+
+def test_localstack_endpoint_follows_localstack_client_and_leaves_the_environment_alone(monkeypatch):
+    import os
+
+    monkeypatch.setenv("LOCALSTACK_HOST", "elsewhere:1")
+    # LocalStack's convention (localstack-client): AWS_ENDPOINT_URL wins over LOCALSTACK_HOST.
+    assert localstack_endpoint({"AWS_ENDPOINT_URL": "http://edge:4566"}) == "http://edge:4566"
+    with pytest.raises(UsageError, match="LOCALSTACK_HOST: could not parse"):
+        localstack_endpoint({"LOCALSTACK_HOST": "host:port"})
+    assert os.environ["LOCALSTACK_HOST"] == "elsewhere:1" and "AWS_ENDPOINT_URL" not in os.environ
+
+
+def test_the_aws_timeout_must_be_a_positive_number_of_seconds(capsys):
+    from validator.cli import main
+
+    assert main(["--live", "--all", "--region", "eu-west-1", "--aws-timeout", "0"]) == 2
+    assert "--aws-timeout must be between 0 and 3600 seconds, not 0" in capsys.readouterr().err
 
 
 def test_retry_settings_follow_the_aws_environment_variables():
