@@ -365,7 +365,11 @@ def deploy_and_report(args: argparse.Namespace, source: Path, local: LocalAws) -
     except (InputError, UsageError, AccessDenied) as exc:
         print(f"aurora-validate demo: {exc}", file=sys.stderr)
         return 2
-    report = Report(profile=args.ruleset, denied=sorted({r.operation for r in result.refused if r.denied}))
+    report = Report(
+        profile=args.ruleset,
+        denied=sorted({r.operation for r in result.refused if r.denied}),
+        failed_calls=sorted({r.operation for r in result.refused if not r.denied}),
+    )
     for dep in result.deployments:
         dep.baseline = static
         report.deployments.append(dep)
