@@ -233,7 +233,7 @@ class Clients:
                 raise UsageError(f"AWS endpoint URL for {service} is not a valid URL ({exc})") from None
             client.meta.events.register("before-call", self._guard(region))
             client.meta.events.register("before-parse", check_answer)
-            if conn.retry_mode == "standard":
+            if conn.retry_mode in ("standard", "adaptive"):  # adaptive is standard plus a rate limiter
                 _bound_retries(client, conn)
             self._clients[key] = client
         return self._clients[key]
