@@ -74,10 +74,13 @@ def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
 
 
 def globs_intersect(a: str, b: str, ignore_case: bool = False) -> bool:
-    """Whether some string matches both patterns (``HOLE`` in ``b`` counts as ``*``)."""
+    """Whether some string matches both patterns.
+
+    A ``HOLE`` in ``b`` stands for any run of characters without a colon (an unknown
+    region, account or name inside an ARN).
+    """
     if ignore_case:
         a, b = a.lower(), b.lower()
-    b = b.replace(HOLE, "*")
     seen: set[tuple[int, int]] = set()
     stack = [(0, 0)]
     while stack:
@@ -87,17 +90,17 @@ def globs_intersect(a: str, b: str, ignore_case: bool = False) -> bool:
         seen.add((i, j))
         if i == len(a) and j == len(b):
             return True
-        star_a = i < len(a) and a[i] == "*"
-        star_b = j < len(b) and b[j] == "*"
-        if star_a:
-            stack.append((i + 1, j))  # the star stands for nothing
-            if j < len(b):
+        ca = a[i] if i < len(a) else ""
+        cb = b[j] if j < len(b) else ""
+        if ca == "*":
+            stack.append((i + 1, j))  # the star stands for nothing more
+            if cb:
                 stack.append((i, j + 1))  # the star takes what b[j] stands for
-        if star_b:
+        if cb in ("*", HOLE):
             stack.append((i, j + 1))
-            if i < len(a):
-                stack.append((i + 1, j))
-        if not star_a and not star_b and i < len(a) and j < len(b) and (a[i] == b[j] or "?" in (a[i], b[j])):
+            if ca and (cb == "*" or ca != ":"):
+                stack.append((i + 1, j))  # b's wildcard takes a[i] (a hole takes no colon)
+        if ca and cb and ca != "*" and cb not in ("*", HOLE) and (ca == cb or "?" in (ca, cb)):
             stack.append((i + 1, j + 1))
     return False
 
