@@ -349,8 +349,10 @@ class IamRole(Resource):
     trust_policy: PolicyDocument | None
     policies: list[PolicyDocument] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
-    # Permissions boundary ARN, when one is set (it can only narrow the permissions).
+    # Permissions boundary ARN, when one is set (it can only narrow the permissions), and its
+    # document when the source could read it.
     permissions_boundary: Value[Any] | None = None
+    boundary_policy: PolicyDocument | None = None
 
 
 @dataclass
@@ -369,6 +371,7 @@ class KnowledgeBase(Resource):
     # The role role_arn names, when the source could read it; role_unresolved says why not.
     role: IamRole | None = None
     role_unresolved: str = ""
+    role_missing: bool = False  # the role does not exist (a live answer): role_unresolved says so
 
 
 @dataclass

@@ -322,6 +322,8 @@ class KnowledgeBaseRoleAccess(Rule):
         if role is None:
             if kb.role_arn is None or not is_set(kb.role_arn):
                 yield self.failed(kb.address, "the knowledge base sets no role_arn", at)
+            elif kb.role_missing:
+                yield self.failed(kb.address, f"Bedrock cannot assume the service role: {kb.role_unresolved}", at)
             else:
                 yield Result(Status.UNRESOLVED, f"the service role cannot be read: {kb.role_unresolved}",
                              kb.address, at)
@@ -360,7 +362,7 @@ class KnowledgeBaseRoleAccess(Rule):
                 "the embedding model", kb.embedding_model_arn.raw if kb.embedding_model_arn else None
             ),
         }
-        boundary = None
+        boundary = [role.boundary_policy] if role.boundary_policy is not None else None
         missing_: list[str] = []
         doubts: list[tuple[str, iam.Verdict]] = []
         denied: list[tuple[str, iam.Verdict]] = []
@@ -382,7 +384,7 @@ class KnowledgeBaseRoleAccess(Rule):
             others = "; ".join(v.reason for _, v in denied[1:])
             return self.failed(kb.address, f"{role.address} is denied {label}: {verdict.reason}"
                                + (f"; {others}" if others else ""), _loc(verdict.origin, at))
-        if role.permissions_boundary is not None and not missing_ and not doubts:
+        if role.permissions_boundary is not None and boundary is None and not missing_ and not doubts:
             return Result(Status.UNRESOLVED, f"{role.address} has a permissions boundary the scan does not "
                           "read, which may narrow what its policies allow", kb.address,
                           _loc(role.permissions_boundary.origin, role.origin))

@@ -238,6 +238,8 @@ def build_roles(by_type: dict[str, list[Record]]) -> list[IamRole]:
         trust = document_of(trust_value, f"{rec.address} assume_role_policy", documents) if trust_value else None
         role = IamRole(rec.address, rec.origin, name=Value(_plain(name.raw), name.origin), arn=arn,
                        trust_policy=trust, permissions_boundary=rec.get("permissions_boundary"))
+        if role.permissions_boundary is not None:
+            role.boundary_policy = attached(role.permissions_boundary.raw, role.permissions_boundary.origin)
         for block in rec.blocks.get("inline_policy", []):
             if DYNAMIC in block.attrs:
                 role.incomplete.append(f"{rec.address} has inline_policy blocks the scan cannot expand")
