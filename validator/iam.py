@@ -16,7 +16,8 @@ one that answers "is ACTION allowed on RESOURCE", and it answered 4 of 7 constru
 condition: all "allowed") and takes about 3 s to import; ``policyuniverse`` (1.1 s) summarises
 actions by service and has no resource question; ``policy_sentry`` (0.1 s) writes and expands
 policies but evaluates none. None has a notion of a value known only after apply, which
-every Terraform configuration needs. This module answers all 7 and adds nothing to start-up.
+every Terraform configuration needs. This module answers all 7, and the rule imports it only when a
+knowledge base has a role to read.
 
 Values in a statement are strings or :class:`~validator.model.Unknown`. A resource
 pattern that is unknown still matches the target when both read the same attribute of

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validator import facts, iam
-from validator.iam import HOLE
+from validator import facts
 from validator.model import NOWHERE, AttributeUnknown, Cluster, Deployment, IamRole, KnowledgeBase, Location
 from validator.rules.base import Result, Rule, Severity, Status
 from validator.rules.serverless import (
@@ -258,6 +257,8 @@ def _loc(location: Location, fallback: Location) -> Location:
 
 def _cluster_shape(cluster: Cluster | None, region: str | None) -> str | None:
     """The cluster's ARN with a hole for each part not known before apply."""
+    from validator.iam import HOLE
+
     if cluster is None:
         return None
     ident = cluster.identifier.raw if cluster.identifier.known and cluster.identifier.raw else HOLE
@@ -266,6 +267,8 @@ def _cluster_shape(cluster: Cluster | None, region: str | None) -> str | None:
 
 
 def _secret_shape(kb: KnowledgeBase, cluster: Cluster | None, region: str | None) -> str | None:
+    from validator.iam import HOLE
+
     raw = kb.credentials_secret_arn.raw
     if cluster is None or not isinstance(raw, AttributeUnknown) or ".master_user_secret" not in raw.path:
         return None
@@ -332,6 +335,8 @@ class KnowledgeBaseRoleAccess(Rule):
         yield self._permissions(kb, role, cluster, region)
 
     def _trust(self, kb: KnowledgeBase, role: IamRole) -> Result:
+        from validator import iam  # the evaluator loads only when a knowledge base has a role
+
         doc = role.trust_policy
         at = _loc(doc.origin, role.origin) if doc is not None else role.origin
         verdict = iam.trusts_service(doc, facts.BEDROCK_SERVICE_PRINCIPAL)
@@ -353,6 +358,8 @@ class KnowledgeBaseRoleAccess(Rule):
 
     def _permissions(self, kb: KnowledgeBase, role: IamRole, cluster: Cluster | None,
                      region: str | None) -> Result:
+        from validator import iam
+
         cluster_raw: object = cluster.arn if cluster is not None and cluster.arn else kb.resource_arn.raw
         targets = {
             "cluster": iam.Target.of("the cluster", cluster_raw, _cluster_shape(cluster, region)),
