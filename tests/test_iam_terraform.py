@@ -257,3 +257,35 @@ def test_no_role_arn_fails_and_the_messages_locate_the_role(tmp_path: Path) -> N
     findings = of_rule(scan(tmp_path), "AV204")
     assert [f.status for f in findings] == [Status.FAIL], describe(findings)
     assert "sets no role_arn" in findings[0].result.message
+
+
+def test_unknowns_keep_their_attribute_path_and_jsonencode_its_structure(tmp_path: Path) -> None:
+    from validator.model import AttributeUnknown, EncodedUnknown, Unknown
+    from validator.sources.hcl import load_root
+
+    (tmp_path / "main.tf").write_text('''
+resource "aws_rds_cluster" "kb" {
+  cluster_identifier = "kb"
+}
+
+locals {
+  direct   = aws_rds_cluster.kb.arn
+  indexed  = aws_rds_cluster.kb.master_user_secret[0].secret_arn
+  template = "${aws_rds_cluster.kb.arn}/x"
+  called   = lower(aws_rds_cluster.kb.arn)
+  encoded  = jsonencode({ Resource = [aws_rds_cluster.kb.arn], Action = "rds-data:*" })
+  plain    = jsonencode({ Action = "rds-data:*" })
+}
+''', encoding="utf-8")
+    module = load_root(tmp_path).root_module
+    direct, indexed = module.local("direct"), module.local("indexed")
+    assert isinstance(direct, AttributeUnknown) and direct.path == "aws_rds_cluster.kb.arn"
+    assert isinstance(indexed, AttributeUnknown)
+    assert indexed.path == "aws_rds_cluster.kb.master_user_secret[0].secret_arn"
+    for derived in (module.local("template"), module.local("called")):
+        assert isinstance(derived, Unknown) and not isinstance(derived, AttributeUnknown)
+        assert derived.refs == ("aws_rds_cluster.kb",)
+    encoded = module.local("encoded")
+    assert isinstance(encoded, EncodedUnknown) and encoded.refs == ("aws_rds_cluster.kb",)
+    assert encoded.document == {"Resource": [direct], "Action": "rds-data:*"}
+    assert module.local("plain") == '{"Action":"rds-data:*"}'

@@ -161,3 +161,25 @@ def test_an_aws_managed_policy_falls_back_to_the_facts_table_and_the_refusal_is_
         is Decision.IMPLICIT_DENY  # it covers rds-db-credentials/* secrets only
     unknown = live_iam._managed(_RefusingIam(), f"arn:aws:iam::{ACCOUNT}:policy/mine", attempt, "-")
     assert isinstance(unknown.statements, Unknown) and "iam:GetPolicy was refused" in unknown.statements.reason
+
+
+def test_throttling_is_retried_and_shared_roles_are_read_once(aws):
+    from moto_support import Fault
+
+    from validator.sources.live_iam import RoleCache
+
+    server, role_arn, _ = aws
+    throttle = Fault(400, "Throttling", "Rate exceeded", operation="iam:GetRole", times=2)
+    with FaultProxy(server.url, [throttle]) as proxy:
+        clients = live_aws.Clients(connection(proxy.url))
+        cache = RoleCache()
+        deployments = [Deployment("live", f"eu-west-1 {i}", knowledge_bases=[_kb(role_arn)]) for i in range(3)]
+        for dep in deployments:
+            attach_role(clients, dep.knowledge_bases[0], dep, cache)
+    assert proxy.injected == ["iam:GetRole 400 Throttling"] * 2
+    assert proxy.seen.count("iam:GetRole") == 3  # two throttled attempts, then the answer
+    # Three knowledge bases on one role: each call once (GetRole retried), not three times.
+    assert len(proxy.seen) == 3 + 5, proxy.seen
+    for dep in deployments:
+        assert dep.refused_calls == []
+        assert [r.status for r in get_rule("AV204").check(dep)] == [Status.PASS, Status.PASS]

@@ -4,6 +4,7 @@
     found = read_role(clients, "arn:aws:iam::123456789012:role/kb-role")
     found.role        # validator.model.IamRole, or None
     found.refused     # calls AWS refused or that failed (AV503), each with what it left unknown
+    attach_role(clients, kb, deployment, cache)  # the same, into a KnowledgeBase and its Deployment
 
 Only read calls are sent (``live_aws.ROLE_OPERATIONS``), through the same guarded
 clients the live audit uses: ``iam:GetRole`` (the trust policy and the permissions
@@ -58,8 +59,29 @@ def _document(raw: Any) -> Any:
     return raw
 
 
-def read_role(clients: Clients, role_arn: str) -> RoleRead:
-    """The role ``role_arn`` names, with its trust policy and every permissions policy."""
+@dataclass
+class RoleCache:
+    """Roles and managed policies already read in one audit: knowledge bases often share them."""
+
+    roles: dict[str, RoleRead] = field(default_factory=dict)
+    policies: dict[str, PolicyDocument] = field(default_factory=dict)
+
+
+def read_role(clients: Clients, role_arn: str, cache: RoleCache | None = None) -> RoleRead:
+    """The role ``role_arn`` names, with its trust policy and every permissions policy.
+
+    With a ``cache``, a role or a managed policy is read once per audit; the refusals met
+    reading it come back with it, so every deployment it affects reports them (AV503).
+    """
+    if cache is not None and role_arn in cache.roles:
+        return cache.roles[role_arn]
+    found = _read_role(clients, role_arn, cache.policies if cache is not None else {})
+    if cache is not None:
+        cache.roles[role_arn] = found
+    return found
+
+
+def _read_role(clients: Clients, role_arn: str, policies: dict[str, PolicyDocument]) -> RoleRead:
     region = IAM_REGION.get(_partition(role_arn), "us-east-1")
     iam = clients.client("iam", region)
     name = facts.role_name_of(role_arn)
@@ -125,7 +147,9 @@ def read_role(clients: Clients, role_arn: str) -> RoleRead:
                 role.policies.append(PolicyDocument("an attached policy", Unknown(
                     "iam:ListAttachedRolePolicies gave an attachment without a PolicyArn"), role.origin))
                 continue
-            role.policies.append(_managed(iam, policy_arn, attempt, f"the policy {policy_arn} is unknown"))
+            if policy_arn not in policies:
+                policies[policy_arn] = _managed(iam, policy_arn, attempt, f"the policy {policy_arn} is unknown")
+            role.policies.append(policies[policy_arn])
     return RoleRead(role, refused)
 
 
@@ -175,7 +199,7 @@ def _managed(iam: Any, policy_arn: str, attempt: Any, consequence: str) -> Polic
     return PolicyDocument(policy_arn, Unknown(reason), where)
 
 
-def attach_role(clients: Clients, kb: KnowledgeBase, deployment: Deployment) -> None:
+def attach_role(clients: Clients, kb: KnowledgeBase, deployment: Deployment, cache: RoleCache | None = None) -> None:
     """Read the role ``kb.role_arn`` names into ``kb`` and its refusals into ``deployment`` (AV503).
 
     The entry point for a live source that builds knowledge bases (bedrock-agent GetKnowledgeBase).
@@ -184,6 +208,6 @@ def attach_role(clients: Clients, kb: KnowledgeBase, deployment: Deployment) -> 
     if not isinstance(arn, str) or not arn:
         kb.role_unresolved = "the knowledge base reports no roleArn"
         return
-    found = read_role(clients, arn)
+    found = read_role(clients, arn, cache)
     kb.role, kb.role_unresolved, kb.role_missing = found.role, found.reason, found.missing
     deployment.refused_calls.extend(r for r in found.refused if r not in deployment.refused_calls)
