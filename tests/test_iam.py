@@ -218,6 +218,12 @@ ASSUME = {"Action": "sts:AssumeRole"}
         ([allow(Principal={"Service": "bedrock.amazonaws.com"}, **ASSUME),
           deny(Principal={"Service": "bedrock.amazonaws.com"}, **ASSUME)], Decision.DENY, False),
         ([allow(NotPrincipal={"Service": "ec2.amazonaws.com"}, **ASSUME)], Decision.UNKNOWN, False),
+        ([allow(Principal={"Service": "bedrock.amazonaws.com"}, **ASSUME),
+          deny(Principal="*", **ASSUME, Condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}})],
+         Decision.UNKNOWN, False),
+        ([allow(Principal={"Service": "bedrock.amazonaws.com"}, **ASSUME),
+          allow(Principal={"Service": "bedrock.amazonaws.com"}, **ASSUME, Condition={"Bool": {"x": "y"}})],
+         Decision.ALLOW, False),
     ],
 )
 def test_trust(statements: list[dict], expected: Decision, guarded: bool) -> None:

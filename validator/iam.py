@@ -447,7 +447,8 @@ def trusts_service(doc: PolicyDocument | None, service: str, action: str = "sts:
         return TrustVerdict(Decision.UNKNOWN, f"the trust policy cannot be read: {doc.statements.reason}",
                             doc.origin)
     allow: TrustVerdict | None = None
-    doubt: TrustVerdict | None = None
+    doubt: TrustVerdict | None = None  # a statement that may let the service in
+    deny_doubt: TrustVerdict | None = None  # a Deny that may apply
     for st in doc.statements:
         if st.not_principals is not None:
             principal: Match = "it uses NotPrincipal"
@@ -463,7 +464,8 @@ def trusts_service(doc: PolicyDocument | None, service: str, action: str = "sts:
         elif str(effect) == "Deny":
             if applies is True:
                 return TrustVerdict(Decision.DENY, f"{where} denies {service} {action}", st.origin)
-            doubt = TrustVerdict(Decision.UNKNOWN, f"{where} may deny {service}: {applies}", st.origin)
+            deny_doubt = deny_doubt or TrustVerdict(Decision.UNKNOWN, f"{where} may deny {service}: {applies}",
+                                                    st.origin)
         elif str(effect) == "Allow":
             if applies is True:
                 if allow is None or (_guarded(st) and not allow.confused_deputy_guarded):
@@ -471,8 +473,10 @@ def trusts_service(doc: PolicyDocument | None, service: str, action: str = "sts:
                                          _guarded(st))
             else:
                 doubt = doubt or TrustVerdict(Decision.UNKNOWN, f"{where} may let {service} in: {applies}", st.origin)
-    if doubt is not None and (allow is None or doubt.reason.find("may deny") >= 0):
-        return doubt
+    if deny_doubt is not None:
+        return deny_doubt
     if allow is not None:
         return allow
+    if doubt is not None:
+        return doubt
     return TrustVerdict(Decision.IMPLICIT_DENY, f"no statement lets {service} {action}", doc.origin)
