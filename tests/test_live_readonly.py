@@ -52,7 +52,7 @@ def aws(monkeypatch):
 
 def _read_only(operation: str) -> bool:
     service, _, name = operation.partition(":")
-    return service in ("rds", "ec2", "bedrock", "secretsmanager") and name.startswith(live_aws.READ_ONLY_PREFIXES)
+    return service in ("rds", "ec2", "bedrock", "secretsmanager", "iam") and name.startswith(live_aws.READ_ONLY_PREFIXES)
 
 
 def test_every_operation_of_full_and_drift_audits_is_read_only_and_declared(aws, tmp_path):
@@ -104,7 +104,8 @@ def test_the_iam_policy_grants_exactly_the_operations_the_audit_can_send():
     actions: set[str] = set()
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow"
-        assert statement["Resource"] == "*"  # EC2 Describe* calls accept no resource-level scoping
+        # EC2 Describe* calls accept no resource-level scoping; the IAM reads follow role_arn, any role.
+        assert statement["Resource"] == "*"
         actions.update(statement["Action"])
     assert actions == set(live_aws.OPERATIONS)
     assert not any("*" in a for a in actions)
@@ -163,3 +164,31 @@ def test_the_subnet_zone_fallback_is_read_only_declared_and_used(aws):
     group = live_build.subnet_group(data.subnet_groups["db-subnets"], data.subnet_azs)
     assert [s.availability_zone.value for s in group.subnets.value] == [zones[s] for s in subnets]
     assert {s.availability_zone.origin.api_call for s in group.subnets.value} == {"ec2:DescribeSubnets"}
+
+
+def test_reading_the_knowledge_base_role_sends_only_declared_read_calls(aws):
+    """Every IAM call of live_iam on the wire: read-only, in OPERATIONS, and in the shipped policy."""
+    import boto3
+
+    from validator.sources import live_iam
+
+    iam = boto3.client("iam", endpoint_url=aws.url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                      "Principal": {"Service": "bedrock.amazonaws.com"}}]}
+    role = iam.create_role(RoleName="kb-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "rds-data:*", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="kb-role", PolicyName="inline", PolicyDocument=json.dumps(allow))
+    arn = iam.create_policy(PolicyName="attached", PolicyDocument=json.dumps(allow))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="kb-role", PolicyArn=arn)
+    hooked: list[str] = []
+    with FaultProxy(aws.url) as proxy:
+        made = live_aws.Clients(connection(proxy.url, [lambda region, op: hooked.append(op)]))
+        found = live_iam.read_role(made, role["Arn"])
+    assert found.role is not None and len(found.role.policies) == 2
+    wire = set(proxy.seen)
+    assert wire == set(live_aws.ROLE_OPERATIONS) == set(hooked), sorted(wire)
+    assert all(_read_only(op) for op in wire)
+    policy = json.loads(POLICY.read_text(encoding="utf-8"))
+    granted = {a for st in policy["Statement"] for a in st["Action"]}
+    assert wire <= granted

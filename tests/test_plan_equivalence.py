@@ -246,6 +246,18 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Planned]:
     return results
 
 
+# The same, for the plan alone: without the configuration, a policy jsonencode()d from ARNs known
+# only after apply is one unknown string in the plan, so the knowledge base's role cannot be read.
+KB = "module.aurora.aws_bedrockagent_knowledge_base.main"
+KNOWN_AFTER_APPLY_WITHOUT_CONFIGURATION = {
+    (case, "AV204", KB): (
+        "the role's trust and permissions policies are jsonencode() of ARNs known only after apply: the plan "
+        "holds one unknown string for each, the configuration holds their statements"
+    )
+    for case in ("bedrock", "bedrock_changed")
+}
+
+
 def _loaded(p: Planned, with_config: bool) -> Any:
     assert p.plan is not None, f"terraform plan failed: {p.error}"
     return load_plan(p.plan, p.workdir if with_config else None)
@@ -263,7 +275,9 @@ def test_plan_verdicts_equal_hcl_verdicts(case: str, with_config: bool, planned:
         f"rules/resources differ: plan only {set(plan) - set(hcl)}, hcl only {set(hcl) - set(plan)}"
     )
     for key, statuses in sorted(hcl.items()):
-        if (case, *key) in KNOWN_AFTER_APPLY:
+        if (case, *key) in KNOWN_AFTER_APPLY or (
+            not with_config and (case, *key) in KNOWN_AFTER_APPLY_WITHOUT_CONFIGURATION
+        ):
             assert plan[key] == {"unresolved"}, f"{key}: expected unresolved in the plan, got {plan[key]}"
             assert statuses != {"unresolved"}, f"{key}: listed as known after apply but HCL is unresolved too"
         else:
@@ -309,7 +323,7 @@ def test_the_identifier_bug_stops_terraform_and_the_validator_says_so(planned: d
 
 def test_known_after_apply_cases_are_real(planned: dict[str, Planned]) -> None:
     """Every listed difference occurs: a stale entry would hide a future regression."""
-    for case, rule, resource in KNOWN_AFTER_APPLY:
+    for case, rule, resource in [*KNOWN_AFTER_APPLY, *KNOWN_AFTER_APPLY_WITHOUT_CONFIGURATION]:
         plan = verdicts(evaluate(_loaded(planned[case], False).deployment))
         assert plan.get((rule, resource)) == {"unresolved"}, (case, rule, resource)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 # --------------------------------------------------------------------------- #
 # Sources
@@ -767,3 +768,87 @@ def embedding_model(name: str) -> EmbeddingModel | None:
 # one the GIN index must be built with (H for the set-up SQL, URL_BEDROCK_AURORA).
 # M: that Bedrock rejects a table without this index comes from secondary sources.
 KB_TEXT_SEARCH_CONFIG = "simple"
+
+
+# --------------------------------------------------------------------------- #
+# The knowledge base's service role (AV204)
+
+URL_BEDROCK_KB_ROLE = "https://docs.aws.amazon.com/bedrock/latest/userguide/kb-permissions.html"
+URL_IAM_EVALUATION = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"
+URL_AWS_MANAGED_POLICY = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/{name}.html"
+BEDROCK_SERVICE_PRINCIPAL = "bedrock.amazonaws.com"
+
+# What the service role must allow, on which resource of the knowledge base (kb-permissions.html:
+# "Permissions to access your vector database in Amazon RDS (Aurora)" and "to access models").
+KB_ROLE_PERMISSIONS: tuple[tuple[str, str], ...] = (
+    ("rds:DescribeDBClusters", "cluster"),
+    ("rds-data:ExecuteStatement", "cluster"),
+    ("rds-data:BatchExecuteStatement", "cluster"),
+    ("secretsmanager:GetSecretValue", "secret"),
+    ("bedrock:InvokeModel", "model"),
+)
+
+# ARN prefixes of AWS managed policies (commercial, China, GovCloud partitions).
+AWS_MANAGED_POLICY_PREFIXES = ("arn:aws:iam::aws:policy/", "arn:aws-cn:iam::aws:policy/",
+                               "arn:aws-us-gov:iam::aws:policy/")
+
+
+@dataclass(frozen=True)
+class ManagedPolicy:
+    """An AWS managed policy, reduced to the statements about actions AV204 asks for.
+
+    The statements kept are copied from the policy's page in the AWS Managed Policy Reference
+    (``source``) at the version given; statements about other actions are left out, which
+    cannot change an answer about these five actions (AWS managed policies have no Deny).
+    """
+
+    version: str
+    document: dict[str, Any]
+    source: str
+
+
+def _managed(name: str, version: str, *statements: dict[str, Any]) -> tuple[str, ManagedPolicy]:
+    doc = {"Version": "2012-10-17", "Statement": list(statements)}
+    return name, ManagedPolicy(version, doc, URL_AWS_MANAGED_POLICY.format(name=name))
+
+
+AWS_MANAGED_POLICIES: dict[str, ManagedPolicy] = dict(
+    [
+        _managed("AdministratorAccess", "v1", {"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        _managed("AmazonBedrockFullAccess", "v1+", {"Sid": "BedrockAll", "Effect": "Allow",
+                                                    "Action": ["bedrock:*"], "Resource": "*"}),
+        _managed(
+            "AmazonRDSDataFullAccess",
+            "v3",
+            {"Sid": "SecretsManagerDbCredentialsAccess", "Effect": "Allow",
+             "Action": ["secretsmanager:GetSecretValue", "secretsmanager:PutResourcePolicy",
+                        "secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret",
+                        "secretsmanager:DescribeSecret", "secretsmanager:TagResource"],
+             "Resource": "arn:aws:secretsmanager:*:*:secret:rds-db-credentials/*"},
+            {"Sid": "RDSDataServiceAccess", "Effect": "Allow",
+             "Action": ["rds-data:BatchExecuteStatement", "rds-data:BeginTransaction",
+                        "rds-data:CommitTransaction", "rds-data:ExecuteStatement",
+                        "rds-data:RollbackTransaction"],
+             "Resource": "*"},
+        ),
+        _managed("AmazonRDSReadOnlyAccess", "v1+", {"Effect": "Allow", "Action": ["rds:Describe*"],
+                                                    "Resource": "*"}),
+        _managed("AmazonRDSFullAccess", "v1+", {"Effect": "Allow", "Action": ["rds:*"], "Resource": "*"}),
+        _managed("SecretsManagerReadWrite", "v1+", {"Effect": "Allow", "Action": ["secretsmanager:*"],
+                                                    "Resource": "*"}),
+    ]
+)
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region name."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def role_name_of(arn: str) -> str:
+    """The role name in an IAM role ARN (arn:aws:iam::123456789012:role/path/name)."""
+    return arn.rsplit("/", 1)[-1] if ":role/" in arn else arn

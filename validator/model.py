@@ -83,6 +83,34 @@ class UnknownList(Unknown):
         return UnknownElement(self.reason, tuple(f"{r}[{index}]" for r in self.refs), ref, index)
 
 
+@dataclass(frozen=True)
+class AttributeUnknown(Unknown):
+    """An attribute of a resource known only after apply, read directly (no function, no template).
+
+    ``path`` names it (``aws_rds_cluster.kb.arn``, ``...master_user_secret[0].secret_arn``), so
+    two values that read the same attribute compare equal although neither is known.
+    """
+
+    path: str = ""
+
+    def __repr__(self) -> str:
+        return f"AttributeUnknown({self.path!r})"
+
+
+@dataclass(frozen=True)
+class EncodedUnknown(Unknown):
+    """``jsonencode()`` of a structure with unknown parts: the string is unknown, the structure is not.
+
+    ``document`` is the structure encoded, its unknown leaves as :class:`Unknown`, so an IAM
+    policy written with ``jsonencode`` can be read before the ARNs it names exist.
+    """
+
+    document: Any = None
+
+    def __repr__(self) -> str:
+        return f"EncodedUnknown({self.reason!r})"
+
+
 class Secret(str):
     """A string that never shows its content in repr or str formatting."""
 
@@ -271,6 +299,62 @@ class Cluster(Resource):
     default_group_as_created: bool = False
 
 
+@dataclass(frozen=True)
+class PolicyStatement:
+    """One IAM policy statement; each element a string or an :class:`Unknown`.
+
+    ``actions``/``resources`` are None when the statement uses ``NotAction``/``NotResource``
+    instead (then ``not_actions``/``not_resources`` hold the list). ``principals`` maps a
+    principal type (``Service``, ``AWS``, ``Federated``, ``*``) to its values. ``conditions``
+    maps an operator to {key: [values]}; an Unknown anywhere means the scan cannot read it.
+    """
+
+    effect: Any  # "Allow", "Deny" or Unknown
+    actions: tuple[Any, ...] | None = None
+    not_actions: tuple[Any, ...] | None = None
+    resources: tuple[Any, ...] | None = None
+    not_resources: tuple[Any, ...] | None = None
+    principals: Any = None  # dict[str, tuple[Any, ...]] | Unknown | None
+    not_principals: Any = None
+    conditions: Any = None  # dict[str, dict[str, tuple[Any, ...]]] | Unknown | None
+    sid: str = ""
+    origin: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    """An IAM policy document and where it comes from.
+
+    ``statements`` is an Unknown (with the reason) when the document cannot be read.
+    ``name`` says which policy it is: an inline policy, a customer managed policy's address or
+    ARN, or an AWS managed policy's ARN.
+    """
+
+    name: str
+    statements: tuple[PolicyStatement, ...] | Unknown
+    origin: Location = NOWHERE
+
+
+@dataclass
+class IamRole(Resource):
+    """An IAM role: its trust policy and every permissions policy in effect on it.
+
+    ``policies`` holds inline policies (``inline_policy`` blocks, ``aws_iam_role_policy``,
+    ``GetRolePolicy``) and attached managed policies alike. ``incomplete`` lists why the set
+    may miss a policy (an attachment whose role or policy cannot be followed, a refused call).
+    """
+
+    name: Value[str]
+    arn: Value[Any]
+    trust_policy: PolicyDocument | None
+    policies: list[PolicyDocument] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    # Permissions boundary ARN, when one is set (it can only narrow the permissions), and its
+    # document when the source could read it.
+    permissions_boundary: Value[Any] | None = None
+    boundary_policy: PolicyDocument | None = None
+
+
 @dataclass
 class KnowledgeBase(Resource):
     storage_type: Value[str]
@@ -286,6 +370,13 @@ class KnowledgeBase(Resource):
     # (no such cluster, another engine); either may be an Unknown with the reason.
     credentials_secret_exists: Value[bool] | None = None
     cluster_problem: Value[str] | None = None
+    # The service role (role_arn) and the embedding model (embedding_model_arn).
+    role_arn: Value[Any] | None = None
+    embedding_model_arn: Value[Any] | None = None
+    # The role role_arn names, when the source could read it; role_unresolved says why not.
+    role: IamRole | None = None
+    role_unresolved: str = ""
+    role_missing: bool = False  # the role does not exist (a live answer): role_unresolved says so
 
 
 @dataclass

@@ -190,6 +190,8 @@ NOT_EXPRESSIBLE: dict[str, str] = {
     "AV107": "looks the engine version up in version tables (Serverless v2, pgvector)",
     "AV202": "follows the knowledge base to the cluster and its Secrets Manager secret, across resources",
     "AV203": "follows the knowledge base's resource_arn to the cluster and compares its field mapping",
+    "AV204": "evaluates IAM policies of the role role_arn names (inline, attached, managed, policy documents) "
+    "against the cluster, secret and model ARNs, across resources",
     "AV301": "needs the cluster's port and the security groups it uses, and compares port ranges with it",
     "AV302": "needs where the password comes from (a literal, a variable default, a tfvars entry)",
     "AV401": "needs the security groups the cluster uses and compares port ranges, across resources",

@@ -1,4 +1,4 @@
-"""AV201-AV203: what an Amazon Bedrock Knowledge Base needs from the cluster.
+"""AV201-AV204: what an Amazon Bedrock Knowledge Base needs from the cluster.
 
 Warnings by default; errors under the ``bedrock-kb`` profile.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validator import facts
-from validator.model import Cluster, Deployment, KnowledgeBase
-from validator.rules.base import Result, Rule, Severity
+from validator.model import NOWHERE, AttributeUnknown, Cluster, Deployment, IamRole, KnowledgeBase, Location
+from validator.rules.base import Result, Rule, Severity, Status
 from validator.rules.serverless import (
     aurora_postgresql,
     engine_support_of,
@@ -265,3 +265,159 @@ class KnowledgeBaseConfiguration(Rule):
                 f"the knowledge base uses {kb.cluster_address} with a complete rds_configuration",
                 where(arn, kb),
             )
+
+
+def _loc(location: Location, fallback: Location) -> Location:
+    return location if location.file or location.api_call else fallback
+
+
+def _cluster_shape(cluster: Cluster | None, region: str | None) -> str | None:
+    """The cluster's ARN with a hole for each part not known before apply."""
+    from validator.iam import HOLE
+
+    if cluster is None:
+        return None
+    ident = cluster.identifier.raw if cluster.identifier.known and cluster.identifier.raw else HOLE
+    partition = facts.partition_of(region) if region else HOLE
+    return f"arn:{partition}:rds:{region or HOLE}:{HOLE}:cluster:{ident}"
+
+
+def _secret_shape(kb: KnowledgeBase, cluster: Cluster | None, region: str | None) -> str | None:
+    from validator.iam import HOLE
+
+    raw = kb.credentials_secret_arn.raw
+    if cluster is None or not isinstance(raw, AttributeUnknown) or ".master_user_secret" not in raw.path:
+        return None
+    partition = facts.partition_of(region) if region else HOLE
+    # RDS names the secret it manages rds!cluster-<uuid>.
+    return f"arn:{partition}:secretsmanager:{region or HOLE}:{HOLE}:secret:rds!cluster-{HOLE}"
+
+
+class KnowledgeBaseRoleAccess(Rule):
+    id = "AV204"
+    title = "The knowledge base's service role can reach what Bedrock needs"
+    severity = Severity.WARNING
+    profile_severity = _KB_PROFILE
+    rationale = (
+        f"Bedrock assumes the role in role_arn ({facts.BEDROCK_SERVICE_PRINCIPAL} must be trusted, "
+        "preferably only for this account with aws:SourceAccount or aws:SourceArn) and uses it to call "
+        + ", ".join(f"{a} on the {what}" for a, what in facts.KB_ROLE_PERMISSIONS)
+        + ". Inline, customer managed and AWS managed policies are read; an explicit Deny wins."
+    )
+    risk = (
+        'Creating the knowledge base fails with "The knowledge base storage configuration provided is '
+        'invalid", or ingestion fails with AccessDenied.'
+    )
+    doc_url = facts.URL_BEDROCK_KB_ROLE
+    fix = (
+        'resource "aws_iam_role_policy" "knowledge_base" {\n'
+        "  role = aws_iam_role.knowledge_base.id\n"
+        "  policy = jsonencode({\n"
+        '    Version = "2012-10-17"\n'
+        "    Statement = [\n"
+        '      { Effect = "Allow", Action = ["rds:DescribeDBClusters", "rds-data:ExecuteStatement",\n'
+        '          "rds-data:BatchExecuteStatement"], Resource = [aws_rds_cluster.this.arn] },\n'
+        '      { Effect = "Allow", Action = ["secretsmanager:GetSecretValue"],\n'
+        "        Resource = [aws_rds_cluster.this.master_user_secret[0].secret_arn] },\n"
+        '      { Effect = "Allow", Action = ["bedrock:InvokeModel"], Resource = [local.embedding_model_arn] },\n'
+        "    ]\n"
+        "  })\n"
+        "}"
+    )
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        clusters = {c.address: c for c in deployment.clusters}
+        region = None
+        if deployment.provider is not None and deployment.provider.region.known:
+            region = str(deployment.provider.region.raw) or None
+        for kb in deployment.knowledge_bases:
+            if not kb.storage_type.known or kb.storage_type.value != facts.KB_STORAGE_TYPE_RDS:
+                continue  # another vector store (AV203 says when the type is unknown)
+            yield from self._kb(kb, clusters.get(kb.cluster_address or ""), region)
+
+    def _kb(self, kb: KnowledgeBase, cluster: Cluster | None, region: str | None) -> Iterator[Result]:
+        role = kb.role
+        at = where(kb.role_arn, kb) if kb.role_arn is not None else kb.origin
+        if role is None:
+            if kb.role_arn is None or not is_set(kb.role_arn):
+                yield self.failed(kb.address, "the knowledge base sets no role_arn", at)
+            elif kb.role_missing:
+                yield self.failed(kb.address, f"Bedrock cannot assume the service role: {kb.role_unresolved}", at)
+            else:
+                yield Result(Status.UNRESOLVED, f"the service role cannot be read: {kb.role_unresolved}",
+                             kb.address, at)
+            return
+        yield self._trust(kb, role)
+        yield self._permissions(kb, role, cluster, region)
+
+    def _trust(self, kb: KnowledgeBase, role: IamRole) -> Result:
+        from validator import iam  # the evaluator loads only when a knowledge base has a role
+
+        doc = role.trust_policy
+        at = _loc(doc.origin, role.origin) if doc is not None else role.origin
+        verdict = iam.trusts_service(doc, facts.BEDROCK_SERVICE_PRINCIPAL)
+        if verdict.decision is iam.Decision.ALLOW:
+            if verdict.confused_deputy_guarded:
+                return self.passed(kb.address, f"{role.address} trusts {facts.BEDROCK_SERVICE_PRINCIPAL}, "
+                                   "limited by aws:SourceAccount/aws:SourceArn", _loc(verdict.origin, at))
+            return self.passed(
+                kb.address,
+                f"{role.address} trusts {facts.BEDROCK_SERVICE_PRINCIPAL}; note: the trust policy sets no "
+                "aws:SourceAccount or aws:SourceArn condition, which AWS recommends against the confused deputy",
+                _loc(verdict.origin, at),
+            )
+        if verdict.decision is iam.Decision.UNKNOWN:
+            return Result(Status.UNRESOLVED, f"whether {role.address} trusts {facts.BEDROCK_SERVICE_PRINCIPAL} "
+                          f"cannot be determined: {verdict.reason}", kb.address, _loc(verdict.origin, at))
+        return self.failed(kb.address, f"{role.address} cannot be assumed by {facts.BEDROCK_SERVICE_PRINCIPAL}: "
+                           f"{verdict.reason}", _loc(verdict.origin, at))
+
+    def _permissions(self, kb: KnowledgeBase, role: IamRole, cluster: Cluster | None,
+                     region: str | None) -> Result:
+        from validator import iam
+
+        cluster_raw: object = cluster.arn if cluster is not None and cluster.arn else kb.resource_arn.raw
+        targets = {
+            "cluster": iam.Target.of("the cluster", cluster_raw, _cluster_shape(cluster, region)),
+            "secret": iam.Target.of("the credentials secret", kb.credentials_secret_arn.raw,
+                                    _secret_shape(kb, cluster, region)),
+            "model": iam.Target.of(
+                "the embedding model", kb.embedding_model_arn.raw if kb.embedding_model_arn else None
+            ),
+        }
+        boundary = [role.boundary_policy] if role.boundary_policy is not None else None
+        missing_: list[str] = []
+        doubts: list[tuple[str, iam.Verdict]] = []
+        denied: list[tuple[str, iam.Verdict]] = []
+        for action, what in facts.KB_ROLE_PERMISSIONS:
+            target = targets[what]
+            verdict = iam.evaluate(role.policies, action, target, boundary)
+            label = f"{action} on {target.describe()}"
+            if verdict.decision is iam.Decision.ALLOW:
+                continue
+            if verdict.decision is iam.Decision.UNKNOWN:
+                doubts.append((label, verdict))
+            elif verdict.decision is iam.Decision.DENY:
+                denied.append((label, verdict))
+            else:
+                missing_.append(label)
+        at = next((p.origin for p in role.policies if _loc(p.origin, NOWHERE) is p.origin), role.origin)
+        if denied:
+            label, verdict = denied[0]
+            others = "; ".join(v.reason for _, v in denied[1:])
+            return self.failed(kb.address, f"{role.address} is denied {label}: {verdict.reason}"
+                               + (f"; {others}" if others else ""), _loc(verdict.origin, at))
+        if role.permissions_boundary is not None and boundary is None and not missing_ and not doubts:
+            return Result(Status.UNRESOLVED, f"{role.address} has a permissions boundary the scan does not "
+                          "read, which may narrow what its policies allow", kb.address,
+                          _loc(role.permissions_boundary.origin, role.origin))
+        if missing_ and not doubts and not role.incomplete:
+            return self.failed(kb.address, f"{role.address} does not allow " + ", ".join(missing_), at)
+        if doubts or missing_:
+            reasons = [f"{label}: {v.reason}" for label, v in doubts] + role.incomplete
+            lacking = f"it does not allow {', '.join(missing_)} unless " if missing_ else ""
+            return Result(Status.UNRESOLVED, f"whether {role.address} allows what the knowledge base needs "
+                          f"cannot be determined: {lacking}{'; '.join(reasons)}", kb.address,
+                          _loc(doubts[0][1].origin, at) if doubts else at)
+        return self.passed(kb.address, f"{role.address} allows "
+                           + ", ".join(a for a, _ in facts.KB_ROLE_PERMISSIONS), at)

@@ -40,8 +40,18 @@ KNOWLEDGE_BASE_OPERATIONS: tuple[str, ...] = (
 # Calls with a fallback: AWS's own engine support answer (else the facts table) and
 # subnet Availability Zones when RDS leaves them out (else unknown).
 OPTIONAL_OPERATIONS: tuple[str, ...] = ("rds:DescribeDBEngineVersions", "ec2:DescribeSubnets")
+# The knowledge base's service role (validator.sources.live_iam), for AV204.
+ROLE_OPERATIONS: tuple[str, ...] = (
+    "iam:GetRole",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+)
 OPERATIONS: frozenset[str] = frozenset(
     FATAL_OPERATIONS + DEGRADABLE_OPERATIONS + KNOWLEDGE_BASE_OPERATIONS + OPTIONAL_OPERATIONS
+    + ROLE_OPERATIONS
 )
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 

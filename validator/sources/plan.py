@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import InputError
-from validator.model import Deployment, Location, Unknown, Value
+from validator.model import AttributeUnknown, Deployment, EncodedUnknown, Location, Unknown, Value
 from validator.sources.hcl.evaluate import RefStr, refs_of
 from validator.sources.records import Record
 from validator.sources.terraform_model import MODEL_TYPES, ProviderSettings, build_deployment
@@ -37,6 +37,7 @@ SUPPORTED_MAJOR = "1"
 # plan cannot tell, the value becomes unknown rather than "not a literal".
 PROVENANCE_ATTRS = frozenset({"master_password"})
 # Names of references that are not resources (and that the plan JSON cannot follow).
+_STRUCTURED_UNKNOWN = (AttributeUnknown, EncodedUnknown)
 _NOT_RESOURCES = frozenset({"local", "count", "each", "path", "terraform", "self", "data"})
 _PART = re.compile(r"[^.\[]+(?:\[[^\]]*\])*")
 _INDEXED = re.compile(r"^([^\[]+)(\[.*\])?$")
@@ -469,6 +470,10 @@ class _Builder:
             refs = _hcl_refs(hcl_value.raw)
         reason = f"{path} is known only after apply"
         raw = _merge_unknown(value, marker, Unknown(reason, refs))
+        if isinstance(raw, Unknown) and hcl_value is not None and isinstance(hcl_value.raw, _STRUCTURED_UNKNOWN):
+            # The configuration tells which attribute it reads, or the structure a policy
+            # jsonencode()s: what the plan cannot, for a value unknown on both sides.
+            raw = hcl_value.raw
         if isinstance(raw, list):
             raw = _spread(raw, refs, reason)
         elif isinstance(raw, str) and refs:

@@ -32,8 +32,9 @@ from validator.model import (
 from validator.sources.hcl.evaluate import RefStr, refs_of
 from validator.sources.hcl.module import DYNAMIC_UNKNOWN
 from validator.sources.records import Record
+from validator.sources.terraform_iam import IAM_TYPES, build_roles, link_role
 
-MODEL_TYPES = frozenset(
+MODEL_TYPES = IAM_TYPES | frozenset(
     {
         "aws_rds_cluster",
         "aws_rds_cluster_instance",
@@ -169,6 +170,9 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
     _attach_instances(clusters, by_type.get("aws_rds_cluster_instance", []))
 
     kbs = [_knowledge_base(r, clusters) for r in by_type.get("aws_bedrockagent_knowledge_base", [])]
+    roles = build_roles(by_type)
+    for kb, rec in zip(kbs, by_type.get("aws_bedrockagent_knowledge_base", []), strict=True):
+        kb.role, kb.role_unresolved = link_role(rec.get("role_arn"), roles, facts.role_name_of)
     region = provider.region or missing(
         Unknown("the AWS provider sets no region (it comes from the environment at run time)"),
         provider.origin or Location(),
@@ -516,6 +520,9 @@ def _knowledge_base(rec: Record, clusters: list[Cluster]) -> KnowledgeBase:
         ):
             target = cluster.address
             break
+    kb_config = rec.block("knowledge_base_configuration")
+    vector = kb_config.block("vector_knowledge_base_configuration") if kb_config else None
+    role_arn = rec.get("role_arn")
     return KnowledgeBase(
         rec.address,
         rec.origin,
@@ -526,4 +533,6 @@ def _knowledge_base(rec: Record, clusters: list[Cluster]) -> KnowledgeBase:
         table_name=field_of(rds, "table_name"),
         field_mapping=mapping,
         cluster_address=target,
+        role_arn=_plain(role_arn) if role_arn is not None else missing(None, rec.origin),
+        embedding_model_arn=field_of(vector, "embedding_model_arn") if vector else missing(None, origin),
     )

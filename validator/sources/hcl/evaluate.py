@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from validator.model import Unknown
+from validator.model import AttributeUnknown, EncodedUnknown, Unknown
 from validator.sources.hcl import syntax as s
 
 
@@ -283,6 +283,9 @@ class Evaluator:
             deep = _deep_unknowns(args)
             if deep:  # an encoder needs every value: the result is unknown, and depends on all of them
                 refs = tuple(dict.fromkeys(r for u in deep for r in u.refs))
+                if name == "jsonencode" and len(args) == 1:
+                    # The string is unknown, its structure is not: an IAM policy can still be read.
+                    return EncodedUnknown(deep[0].reason, refs, args[0])
                 return Unknown(deep[0].reason, refs)
         if unknown is not None:
             return merge_unknown(*args, reason=unknown.reason)
@@ -369,6 +372,8 @@ def _num(x: float) -> int | float:
 
 
 def get_attr(value: Any, name: str) -> Any:
+    if isinstance(value, AttributeUnknown):
+        return AttributeUnknown(value.reason, value.refs, f"{value.path}.{name}")
     if isinstance(value, Unknown):
         return value
     if isinstance(value, ResourceObj):
@@ -384,6 +389,8 @@ def get_attr(value: Any, name: str) -> Any:
 
 
 def index_value(value: Any, key: Any) -> Any:
+    if isinstance(value, AttributeUnknown) and isinstance(key, int | str) and not isinstance(key, bool):
+        return AttributeUnknown(value.reason, value.refs, f"{value.path}[{json.dumps(key)}]")
     if isinstance(value, Unknown):
         element = getattr(value, "element", None)  # an UnknownList: distinct indexes, distinct elements
         if element is not None and not isinstance(key, Unknown | bool) and isinstance(key, int | float | str):

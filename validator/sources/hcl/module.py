@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from validator import facts
 from validator.errors import InputError
-from validator.model import Location, ModuleCall, Unknown, UnknownList, Value
+from validator.model import AttributeUnknown, Location, ModuleCall, Unknown, UnknownList, Value
 from validator.sources.hcl import syntax as s
 from validator.sources.hcl import types
 from validator.sources.hcl.evaluate import (
@@ -548,7 +548,8 @@ class ModuleInstance:
                 if nested:
                     value = [self._block_dict(b, ev) for b in nested]
                 else:
-                    value = Unknown(f"{address}.{name} is known only after apply", (address,))
+                    value = AttributeUnknown(f"{address}.{name} is known only after apply", (address,),
+                                             f"{address}.{name}")
             self._attr_cache[cache_key] = value
             return value
 
@@ -569,6 +570,15 @@ class ModuleInstance:
                 continue
             for address, _k, ev in self.instances(key):
                 yield self._record(rtype, address, block, ev)
+        for key, block in self.data.items():
+            # Data sources the model reads (``data.aws_iam_policy_document``) are asked for by
+            # their type with the "data." prefix, and their records carry it too.
+            rtype = "data." + key.split(".")[0]
+            if rtype not in types:
+                continue
+            for k, ev in self.expansions(block, f"data.{key}"):
+                suffix = "" if k is None else f"[{json.dumps(k)}]"
+                yield self._record(rtype, f"{self.prefix}data.{key}{suffix}", block, ev)
         for name in self.calls:
             children = self.children(name)
             if isinstance(children, list):
