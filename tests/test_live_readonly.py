@@ -52,7 +52,8 @@ def aws(monkeypatch):
 
 def _read_only(operation: str) -> bool:
     service, _, name = operation.partition(":")
-    return service in ("rds", "ec2", "bedrock", "secretsmanager", "iam") and name.startswith(live_aws.READ_ONLY_PREFIXES)
+    services = ("rds", "ec2", "bedrock", "secretsmanager", "iam")
+    return service in services and name.startswith(live_aws.READ_ONLY_PREFIXES)
 
 
 def test_every_operation_of_full_and_drift_audits_is_read_only_and_declared(aws, tmp_path):
