@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from moto_support import ACCOUNT, CREDENTIALS, FaultProxy, connection, denied, shared_local_aws
+from fault_proxy import FaultProxy, denied, error
+from moto_support import ACCOUNT, CREDENTIALS, connection, shared_local_aws
 
 from validator.iam import Decision, Target, evaluate, trusts_service
 from validator.model import Deployment, KnowledgeBase, Location, Unknown, Value
@@ -164,12 +165,10 @@ def test_an_aws_managed_policy_falls_back_to_the_facts_table_and_the_refusal_is_
 
 
 def test_throttling_is_retried_and_shared_roles_are_read_once(aws):
-    from moto_support import Fault
-
     from validator.sources.live_iam import RoleCache
 
     server, role_arn, _ = aws
-    throttle = Fault(400, "Throttling", "Rate exceeded", operation="iam:GetRole", times=2)
+    throttle = error(400, "Throttling", "Rate exceeded", operation="iam:GetRole", times=2)
     with FaultProxy(server.url, [throttle]) as proxy:
         clients = live_aws.Clients(connection(proxy.url))
         cache = RoleCache()
