@@ -147,6 +147,7 @@ def make_knowledge_base(
     table: str | None = "bedrock_integration.bedrock_kb",
     mapping: dict[str, str] | None = None,
     storage_type: str = "RDS",
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
     """A Bedrock knowledge base with RDS (Aurora) storage; ``None`` leaves a field out."""
     rds: dict[str, Any] = {
@@ -168,7 +169,7 @@ def make_knowledge_base(
     return dict(
         agent.create_knowledge_base(
             name=name,
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/bedrock-kb",
+            roleArn=role_arn or f"arn:aws:iam::{ACCOUNT}:role/bedrock-kb",
             knowledgeBaseConfiguration={
                 "type": "VECTOR",
                 "vectorKnowledgeBaseConfiguration": {

@@ -182,3 +182,45 @@ def test_throttling_is_retried_and_shared_roles_are_read_once(aws):
     for dep in deployments:
         assert dep.refused_calls == []
         assert [r.status for r in get_rule("AV204").check(dep)] == [Status.PASS, Status.PASS]
+
+
+def _audit_av204(server, role_arn: str, calls: list[str]) -> list:
+    from moto_support import clients, make_cluster, make_knowledge_base, make_network, make_secret
+
+    from validator.engine import evaluate
+    from validator.sources.live import LiveRequest, audit
+
+    rds, ec2 = clients(server.url, "eu-west-1")
+    cluster = make_cluster(rds, "kb", make_network(rds, ec2, "eu-west-1"))
+    secret = make_secret(server.url, "eu-west-1")
+    make_knowledge_base(server.url, "eu-west-1", "docs", cluster["DBClusterArn"], secret, role_arn=role_arn)
+    result = audit(LiveRequest(clusters=["kb"], regions=["eu-west-1"],
+                               connection=connection(server.url, [lambda region, op: calls.append(op)])))
+    return [f for dep in result.deployments for f in evaluate(dep, "bedrock-kb") if f.rule_id == "AV204"]
+
+
+
+@pytest.mark.parametrize("with_invoke", [False, True])
+def test_a_live_audit_reads_each_knowledge_base_role_and_av204_judges_it(aws, with_invoke):
+    server, _, iam = aws
+    secret_arn = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:kb-credentials-*"
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["rds:DescribeDBClusters", "rds-data:*"], "Resource": CLUSTER},
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn},
+    ]}
+    role = iam.create_role(RoleName="live-kb", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
+    iam.put_role_policy(RoleName="live-kb", PolicyName="data-api", PolicyDocument=json.dumps(policy))
+    if with_invoke:
+        iam.put_role_policy(RoleName="live-kb", PolicyName="invoke", PolicyDocument=json.dumps(INVOKE))
+    calls: list[str] = []
+    findings = _audit_av204(server, role["Arn"], calls)
+    assert {"iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy"} <= set(calls)
+    assert all(op.split(":")[1].startswith(("Describe", "List", "Get")) for op in calls)
+    statuses = sorted(f.status.value for f in findings)
+    if with_invoke:
+        assert statuses == ["pass", "pass"], [(f.status, f.result.message) for f in findings]
+        return
+    # The trust passes; the permissions fail: nothing allows bedrock:InvokeModel on the embedding model.
+    assert statuses == ["fail", "pass"], [(f.status, f.result.message) for f in findings]
+    [failed] = [f for f in findings if f.status is Status.FAIL]
+    assert "bedrock:InvokeModel" in failed.result.message

@@ -413,4 +413,24 @@ def audit(request: LiveRequest) -> LiveAudit:
         if extra is not None:
             deployments.append(extra)
     refused = [r for data in results for r in data.refused]
+    if request.knowledge_bases:
+        refused.extend(r for r in _read_roles(clients, deployments) if r not in refused)
     return LiveAudit(deployments=deployments, regions=list(plan), refused=refused)
+
+
+def _read_roles(clients: Clients, deployments: list[Deployment]) -> list[RefusedCall]:
+    """Read each knowledge base's service role (AV204), every role and policy once per audit.
+
+    Returns the IAM calls refused or failed on the way (each deployment records its own, for AV503).
+    """
+    knowledge_bases = [(kb, dep) for dep in deployments for kb in dep.knowledge_bases]
+    if not knowledge_bases:
+        return []
+    from validator.sources.live_iam import RoleCache, attach_role
+
+    cache = RoleCache()
+    before = {id(dep): len(dep.refused_calls) for _, dep in knowledge_bases}
+    for kb, dep in knowledge_bases:
+        attach_role(clients, kb, dep, cache)
+    seen: dict[int, Deployment] = {id(dep): dep for _, dep in knowledge_bases}
+    return [r for key, dep in seen.items() for r in dep.refused_calls[before[key]:]]

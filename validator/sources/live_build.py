@@ -400,6 +400,13 @@ def knowledge_base(raw: dict[str, Any], cluster_address: str | None, data: Regio
         cluster_address=cluster_address or target or None,
         credentials_secret_exists=exists,
         cluster_problem=problem,
+        role_arn=val(raw.get("roleArn"), "roleArn"),
+        embedding_model_arn=val(
+            ((raw.get("knowledgeBaseConfiguration") or {}).get("vectorKnowledgeBaseConfiguration") or {}).get(
+                "embeddingModelArn"
+            ),
+            "knowledgeBaseConfiguration.vectorKnowledgeBaseConfiguration.embeddingModelArn",
+        ),
     )
 
 
