@@ -177,15 +177,43 @@ def parse_file(path: Path, rel: str) -> ParsedFile:
     return parse_text(text, path, rel)
 
 
-def parse_text(text: str, path: Path, rel: str) -> ParsedFile:
+def normalise(text: str) -> tuple[str, dict[int, str]]:
+    """Text as the grammar reads it, and the line endings that were not LF.
+
+    Terraform reads a UTF-8 byte order mark, CRLF line endings and a last line
+    without a newline; the grammar knows only LF. A lone CR is read as a line
+    ending too (old Mac files). The map (line number -> "\\r\\n" or "\\r")
+    lets heredocs give back their lines as written, as terraform does.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    endings: dict[int, str] = {}
+    if "\r" in text:
+        out: list[str] = []
+        pieces = _LINE_END.split(text)
+        # pieces alternates line text and its ending: [line, end, line, end, ..., last]
+        for number, i in enumerate(range(0, len(pieces) - 1, 2), start=1):
+            out.append(pieces[i])
+            if pieces[i + 1] != "\n":
+                endings[number] = pieces[i + 1]
+        out.append(pieces[-1])
+        text = "\n".join(out)
     if not text.endswith("\n"):
         text += "\n"
+    return text, endings
+
+
+_LINE_END = re.compile(r"(\r\n|\r|\n)")
+
+
+def parse_text(text: str, path: Path, rel: str) -> ParsedFile:
+    text, endings = normalise(text)
     try:
         tree = _parser().parse(text)
     except Exception as exc:  # lark raises several exception types
         raise InputError(f"{rel}:{_error_line(exc)}", _error_message(exc), "parse error") from None
     try:
-        body = _Builder(rel).body(tree.children[0])
+        body = _Builder(rel, endings).body(tree.children[0])
     except RecursionError:
         raise InputError(rel, "expression nesting too deep", "parse error") from None
     except InputError:
@@ -288,8 +316,9 @@ def _unescape(text: str) -> str:
 
 
 class _Builder:
-    def __init__(self, rel: str) -> None:
+    def __init__(self, rel: str, endings: dict[int, str] | None = None) -> None:
         self.rel = rel
+        self.endings = endings or {}
 
     # structure ---------------------------------------------------------------
     def body(self, node: Any) -> Body:
@@ -391,13 +420,16 @@ class _Builder:
             indents = [len(x) - len(x.lstrip()) for x in content if x.strip()]
             cut = min(indents) if indents else 0
             content = [x[cut:] for x in content]
-        text = "\n".join(content) + "\n"
         line = _line(node)
+        # Content line i (0-based) is file line ``line + 1 + i``; keep its CRLF as terraform does.
+        text = "".join(x + self.endings.get(line + 1 + i, "\n") for i, x in enumerate(content))
         if "${" not in text:
             return Literal(line, text)
         # Parse interpolations by re-reading the heredoc body as a quoted string.
         try:
-            escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            escaped = (
+                text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+            )
             tree = _parser().parse(f'x = "{escaped}"\n')
             attr = next(c for c in tree.children[0].children if _is_tree(c, "attribute"))
             expr = self.expr(attr.children[2])
