@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import InputError
+from validator.model import Unknown
 
 # --------------------------------------------------------------------------- #
 # Expressions
@@ -367,10 +368,20 @@ class _Builder:
         return self.expr(kids[0])  # parenthesised: LPAR expr RPAR
 
     def x_int_lit(self, node: Any) -> Expr:
-        return Literal(_line(node), int("".join(str(c) for c in node.children)))
+        return self._number(node)
 
     def x_float_lit(self, node: Any) -> Expr:
-        return Literal(_line(node), float("".join(str(c) for c in node.children)))
+        return self._number(node)
+
+    def _number(self, node: Any) -> Expr:
+        # Terraform's numbers are arbitrary precision: 1e999 is a number, 0.1 is not a float64.
+        from validator.sources.hcl.values import EvalError, parse_number
+
+        line = _line(node)
+        try:
+            return Literal(line, parse_number("".join(str(c) for c in node.children)))
+        except EvalError as exc:
+            return Literal(line, Unknown(f"line {line}: {exc}"))
 
     def x_identifier(self, node: Any) -> Expr:
         name = self.identifier(node)
