@@ -211,15 +211,18 @@ class Evaluator:
             return merge_unknown(cond)
         if cond is None:
             raise EvalError("the condition is null")
-        then, other = self._eval(e.then), self._eval(e.other)
-        chosen = then if to_bool(cond) else other
-        if contains_unknown(then) is None and contains_unknown(other) is None:
+        chosen_expr, other_expr = (e.then, e.other) if to_bool(cond) else (e.other, e.then)
+        chosen = self._eval(chosen_expr)
+        try:
+            other = self._eval(other_expr)
+        except EvalError:
+            return chosen  # terraform ignores errors in the branch it does not take
+        if contains_unknown(chosen) is None and contains_unknown(other) is None:
             # Both results are converted to one type, as terraform does ("1" for true ? 1 : "a").
             try:
-                pair = unify([then, other])
+                return unify([chosen, other])[0]
             except EvalError:
                 raise EvalError("the two results of the conditional have different types") from None
-            return pair[0] if to_bool(cond) else pair[1]
         return chosen
 
     def _unary(self, e: s.Unary) -> Any:
@@ -234,18 +237,18 @@ class Evaluator:
 
     def _binary(self, e: s.Binary) -> Any:
         left = self._eval(e.left)
-        if e.op in ("&&", "||") and not isinstance(left, Unknown):
-            if left is None:
-                raise EvalError(f"null operand of {e.op}")
-            lb = to_bool(left)
-            if e.op == "&&" and not lb:
-                return False
-            if e.op == "||" and lb:
-                return True
+        if e.op in ("&&", "||"):
+            # No short circuit: terraform evaluates both operands, and an error in either is an error.
             right = self._eval(e.right)
-            if right is None:
+            if left is None or right is None:
                 raise EvalError(f"null operand of {e.op}")
-            return right if isinstance(right, Unknown) else to_bool(right)
+            known = [x for x in (left, right) if not isinstance(x, Unknown)]
+            bools = [to_bool(x) for x in known]
+            if len(known) == 2:
+                return bools[0] and bools[1] if e.op == "&&" else bools[0] or bools[1]
+            if (e.op == "&&" and False in bools) or (e.op == "||" and True in bools):
+                return e.op == "||"
+            return merge_unknown(left, right)
         right = self._eval(e.right)
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             if (e.op == "&&" and right is False) or (e.op == "||" and right is True):

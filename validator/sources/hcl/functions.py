@@ -185,19 +185,21 @@ def _length(v: Any) -> int:
 
 
 def _substr(s: Any, offset: Any, length: Any) -> str:
+    """terraform's substr, quirks included: an offset past the end gives "", and a negative
+    offset with length 0 gives the rest of the string."""
     chars = _expand_crlf(_graphemes(_str(s)))
     off = to_int(offset, "offset")
     n = to_int(length, "length")
-    total = len(chars)
     if off < 0:
-        off = total + off
-        if off < 0:
-            raise EvalError("offset before the start of the string")
-    if off > total:
-        raise EvalError("offset after the end of the string")
-    if n < 0:
-        return "".join(chars[off:])
-    return "".join(chars[off: off + n])
+        off = max(off + len(chars), 0)
+    elif n == 0:
+        return ""
+    if off >= len(chars) and off > 0:
+        return ""
+    rest = chars[off:]
+    if n <= 0:
+        return "".join(rest)
+    return "".join(rest[:n])
 
 
 def _strrev(s: Any) -> str:
@@ -430,7 +432,9 @@ def _big_decimal(n: int) -> str:
     return format(Decimal(n), "f")
 
 
-def _format(fmt: Any, *args: Any) -> str:
+def _format(fmt: Any, *args: Any) -> str | Unknown:
+    if any(a is None for a in args):
+        return Unknown("format() of a null argument: terraform knows it only after apply")
     text = _str(fmt, "format")
     out: list[str] = []
     pos = 0
@@ -465,7 +469,7 @@ def _format(fmt: Any, *args: Any) -> str:
     return "".join(out)
 
 
-def _formatlist(fmt: Any, *args: Any) -> list[str]:
+def _formatlist(fmt: Any, *args: Any) -> list[str | Unknown]:
     length = None
     for a in args:
         if isinstance(a, list):
@@ -649,24 +653,73 @@ def _from_float64(v: float) -> Any:
     return make(f, FLOAT64_PREC)
 
 
+def _go_pow(x: float, y: float) -> float:
+    """Go's math.Pow for the cases it computes exactly in float64 steps (no Exp/Log): else EvalError."""
+    if y == 0 or x == 1:
+        return 1.0
+    if y == 1:
+        return x
+    if x == 0:
+        odd = y == int(y) and int(y) % 2 == 1
+        if y < 0:
+            raise EvalError("pow: the result is an infinity")
+        return x if (math.copysign(1, x) < 0 and odd) else 0.0
+    if y == 0.5:
+        if x < 0:
+            raise EvalError("pow: the result is not a number")
+        return math.sqrt(x)
+    if y == -0.5:
+        if x < 0:
+            raise EvalError("pow: the result is not a number")
+        return 1 / math.sqrt(x)
+    yi, yf = math.modf(abs(y))[1], math.modf(abs(y))[0]
+    if yf != 0:
+        raise EvalError("pow with a fractional exponent is not evaluated (float64 rounding)")
+    if yi >= 2**63:
+        raise EvalError("pow: exponent too large")
+    a1, ae = 1.0, 0
+    x1, xe = math.frexp(x)
+    i = int(yi)
+    while i != 0:
+        if xe < -(1 << 12) or (1 << 12) < xe:
+            ae += xe
+            break
+        if i & 1 == 1:
+            a1 *= x1
+            ae += xe
+        x1 *= x1
+        xe <<= 1
+        if x1 < 0.5:
+            x1 += x1
+            xe -= 1
+        i >>= 1
+    if y < 0:
+        a1 = 1 / a1
+        ae = -ae
+    try:
+        return math.ldexp(a1, ae)
+    except OverflowError:
+        raise EvalError("pow: the result is an infinity") from None
+
+
 def _pow(a: Any, b: Any) -> Any:
     x, y = _float64(a), _float64(b)
-    try:
-        return _from_float64(math.pow(x, y))
-    except (OverflowError, ValueError):
-        raise EvalError("pow: result out of range or not a number") from None
+    return _from_float64(_go_pow(x, y))
 
 
 def _log(a: Any, b: Any) -> Any:
     x, base = _float64(a), _float64(b)
     if x <= 0 or base <= 0 or base == 1:
         raise EvalError("log of a number whose result is not finite")
-    # Go: math.Log(x) / math.Log(base)
-    return _from_float64(math.log(x) / math.log(base))
+    if x == 1:
+        return 0
+    if x == base:
+        return 1
+    raise EvalError("log is not evaluated (float64 rounding)")
 
 
 def _signum(x: Any) -> int:
-    v = exact(to_number(x))
+    v = to_int(x, "signum() argument")  # terraform: a whole number in int64
     return (v > 0) - (v < 0)
 
 
@@ -746,7 +799,7 @@ def _coalescelist(*args: Any) -> Any:
         lst = _tuple(a)
         if lst:
             return lst
-    return []
+    raise EvalError("coalescelist: no non-empty list")
 
 
 def _compact(lst: Any) -> list[Any]:
@@ -815,8 +868,6 @@ def _lookup(m: Any, key: Any, *default: Any) -> Any:
         raise EvalError("lookup takes at most three arguments")
     mapping, k = _map(m, "lookup() map"), _str(key)
     if k in mapping:
-        if default:
-            return unify([mapping[k], default[0]])[0]
         return mapping[k]
     if default:
         return default[0]
@@ -886,7 +937,7 @@ def _setunion(*sets: Any) -> list[Any]:
 def _setproduct(*sets: Any) -> list[Any]:
     if len(sets) < 2:
         raise EvalError("setproduct needs at least two sets")
-    lists = [_tuple(s) for s in sets]
+    lists = [_list(s) for s in sets]
     total = math.prod(len(x) for x in lists)
     if total > MAX_COLLECTION:
         raise EvalError(f"setproduct of more than {MAX_COLLECTION} elements")

@@ -415,13 +415,7 @@ class _Builder:
         return parts
 
     def x_string(self, node: Any) -> Expr:
-        parts = self.string_parts(node)
-        line = _line(node)
-        if not parts:
-            return Literal(line, "")
-        if len(parts) == 1 and isinstance(parts[0], str):
-            return Literal(line, parts[0])
-        return Template(line, tuple(parts))
+        return _template(_line(node), self.string_parts(node))
 
     def _heredoc(self, node: Any, trim: bool) -> Expr:
         raw = str(node.children[0])
@@ -435,7 +429,7 @@ class _Builder:
         # Content line i (0-based) is file line ``line + 1 + i``; keep its CRLF as terraform does.
         text = "".join(x + self.endings.get(line + 1 + i, "\n") for i, x in enumerate(content))
         if "${" not in text:
-            return Literal(line, text)
+            return _template(line, [text])
         # Parse interpolations by re-reading the heredoc body as a quoted string.
         try:
             escaped = (
@@ -444,9 +438,9 @@ class _Builder:
             tree = _parser().parse(f'x = "{escaped}"\n')
             attr = next(c for c in tree.children[0].children if _is_tree(c, "attribute"))
             expr = self.expr(attr.children[2])
-            return Template(line, expr.parts) if isinstance(expr, Template) else Literal(line, text)
+            return Template(line, expr.parts) if isinstance(expr, Template) else Literal(line, expr.value)
         except Exception:
-            return Literal(line, text)
+            return Literal(line, Unknown(f"line {line}: a heredoc template that is not evaluated"))
 
     def x_heredoc_template(self, node: Any) -> Expr:
         return self._heredoc(node, trim=False)
@@ -577,6 +571,21 @@ class _Builder:
 
     def x_for_object_expr(self, node: Any) -> Expr:
         return self._for(node, is_object=True)
+
+
+_DIRECTIVE = re.compile(r"(?<!%)%\{")
+
+
+def _template(line: int, parts: list[Any]) -> Expr:
+    """A string's parts as a literal or a template; ``%%{`` is a literal ``%{``."""
+    if any(isinstance(p, str) and _DIRECTIVE.search(p.replace("%%{", "")) for p in parts):
+        return Literal(line, Unknown(f"line {line}: template directives (%{{...}}) are not evaluated"))
+    parts = [p.replace("%%{", "%{") if isinstance(p, str) else p for p in parts]
+    if not parts:
+        return Literal(line, "")
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return Literal(line, parts[0])
+    return Template(line, tuple(parts))
 
 
 def _associate(operands: list[Expr], operators: list[str], line: int) -> Expr:

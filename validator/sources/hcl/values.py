@@ -69,9 +69,9 @@ class Num(float):
     exact: Fraction
     prec: int
 
-    def __new__(cls, exact: Fraction, prec: int) -> Num:
+    def __new__(cls, exact: Fraction, prec: int, negative_zero: bool = False) -> Num:
         try:
-            approx = float(exact)
+            approx = -0.0 if negative_zero else float(exact)
         except OverflowError:
             approx = math.inf if exact > 0 else -math.inf
         obj = super().__new__(cls, approx)
@@ -175,6 +175,8 @@ def parse_number(text: str) -> int | Num:
         value = Fraction(t)
     except (ValueError, ZeroDivisionError):
         raise EvalError("not a decimal number") from None
+    if value == 0:
+        return _zero(t.startswith("-"))
     if value.denominator == 1:
         return make(int(value))
     return make(value)
@@ -267,10 +269,12 @@ def number_text(value: Any) -> str:
         x = exact(value) if not isinstance(value, Num) else value.exact
         x = Fraction(x)
         prec = prec_of(value)
+        if x == 0:
+            return "-0" if is_negative(value) else "0"
         if x.denominator == 1 and abs(x.numerator).bit_length() <= min(prec, FLOAT64_PREC):
             return str(x.numerator)
     if x == 0:
-        return "0"
+        return "-0" if is_negative(value) else "0"
     digits, pos = _shortest(x, prec)
     if pos > MAX_NUMBER_DIGITS or -pos > MAX_NUMBER_DIGITS:
         raise EvalError("number too long to write out")
@@ -301,24 +305,46 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def is_negative(value: Any) -> bool:
+    """Whether a number is below zero, or is terraform's negative zero (``-0``)."""
+    if isinstance(value, Num) and value.exact == 0:
+        return math.copysign(1.0, value) < 0
+    return exact(value) < 0
+
+
+def _zero(negative: bool, prec: int = PREC) -> int | Num:
+    return Num(Fraction(0), prec, negative_zero=True) if negative else 0
+
+
 def add(a: Any, b: Any) -> int | Num:
     if type(a) is int and type(b) is int:
         return make(a + b)
-    return make(exact(a) + exact(b), max(prec_of(a), prec_of(b)))
+    total = exact(a) + exact(b)
+    if total == 0:
+        return _zero(is_negative(a) and is_negative(b) and exact(a) == 0)
+    return make(total, max(prec_of(a), prec_of(b)))
 
 
 def sub(a: Any, b: Any) -> int | Num:
     if type(a) is int and type(b) is int:
         return make(a - b)
-    return make(exact(a) - exact(b), max(prec_of(a), prec_of(b)))
+    total = exact(a) - exact(b)
+    if total == 0:
+        return _zero(exact(a) == 0 and is_negative(a) and not is_negative(b))
+    return make(total, max(prec_of(a), prec_of(b)))
 
 
 def mul(a: Any, b: Any) -> int | Num:
     if type(a) is int and type(b) is int:
         if a.bit_length() + b.bit_length() > MAX_EXPONENT_BITS:
             raise EvalError("number out of the range evaluated (beyond 1e12000)")
+        if a * b == 0:
+            return _zero((a < 0) != (b < 0))
         return make(a * b)
-    return make(exact(a) * exact(b), max(prec_of(a), prec_of(b)))
+    product = exact(a) * exact(b)
+    if product == 0:
+        return _zero(is_negative(a) != is_negative(b))
+    return make(product, max(prec_of(a), prec_of(b)))
 
 
 def div(a: Any, b: Any) -> int | Num:
@@ -327,6 +353,8 @@ def div(a: Any, b: Any) -> int | Num:
         if x == 0:
             raise EvalError("can't divide zero by zero")
         raise EvalError("division by zero gives an infinity, which terraform cannot store")
+    if x == 0:
+        return _zero(is_negative(a) != is_negative(b))
     return make(Fraction(x) / Fraction(y), max(prec_of(a), prec_of(b)))
 
 
@@ -347,6 +375,8 @@ def mod(a: Any, b: Any) -> int | Num:
 
 
 def neg(a: Any) -> int | Num:
+    if exact(a) == 0:
+        return _zero(not is_negative(a))
     if type(a) is int:
         return -a
     return make(-exact(a), prec_of(a))
