@@ -8,8 +8,8 @@ and wrong-type calls; hypothesis adds generated expressions. Each set is one bat
 
 from __future__ import annotations
 
-import tforacle
 import pytest
+import tforacle
 from hypothesis import HealthCheck, given, settings
 
 from validator.model import Unknown
@@ -49,6 +49,9 @@ CURATED: list[str] = [
     "\"${1}\"", "\"${true}\"", "\"${null}\"", "\"a${null}\"", "\"a${[1]}\"", "\"x${1 + 1}y\"", "\"$${x}\"",
     "\"%%{x}\"", "\"a\\nb\\t\\\"c\\\\\"", "\"\\u00e9\"", "\"%{ if true }yes%{ else }no%{ endif }\"",
     "\"%{ for x in [1, 2] }${x},%{ endfor }\"", HEREDOC, HEREDOC_TRIM, "<<EOT\n%{ if true }t%{ endif }\nEOT\n",
+    "\"a %{~ if false ~} b %{~ else ~} c %{~ endif ~} d\"", "\"%{ for k, v in {b = 1, a = 2} }${k}=${v};%{ endfor }\"",
+    "\"%{ for i, x in [\"p\", \"q\"] }${i}${x}%{ endfor }\"", "\"%{ if 1 }x%{ endif }\"", "\"%{ endif }\"",
+    "<<EOT\n%{ for x in [\"a\", \"b\"] ~}\n- ${x}\n%{ endfor ~}\nEOT\n", "\"%{ for x in 5 }${x}%{ endfor }\"",
     # conditionals and type unification
     "true ? 1 : \"a\"", "false ? 1 : \"2\"", "true ? \"a\" : 1", "false ? [1] : [\"a\"]", "true ? [1] : [\"a\"]",
     "true ? {a = 1} : {a = \"x\"}", "true ? 1 : true", "null ? 1 : 2", "\"true\" ? 1 : 2", "1 ? 1 : 2",
@@ -63,28 +66,35 @@ CURATED: list[str] = [
     "{a = 1, a = 2}", "[for k, v in {b = 1, a = 2} : k]",
     # null handling
     "null", "[null]", "coalesce(null, \"x\")", "coalesce(null, null)", "coalesce(\"\", \"b\")", "coalesce(1, \"x\")",
-    "compact([\"a\", \"\", null])", "length(null)", "one([])", "one([null])", "one([1, 2])", "lookup({a = null}, \"a\")",
+    "compact([\"a\", \"\", null])", "length(null)", "one([])", "one([null])", "one([1, 2])",
+    "lookup({a = null}, \"a\")",
     "try(null.x, \"fallback\")", "can(null.x)", "try({a = 1}.b, 2)", "can([1][5])", "try(1)", "try(keys([1]), 7)",
     # strings
     "chomp(\"a\\r\\n\\n\")", "chomp(\"a\\n \")", "endswith(\"abc\", \"bc\")", "startswith(\"abc\", \"ab\")",
     "strcontains(\"abc\", \"d\")", "format(\"%s-%02d\", \"a\", 7)", "format(\"%v\", 1.5)",
-    "format(\"%v\", [1, \"a\"])", "format(\"%#v\", {a = 1})", "format(\"%5.1f|%-4d|%x|%X|%o|%b|%e\", 3.14159, 7, 255, 255, 8, 5, 1234.5)",
+    "format(\"%v\", [1, \"a\"])", "format(\"%#v\", {a = 1})",
+    "format(\"%5.1f|%-4d|%x|%X|%o|%b|%e\", 3.14159, 7, 255, 255, 8, 5, 1234.5)",
     "format(\"%q\", \"a\\\"b<\")", "format(\"%s\", true)", "format(\"%d\", \"12\")", "format(\"%t\", \"true\")",
-    "format(\"%s %s\", \"a\")", "format(\"%s\", \"a\", \"b\")", "format(\"%[2]s %[1]s\", \"a\", \"b\")", "format(\"%%\")",
-    "format(\"%+d % d\", 5, 5)", "format(\"%08.3f\", -3.14159)", "format(\"%.2s\", \"abc\")", "format(\"%E\", 0.000123)",
+    "format(\"%s %s\", \"a\")", "format(\"%s\", \"a\", \"b\")", "format(\"%[2]s %[1]s\", \"a\", \"b\")",
+    "format(\"%%\")",
+    "format(\"%+d % d\", 5, 5)", "format(\"%08.3f\", -3.14159)", "format(\"%.2s\", \"abc\")",
+    "format(\"%E\", 0.000123)",
     "format(\"%w\", 1)", "format(\"%s\", null)", "format(\"%v\", null)",
-    "formatlist(\"%s-%d\", [\"a\", \"b\"], 1)", "formatlist(\"%s\", [])", "formatlist(\"%s%s\", [\"a\"], [\"b\", \"c\"])",
+    "formatlist(\"%s-%d\", [\"a\", \"b\"], 1)", "formatlist(\"%s\", [])",
+    "formatlist(\"%s%s\", [\"a\"], [\"b\", \"c\"])",
     "indent(2, \"a\\nb\\n\")", "join(\",\", [\"a\", 1, true])", "join(\"-\", [\"a\"], [\"b\"])", "join(\",\", [])",
     "lower(\"AbC\")", "upper(\"straße\")", "upper(1)", "title(\"hELLO wORLD-foo_bar\")", "title(\"élan vital\")",
     "regex(\"[a-z]+\", \"123abc\")", "regex(\"(a)(b)\", \"ab\")", "regex(\"(?P<x>a)|(?P<y>b)\", \"b\")",
     "regex(\"(a)|(b)\", \"b\")", "regex(\"[a-z]+\", \"123\")", "regex(\"^b$\", \"b\\n\")", "regex(\"\\\\d+\", \"a42\")",
     "regexall(\"a*\", \"baaa\")", "regexall(\"[0-9]\", \"a1b2\")", "regexall(\"(a)(b)?\", \"aab\")",
     "regex(\"(a\", \"a\")", "regex(\"a{1001}\", \"a\")", "regex(\"(a)\\\\1\", \"aa\")", "regex(\"(?i)ABC\", \"xabc\")",
-    "replace(\"abc\", \"b\", \"x\")", "replace(\"abc\", \"/b/\", \"x\")", "replace(\"a1b22\", \"/([0-9]+)/\", \"<$1>\")",
+    "replace(\"abc\", \"b\", \"x\")", "replace(\"abc\", \"/b/\", \"x\")",
+    "replace(\"a1b22\", \"/([0-9]+)/\", \"<$1>\")",
     "replace(\"hello\", \"/l+/\", \"$$\")", "split(\",\", \"a,b,,c\")", "split(\"\", \"abc\")", "split(\",\", \"\")",
     "strrev(\"abc\")", "strrev(\"héllo\")", "substr(\"hello\", 1, 3)", "substr(\"hello\", -3, -1)",
     "substr(\"hello\", 4, 10)", "substr(\"hello\", 6, 1)", "substr(\"héllo\", 1, 2)", "length(\"héllo\")",
-    "trim(\"?!hello?!\", \"!?\")", "trimprefix(\"abc\", \"a\")", "trimprefix(\"abc\", \"x\")", "trimsuffix(\"abc\", \"c\")",
+    "trim(\"?!hello?!\", \"!?\")", "trimprefix(\"abc\", \"a\")", "trimprefix(\"abc\", \"x\")",
+    "trimsuffix(\"abc\", \"c\")",
     "trimspace(\"  a b \\n\")", "trimspace(\"\\u00a0a\")",
     # numbers
     "abs(-3.5)", "ceil(1.2)", "floor(-1.2)", "ceil(-0.5)", "floor(-0.5)", "log(8, 2)", "log(10, 10)", "log(1, 10)",
@@ -99,12 +109,15 @@ CURATED: list[str] = [
     "element([1, 2, 3], 4)", "element([1, 2, 3], -1)", "element([], 0)", "flatten([[1, [2]], 3])", "flatten([])",
     "index([\"a\", \"b\"], \"b\")", "index([\"a\"], \"z\")", "keys({b = 1, a = 2})", "values({b = 1, a = 2})",
     "length([1, 2])", "length({a = 1})", "length(\"\")", "lookup({a = 1}, \"b\", 2)", "lookup({a = 1}, \"b\")",
-    "lookup({a = 1}, \"a\", \"x\")", "matchkeys([\"a\", \"b\"], [\"x\", \"y\"], [\"y\"])", "merge({a = 1}, {a = \"x\"})",
+    "lookup({a = 1}, \"a\", \"x\")", "matchkeys([\"a\", \"b\"], [\"x\", \"y\"], [\"y\"])",
+    "merge({a = 1}, {a = \"x\"})",
     "merge({a = 1}, null, {b = 2})", "merge()", "one([\"x\"])", "range(3)", "range(3, 0, -1)", "range(0, 1, 0.25)",
-    "range(0)", "range(1, 5, 0)", "range(5, 1)", "reverse([1, 2, 3])", "setintersection([\"a\", \"b\"], [\"b\", \"c\"])",
+    "range(0)", "range(1, 5, 0)", "range(5, 1)", "reverse([1, 2, 3])",
+    "setintersection([\"a\", \"b\"], [\"b\", \"c\"])",
     "setproduct([\"a\", \"b\"], [1, 2])", "setproduct([\"a\"], [])", "setsubtract([\"a\", \"b\"], [\"a\"])",
     "setunion([\"b\"], [\"a\"])", "slice([1, 2, 3], 1, 2)", "slice([1, 2, 3], 1, 5)", "slice([1, 2, 3], 2, 1)",
-    "sort([\"b\", \"a\", \"B\"])", "sort([3, 1, 2])", "sort([\"b\", 1])", "transpose({a = [\"1\", \"2\"], b = [\"2\"]})",
+    "sort([\"b\", \"a\", \"B\"])", "sort([3, 1, 2])", "sort([\"b\", 1])",
+    "transpose({a = [\"1\", \"2\"], b = [\"2\"]})",
     "zipmap([\"a\", \"b\"], [1, 2])", "zipmap([\"a\"], [1, 2])", "tolist([1, \"a\"])", "tolist([[1], [\"a\"]])",
     "toset([3, 1, 10])", "toset([\"b\", \"a\", \"B\", \"a\"])", "toset([true, false])", "toset([1, \"a\"])",
     "tomap({a = 1, b = \"x\"})", "tomap({a = 1, b = [1]})", "tolist([true, 1])",
@@ -113,7 +126,8 @@ CURATED: list[str] = [
     "jsonencode({b = 1, a = [1.5, \"x\", null, true]})", "jsonencode(\"<>&\")", "jsonencode(0.1)", "jsonencode(1e21)",
     "jsondecode(\"{\\\"a\\\": 1e3}\")", "jsondecode(\"[1, \\\"x\\\", null, true, 0.1]\")", "jsondecode(\"nope\")",
     "jsondecode(\"1e999\")", "jsondecode(\"NaN\")", "jsondecode(\"\\\"\\\\u00e9\\\"\")",
-    "urlencode(\"a b/c?d=é~\")", "csvdecode(\"a,b\\n1,2\\n\")", "csvdecode(\"a,b\\n1\\n\")", "csvdecode(\"a\\n\\\"x,y\\\"\\n\")",
+    "urlencode(\"a b/c?d=é~\")", "csvdecode(\"a,b\\n1,2\\n\")", "csvdecode(\"a,b\\n1\\n\")",
+    "csvdecode(\"a\\n\\\"x,y\\\"\\n\")",
     "textencodebase64(\"hi\", \"UTF-16LE\")", "textdecodebase64(\"aABpAA==\", \"UTF-16LE\")",
     "textencodebase64(\"é\", \"US-ASCII\")", "md5(\"a\")", "sha1(\"a\")", "sha256(\"a\")", "sha512(\"a\")",
     "base64sha256(\"a\")", "base64sha512(\"a\")", "uuidv5(\"dns\", \"example.com\")",
@@ -123,13 +137,15 @@ CURATED: list[str] = [
     "dirname(\"/a\")", "cidrhost(\"10.0.0.0/24\", -1)", "cidrhost(\"10.0.0.0/24\", 256)", "cidrhost(\"fd00::/64\", 5)",
     "cidrnetmask(\"10.0.0.0/12\")", "cidrnetmask(\"fd00::/64\")", "cidrsubnet(\"10.0.0.0/16\", 8, 2)",
     "cidrsubnet(\"10.0.0.0/16\", 8, 256)", "cidrsubnet(\"fd00::/56\", 8, 1)", "cidrsubnet(\"10.0.0.0/30\", 4, 0)",
-    "cidrsubnets(\"10.0.0.0/16\", 8, 4, 8)", "cidrsubnets(\"10.0.0.0/30\", 1, 1, 1)", "cidrsubnet(\"10.0.0.1/16\", 8, 1)",
+    "cidrsubnets(\"10.0.0.0/16\", 8, 4, 8)", "cidrsubnets(\"10.0.0.0/30\", 1, 1, 1)",
+    "cidrsubnet(\"10.0.0.1/16\", 8, 1)",
     "cidrsubnet(\"10.0.0.0\", 8, 1)", "formatdate(\"YYYY-MM-DD hh:mm:ss ZZZ EEE MMM\", \"2024-02-29T13:04:05Z\")",
     "formatdate(\"h:mm AA 'at' D MMMM YY\", \"2024-02-29T13:04:05+09:00\")", "formatdate(\"YYYY\", \"nope\")",
     "timeadd(\"2024-01-01T00:00:00Z\", \"1h30m\")", "timeadd(\"2024-01-01T00:00:00Z\", \"-10m\")",
     "timecmp(\"2024-01-01T00:00:00Z\", \"2024-01-01T01:00:00+01:00\")",
     # sensitivity and functions that stay unknown
-    "nonsensitive(1)", "nonsensitive(sensitive(\"x\"))", "ephemeralasnull(1)", "timestamp()", "uuid()", "bcrypt(\"x\")", "abspath(\".\")", "file(\"/etc/hostname\")",
+    "nonsensitive(1)", "nonsensitive(sensitive(\"x\"))", "ephemeralasnull(1)", "timestamp()", "uuid()", "bcrypt(\"x\")",
+    "abspath(\".\")", "file(\"/etc/hostname\")",
     "base64gzip(\"a\")", "yamldecode(\"a: 1\")", "yamlencode({a = 1})", "templatestring(\"x\", {})",
 ]
 

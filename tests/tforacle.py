@@ -247,7 +247,8 @@ def strategies() -> Any:
     def number(children: Any) -> Any:
         return st.one_of(
             number_lit,
-            st.tuples(children, st.sampled_from(["+", "-", "*", "/", "%"]), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(children, st.sampled_from(["+", "-", "*", "/", "%"]), children).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"),
             children.map(lambda x: f"(-{x})"),
             st.tuples(st.sampled_from(["abs", "ceil", "floor", "signum"]), children).map(lambda t: f"{t[0]}({t[1]})"),
             st.tuples(st.sampled_from(["max", "min"]), st.lists(children, min_size=1, max_size=3)).map(
@@ -268,7 +269,8 @@ def strategies() -> Any:
             st.tuples(st.sampled_from(["upper", "lower", "title", "trimspace", "chomp", "strrev", "base64encode",
                                        "md5", "sha1", "sha256", "urlencode", "jsonencode", "tostring"]),
                       children).map(lambda t: f"{t[0]}({t[1]})"),
-            st.tuples(children, st.integers(-3, 5), st.integers(-1, 5)).map(lambda t: f"substr({t[0]}, {t[1]}, {t[2]})"),
+            st.tuples(children, st.integers(-3, 5), st.integers(-1, 5)).map(
+                lambda t: f"substr({t[0]}, {t[1]}, {t[2]})"),
             st.tuples(children, children, children).map(lambda t: f"replace({t[0]}, {t[1]}, {t[2]})"),
             st.tuples(string_lit, st.lists(children, max_size=3)).map(lambda t: f"join({t[0]}, [{', '.join(t[1])}])"),
             st.tuples(st.sampled_from(['"%s"', '"%d"', '"%5.2f"', '"%q"', '"%v-%v"', '"%x"', '"%03d|%s"', '"%e"',
@@ -309,7 +311,8 @@ def strategies() -> Any:
     num_list = st.lists(numbers, max_size=4).map(lambda xs: f"[{', '.join(xs)}]")
     mixed_list = st.lists(scalar, max_size=4).map(lambda xs: f"[{', '.join(xs)}]")
     key = st.text(alphabet="abcxy", min_size=1, max_size=3)
-    a_map = st.dictionaries(key, scalar, max_size=4).map(lambda d: "{" + ", ".join(f"{k} = {v}" for k, v in d.items()) + "}")
+    a_map = st.dictionaries(key, scalar, max_size=4).map(
+        lambda d: "{" + ", ".join(f"{k} = {v}" for k, v in d.items()) + "}")
     lists = st.one_of(str_list, num_list, mixed_list)
 
     def collection(children: Any) -> Any:

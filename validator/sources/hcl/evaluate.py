@@ -156,17 +156,51 @@ class Evaluator:
     def _template(self, e: s.Template) -> Any:
         if len(e.parts) == 1 and isinstance(e.parts[0], s.Expr):
             return self._eval(e.parts[0])  # "${x}" is x itself, of whatever type (terraform)
+        return self._render(e.parts)
+
+    def _render(self, parts: tuple[Any, ...]) -> Any:
         out = []
-        for part in e.parts:
+        for part in parts:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            value = self._eval(part)
+            if isinstance(part, s.TemplateIf):
+                cond = self._eval(part.cond)
+                if isinstance(cond, Unknown):
+                    return merge_unknown(cond)
+                if cond is None:
+                    raise EvalError("the condition of a template if is null")
+                value = self._render(part.then if to_bool(cond) else part.other)
+            elif isinstance(part, s.TemplateFor):
+                value = self._render_for(part)
+            else:
+                value = self._eval(part)
             if isinstance(value, Unknown):
                 return merge_unknown(value)
             if isinstance(value, list | dict):
                 raise EvalError(f"cannot include {tv.type_name(value)} in a string template")
             out.append(to_str(value))
+        return "".join(out)
+
+    def _render_for(self, part: s.TemplateFor) -> Any:
+        coll = self._eval(part.collection)
+        if isinstance(coll, Unknown):
+            return coll
+        if isinstance(coll, dict):
+            pairs: list[tuple[Any, Any]] = sorted(coll.items())
+        elif isinstance(coll, list):
+            pairs = list(enumerate(coll))
+        else:
+            raise EvalError("a template for over a value that is not a collection")
+        out = []
+        for k, item in pairs:
+            binds = {part.value_var: item}
+            if part.key_var:
+                binds[part.key_var] = k
+            value = self.child(**binds)._render(part.body)
+            if isinstance(value, Unknown):
+                return value
+            out.append(value)
         return "".join(out)
 
     def _get_attr(self, e: s.GetAttr) -> Any:

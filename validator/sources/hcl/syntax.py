@@ -31,7 +31,26 @@ class Literal(Expr):
 
 @dataclass(frozen=True)
 class Template(Expr):
-    parts: tuple[Any, ...]  # str or Expr
+    parts: tuple[Any, ...]  # str, Expr, TemplateIf or TemplateFor
+
+
+@dataclass(frozen=True)
+class TemplateIf:
+    """``%{ if cond }then%{ else }other%{ endif }`` inside a template."""
+
+    cond: Expr
+    then: tuple[Any, ...]
+    other: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class TemplateFor:
+    """``%{ for k, v in coll }body%{ endfor }`` inside a template."""
+
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    body: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -415,7 +434,7 @@ class _Builder:
         return parts
 
     def x_string(self, node: Any) -> Expr:
-        return _template(_line(node), self.string_parts(node))
+        return self.template(_line(node), self.string_parts(node))
 
     def _heredoc(self, node: Any, trim: bool) -> Expr:
         raw = str(node.children[0])
@@ -429,7 +448,7 @@ class _Builder:
         # Content line i (0-based) is file line ``line + 1 + i``; keep its CRLF as terraform does.
         text = "".join(x + self.endings.get(line + 1 + i, "\n") for i, x in enumerate(content))
         if "${" not in text:
-            return _template(line, [text])
+            return self.template(line, [text])
         # Parse interpolations by re-reading the heredoc body as a quoted string.
         try:
             escaped = (
@@ -441,6 +460,72 @@ class _Builder:
             return Template(line, expr.parts) if isinstance(expr, Template) else Literal(line, expr.value)
         except Exception:
             return Literal(line, Unknown(f"line {line}: a heredoc template that is not evaluated"))
+
+    def template(self, line: int, parts: list[Any]) -> Expr:
+        """A string's parts as a literal or a template, with ``%{if}``/``%{for}`` directives."""
+        if any(isinstance(p, str) and _DIRECTIVE.search(p) for p in parts):
+            try:
+                tokens = _directive_tokens(parts)
+                body, end = self._directive_body(tokens, 0, line, ())
+                if end != len(tokens):
+                    raise _TemplateError
+            except (_TemplateError, InputError):
+                return Literal(line, Unknown(f"line {line}: a template directive (%{{...}}) that is not evaluated"))
+            return Template(line, tuple(body))
+        parts = [p.replace("%%{", "%{") if isinstance(p, str) else p for p in parts]
+        if not parts:
+            return Literal(line, "")
+        if len(parts) == 1 and isinstance(parts[0], str):
+            return Literal(line, parts[0])
+        return Template(line, tuple(parts))
+
+    def _directive_body(self, tokens: list[tuple[str, Any]], i: int, line: int,
+                        until: tuple[str, ...]) -> tuple[list[Any], int]:
+        body: list[Any] = []
+        while i < len(tokens):
+            kind, value = tokens[i]
+            if kind != "dir":
+                body.append(value)
+                i += 1
+                continue
+            words = value[0]
+            keyword = words.split(None, 1)[0] if words else ""
+            if keyword in until:
+                return body, i
+            if keyword == "if":
+                cond = self._directive_expr(words[2:], line)
+                then, i = self._directive_body(tokens, i + 1, line, ("else", "endif"))
+                other: list[Any] = []
+                if i < len(tokens) and tokens[i][1][0].strip() == "else":
+                    other, i = self._directive_body(tokens, i + 1, line, ("endif",))
+                if i >= len(tokens) or tokens[i][1][0].strip() != "endif":
+                    raise _TemplateError
+                body.append(TemplateIf(cond, tuple(then), tuple(other)))
+                i += 1
+            elif keyword == "for":
+                m = _FOR_HEAD.match(words)
+                if not m:
+                    raise _TemplateError
+                key_var, value_var = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(1))
+                coll = self._directive_expr(m.group(3), line)
+                loop, i = self._directive_body(tokens, i + 1, line, ("endfor",))
+                if i >= len(tokens) or tokens[i][1][0].strip() != "endfor":
+                    raise _TemplateError
+                body.append(TemplateFor(key_var, value_var, coll, tuple(loop)))
+                i += 1
+            else:
+                raise _TemplateError
+        if until:
+            raise _TemplateError
+        return body, i
+
+    def _directive_expr(self, text: str, line: int) -> Expr:
+        try:
+            tree = _parser().parse("\n" * (line - 1) + f"x = {text}\n")
+        except Exception:
+            raise _TemplateError from None
+        attr = next(c for c in tree.children[0].children if _is_tree(c, "attribute"))
+        return self.expr(attr.children[2])
 
     def x_heredoc_template(self, node: Any) -> Expr:
         return self._heredoc(node, trim=False)
@@ -573,19 +658,37 @@ class _Builder:
         return self._for(node, is_object=True)
 
 
-_DIRECTIVE = re.compile(r"(?<!%)%\{")
+_DIRECTIVE = re.compile(r"(?<!%)%\{(~?)\s*(.*?)\s*(~?)\}", re.DOTALL)
+_FOR_HEAD = re.compile(r"for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s+(.+)$", re.DOTALL)
 
 
-def _template(line: int, parts: list[Any]) -> Expr:
-    """A string's parts as a literal or a template; ``%%{`` is a literal ``%{``."""
-    if any(isinstance(p, str) and _DIRECTIVE.search(p.replace("%%{", "")) for p in parts):
-        return Literal(line, Unknown(f"line {line}: template directives (%{{...}}) are not evaluated"))
-    parts = [p.replace("%%{", "%{") if isinstance(p, str) else p for p in parts]
-    if not parts:
-        return Literal(line, "")
-    if len(parts) == 1 and isinstance(parts[0], str):
-        return Literal(line, parts[0])
-    return Template(line, tuple(parts))
+class _TemplateError(Exception):
+    pass
+
+
+def _directive_tokens(parts: list[Any]) -> list[tuple[str, Any]]:
+    """Template parts as ("text", s), ("expr", e) and ("dir", (words, strip_left, strip_right)) tokens."""
+    tokens: list[tuple[str, Any]] = []
+    for part in parts:
+        if not isinstance(part, str):
+            tokens.append(("expr", part))
+            continue
+        pos = 0
+        for m in _DIRECTIVE.finditer(part):
+            tokens.append(("text", part[pos: m.start()]))
+            tokens.append(("dir", (m.group(2), m.group(1) == "~", m.group(3) == "~")))
+            pos = m.end()
+        tokens.append(("text", part[pos:]))
+    # strip markers: "~" trims the whitespace next to the directive
+    for i, (kind, value) in enumerate(tokens):
+        if kind != "dir":
+            continue
+        _, left, right = value
+        if left and i > 0 and tokens[i - 1][0] == "text":
+            tokens[i - 1] = ("text", tokens[i - 1][1].rstrip())
+        if right and i + 1 < len(tokens) and tokens[i + 1][0] == "text":
+            tokens[i + 1] = ("text", tokens[i + 1][1].lstrip())
+    return [(k, v.replace("%%{", "%{") if k == "text" else v) for k, v in tokens if not (k == "text" and v == "")]
 
 
 def _associate(operands: list[Expr], operators: list[str], line: int) -> Expr:
