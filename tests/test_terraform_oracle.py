@@ -52,6 +52,9 @@ CURATED: list[str] = [
     "\"a %{~ if false ~} b %{~ else ~} c %{~ endif ~} d\"", "\"%{ for k, v in {b = 1, a = 2} }${k}=${v};%{ endfor }\"",
     "\"%{ for i, x in [\"p\", \"q\"] }${i}${x}%{ endfor }\"", "\"%{ if 1 }x%{ endif }\"", "\"%{ endif }\"",
     "<<EOT\n%{ for x in [\"a\", \"b\"] ~}\n- ${x}\n%{ endfor ~}\nEOT\n", "\"%{ for x in 5 }${x}%{ endfor }\"",
+    # heredocs as terraform reads them from CRLF files and with tab indentation
+    "<<EOT\r\nhello\r\n  world\r\nEOT\r\n", "<<-EOT\r\n    in\r\n      dent\r\n    EOT\r\n",
+    "<<-EOT\n\t\ta\n\t\t  b\n\t\tEOT\n", "<<-EOT\n  a\n\tb\n  EOT\n", "<<EOT\r\nv${1 + 1}\r\nEOT\r\n",
     # conditionals and type unification
     "true ? 1 : \"a\"", "false ? 1 : \"2\"", "true ? \"a\" : 1", "false ? [1] : [\"a\"]", "true ? [1] : [\"a\"]",
     "true ? {a = 1} : {a = \"x\"}", "true ? 1 : true", "null ? 1 : 2", "\"true\" ? 1 : 2", "1 ? 1 : 2",

@@ -287,7 +287,7 @@ def number_json(value: Any) -> int | Decimal:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= PREC:
         return value
     text = number_text(value)
-    return int(text) if "." not in text else Decimal(text)
+    return int(Decimal(text)) if "." not in text else Decimal(text)  # no int-from-str digit limit
 
 
 def to_int(value: Any, what: str = "value", lo: int = INT64_MIN, hi: int = INT64_MAX) -> int:
