@@ -61,7 +61,7 @@ def test_numbers_follow_terraform(expr: str, expected: object) -> None:
         "keys([1])", 'values("x")', "length(1)", "[1, 2][1e999]", 'substr("abc", 1e999, 1)', "element([1], 1e999)",
         'format("%d", 1.5)', "1 / 0", "0 / 0", "range(1e999)", "1e99999999", "signum(1e999)",
         "cidrsubnet(\"::/0\", 120, 1e15)", 'format("%0999999999d", 1)', "tobool(\"s3cr3t\")", "pow(10, 400) * 1e99999",
-        "parseint(\"1\", 1e999)", 'jsondecode("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]")[0]',
+        "parseint(\"1\", 1e999)", 'jsondecode("' + "[" * 3000 + "]" * 3000 + '")[0]',
     ],
 )
 def test_errors_are_unknown_naming_the_line(expr: str) -> None:
