@@ -1050,8 +1050,10 @@ def _jsondecode(s: Any) -> Any:
     try:
         return json.loads(text, parse_float=_json_number, parse_int=_json_number,
                           parse_constant=_bad_json_constant, object_pairs_hook=_json_object)
-    except (ValueError, RecursionError):
-        raise EvalError("jsondecode: the string is not valid JSON") from None
+    except RecursionError:
+        raise EvalError("JSON nested too deeply to evaluate") from None
+    except ValueError:
+        raise EvalError("the string is not valid JSON") from None
 
 
 def _bad_json_constant(_name: str) -> Any:
