@@ -290,8 +290,14 @@ def _replace(s: Any, old: Any, new: Any) -> str:
     text, search, repl = _str(s), _str(old), _str(new)
     if len(search) > 1 and search.startswith("/") and search.endswith("/"):
         pattern = _re2(search[1:-1])
-        repl_py = _re2_replacement(repl)
-        return pattern.sub(repl_py, text)
+        expand = _re2_replacement(repl)
+        out, pos = [], 0
+        for m in _finditer(pattern, text):  # Go's ReplaceAllString: no empty match right after a match
+            out.append(text[pos: m.start()])
+            out.append(expand(m))
+            pos = m.end()
+        out.append(text[pos:])
+        return "".join(out)
     return text.replace(search, repl)
 
 
@@ -730,7 +736,8 @@ def _parseint(s: Any, base: Any) -> int:
     if b > 36:
         raise EvalError("base above 36 is not evaluated")
     body = text[1:] if text[:1] in "+-" else text
-    if not body or not all(c.isascii() and c.isalnum() for c in body) or len(body) > 10_000:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"[:b]
+    if not body or not all(c in digits for c in body.lower()) or len(body) > 10_000:
         raise EvalError("cannot parse the string as an integer")
     try:
         return make(int(text, b))

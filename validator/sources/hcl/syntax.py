@@ -325,12 +325,21 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
 
 
+class InvalidEscape(ValueError):
+    """A backslash sequence HCL does not define (terraform rejects the string)."""
+
+
 def _unescape(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         s = m.group(1)
         if s[0] in "uU":
-            return chr(int(s[1:], 16))
-        return _ESCAPES.get(s, "\\" + s)
+            code = int(s[1:], 16)
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise InvalidEscape
+            return chr(code)
+        if s not in _ESCAPES:
+            raise InvalidEscape
+        return _ESCAPES[s]
 
     return _ESCAPE_RE.sub(repl, text)
 
@@ -434,7 +443,12 @@ class _Builder:
         return parts
 
     def x_string(self, node: Any) -> Expr:
-        return self.template(_line(node), self.string_parts(node))
+        try:
+            parts = self.string_parts(node)
+        except InvalidEscape:
+            line = _line(node)
+            return Literal(line, Unknown(f"line {line}: invalid escape sequence in a string (terraform rejects it)"))
+        return self.template(_line(node), parts)
 
     def _heredoc(self, node: Any, trim: bool) -> Expr:
         raw = str(node.children[0])
