@@ -202,8 +202,9 @@ def normalise(text: str) -> tuple[str, dict[int, str]]:
 
     Terraform reads a UTF-8 byte order mark, CRLF line endings and a last line
     without a newline; the grammar knows only LF. A lone CR is read as a line
-    ending too (old Mac files; terraform 1.11 rejects them as "Invalid character"). The map (line number -> "\\r\\n" or "\\r")
-    lets heredocs give back their lines as written, as terraform does.
+    ending too (old Mac files; terraform 1.11 rejects them as "Invalid character").
+    The map (line number -> CRLF or CR) lets heredocs give back their lines as
+    written, as terraform does.
     """
     if text.startswith("\ufeff"):
         text = text[1:]
