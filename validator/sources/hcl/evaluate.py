@@ -250,7 +250,12 @@ class Evaluator:
         try:
             other = self._eval(other_expr)
         except EvalError:
-            return chosen  # terraform ignores errors in the branch it does not take
+            # terraform ignores an error in the branch it does not take, yet converts the result to that
+            # branch's type: a string (or null) stays as it is; anything else might become a string.
+            if chosen is None or isinstance(chosen, str | Unknown):
+                return chosen
+            raise EvalError("the other result of the conditional cannot be evaluated, so the type is not known") \
+                from None
         if contains_unknown(chosen) is None and contains_unknown(other) is None:
             # Both results are converted to one type, as terraform does ("1" for true ? 1 : "a").
             try:

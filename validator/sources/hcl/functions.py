@@ -39,6 +39,7 @@ from validator.sources.hcl.values import (
     exact,
     is_number,
     make,
+    neg,
     number_text,
     to_bool,
     to_int,
@@ -655,6 +656,8 @@ def _float64(x: Any) -> float:
 def _from_float64(v: float) -> Any:
     if not math.isfinite(v):
         raise EvalError("the result is not a finite number")
+    if v == 0:
+        return make(0) if math.copysign(1.0, v) > 0 else neg(0)  # float64 keeps the sign of zero
     f = Fraction(v)
     return make(f, FLOAT64_PREC)
 
@@ -768,14 +771,16 @@ def _sum(lst: Any) -> Any:
 # Collections
 
 
+def _bools(lst: Any) -> list[bool | None]:
+    return [None if x is None else to_bool(x) for x in _list(lst)]  # list(bool): every element converts
+
+
 def _alltrue(lst: Any) -> bool:
-    items = _list(lst)
-    return all(x is not None and to_bool(x) for x in items)
+    return all(x is True for x in _bools(lst))
 
 
 def _anytrue(lst: Any) -> bool:
-    items = _list(lst)
-    return any(x is not None and to_bool(x) for x in items)
+    return any(x is True for x in _bools(lst))
 
 
 def _chunklist(lst: Any, size: Any) -> list[Any]:
