@@ -26,7 +26,6 @@ from validator.sources.hcl.evaluate import (
     Evaluator,
     RefStr,
     ResourceObj,
-    to_number,
 )
 from validator.sources.hcl.provenance import Prov, Tracer
 from validator.sources.hcl.values import to_int, type_name
