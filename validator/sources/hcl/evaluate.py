@@ -62,15 +62,17 @@ def merge_unknown(*values: Any, reason: str | None = None) -> Unknown:
     """One Unknown standing for several inputs, keeping the first reason and all refs."""
     reasons = [v.reason for v in values if isinstance(v, Unknown)]
     refs: list[str] = []
-    for v in values:
+
+    def collect(v: Any, depth: int = 0) -> None:
         for r in refs_of(v):
             if r not in refs:
                 refs.append(r)
-        if isinstance(v, list):
-            for item in v:
-                for r in refs_of(item):
-                    if r not in refs:
-                        refs.append(r)
+        if depth < 64 and isinstance(v, list | dict):  # at any depth: jsonencode({password = x}) depends on x
+            for item in v.values() if isinstance(v, dict) else v:
+                collect(item, depth + 1)
+
+    for v in values:
+        collect(v)
     return Unknown(reason or (reasons[0] if reasons else "value is not known statically"), tuple(refs))
 
 
