@@ -8,6 +8,7 @@ depends on). Unknowns propagate; nothing unknown is ever guessed.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
 from validator.model import AttributeUnknown, EncodedUnknown, Unknown
