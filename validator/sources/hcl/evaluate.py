@@ -8,37 +8,40 @@ depends on). Unknowns propagate; nothing unknown is ever guessed.
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from validator.model import AttributeUnknown, EncodedUnknown, Unknown
 from validator.sources.hcl import syntax as s
+from validator.sources.hcl import values as tv
+from validator.sources.hcl.functions import FUNCTIONS, NOT_STATIC, UNKNOWN_TOLERANT, unify
+from validator.sources.hcl.values import (
+    EvalError,
+    RefStr,
+    ResourceObj,
+    contains_unknown,
+    to_bool,
+    to_json_value,
+    to_number,
+    to_str,
+)
 
-
-class RefStr(str):
-    """A known string that is also a reference to resources (e.g. a cluster id)."""
-
-    refs: tuple[str, ...] = ()
-
-    def __new__(cls, value: str, refs: tuple[str, ...]) -> RefStr:
-        obj = super().__new__(cls, value)
-        obj.refs = refs
-        return obj
-
-
-@dataclass
-class ResourceObj:
-    """A declared resource instance, whose attributes are evaluated on demand."""
-
-    address: str
-    get: Callable[[str], Any]  # attribute name -> value
-
-    def attr(self, name: str) -> Any:
-        return self.get(name)
+__all__ = [
+    "EvalError",
+    "Evaluator",
+    "RefStr",
+    "ResourceObj",
+    "Scope",
+    "first_unknown",
+    "get_attr",
+    "index_value",
+    "merge_unknown",
+    "refs_of",
+    "to_bool",
+    "to_json_value",
+    "to_number",
+    "to_str",
+]
 
 
 class Scope(Protocol):
@@ -60,15 +63,17 @@ def merge_unknown(*values: Any, reason: str | None = None) -> Unknown:
     """One Unknown standing for several inputs, keeping the first reason and all refs."""
     reasons = [v.reason for v in values if isinstance(v, Unknown)]
     refs: list[str] = []
-    for v in values:
+
+    def collect(v: Any, depth: int = 0) -> None:
         for r in refs_of(v):
             if r not in refs:
                 refs.append(r)
-        if isinstance(v, list):
-            for item in v:
-                for r in refs_of(item):
-                    if r not in refs:
-                        refs.append(r)
+        if depth < 64 and isinstance(v, list | dict):  # at any depth: jsonencode({password = x}) depends on x
+            for item in v.values() if isinstance(v, dict) else v:
+                collect(item, depth + 1)
+
+    for v in values:
+        collect(v)
     return Unknown(reason or (reasons[0] if reasons else "value is not known statically"), tuple(refs))
 
 
@@ -77,10 +82,6 @@ def first_unknown(*values: Any) -> Unknown | None:
         if isinstance(v, Unknown):
             return v
     return None
-
-
-class EvalError(Exception):
-    """An expression that cannot be evaluated (type error, bad call): becomes Unknown."""
 
 
 # --------------------------------------------------------------------------- #
@@ -111,6 +112,9 @@ class Evaluator:
             return Unknown(f"line {expr.line}: {exc}")
         except RecursionError:
             return Unknown(f"line {expr.line}: expression too deep")
+        except (OverflowError, ValueError, TypeError, ZeroDivisionError, MemoryError) as exc:
+            # A case the evaluator does not foresee stays unknown; never the exception's text (it may quote a value).
+            return Unknown(f"line {expr.line}: cannot be evaluated ({type(exc).__name__})")
 
     def _eval(self, e: s.Expr) -> Any:
         if isinstance(e, s.Literal):
@@ -131,11 +135,13 @@ class Evaluator:
             return [self._eval(i) for i in e.items]
         if isinstance(e, s.ObjectExpr):
             out: dict[str, Any] = {}
-            for k, v in e.items:
+            for k, val in e.items:
                 key = self._eval(k)
                 if isinstance(key, Unknown):
                     return merge_unknown(key)
-                out[to_str(key)] = self._eval(v)
+                if key is None or isinstance(key, list | dict):
+                    raise EvalError("an object key must be a string")
+                out[to_str(key)] = self._eval(val)
             return out
         if isinstance(e, s.Conditional):
             return self._conditional(e)
@@ -151,15 +157,53 @@ class Evaluator:
 
     # ----------------------------------------------------------------------- #
     def _template(self, e: s.Template) -> Any:
+        if len(e.parts) == 1 and isinstance(e.parts[0], s.Expr):
+            return self._eval(e.parts[0])  # "${x}" is x itself, of whatever type (terraform)
+        return self._render(e.parts)
+
+    def _render(self, parts: tuple[Any, ...]) -> Any:
         out = []
-        for part in e.parts:
+        for part in parts:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            value = self._eval(part)
+            if isinstance(part, s.TemplateIf):
+                cond = self._eval(part.cond)
+                if isinstance(cond, Unknown):
+                    return merge_unknown(cond)
+                if cond is None:
+                    raise EvalError("the condition of a template if is null")
+                value = self._render(part.then if to_bool(cond) else part.other)
+            elif isinstance(part, s.TemplateFor):
+                value = self._render_for(part)
+            else:
+                value = self._eval(part)
             if isinstance(value, Unknown):
                 return merge_unknown(value)
+            if isinstance(value, list | dict):
+                raise EvalError(f"cannot include {tv.type_name(value)} in a string template")
             out.append(to_str(value))
+        return "".join(out)
+
+    def _render_for(self, part: s.TemplateFor) -> Any:
+        coll = self._eval(part.collection)
+        if isinstance(coll, Unknown):
+            return coll
+        if isinstance(coll, dict):
+            pairs: list[tuple[Any, Any]] = sorted(coll.items())
+        elif isinstance(coll, list):
+            pairs = list(enumerate(coll))
+        else:
+            raise EvalError("a template for over a value that is not a collection")
+        out = []
+        for k, item in pairs:
+            binds = {part.value_var: item}
+            if part.key_var:
+                binds[part.key_var] = k
+            value = self.child(**binds)._render(part.body)
+            if isinstance(value, Unknown):
+                return value
+            out.append(value)
         return "".join(out)
 
     def _get_attr(self, e: s.GetAttr) -> Any:
@@ -202,26 +246,51 @@ class Evaluator:
             if not isinstance(then, Unknown) and then == other:
                 return then
             return merge_unknown(cond)
-        return self._eval(e.then) if to_bool(cond) else self._eval(e.other)
+        if cond is None:
+            raise EvalError("the condition is null")
+        chosen_expr, other_expr = (e.then, e.other) if to_bool(cond) else (e.other, e.then)
+        chosen = self._eval(chosen_expr)
+        try:
+            other = self._eval(other_expr)
+        except EvalError:
+            # terraform ignores an error in the branch it does not take, yet converts the result to that
+            # branch's type: a string (or null) stays as it is; anything else might become a string.
+            if chosen is None or isinstance(chosen, str | Unknown):
+                return chosen
+            raise EvalError("the other result of the conditional cannot be evaluated, so the type is not known") \
+                from None
+        if contains_unknown(chosen) is None and contains_unknown(other) is None:
+            # Both results are converted to one type, as terraform does ("1" for true ? 1 : "a").
+            try:
+                return unify([chosen, other])[0]
+            except EvalError:
+                raise EvalError("the two results of the conditional have different types") from None
+        return chosen
 
     def _unary(self, e: s.Unary) -> Any:
-        v = self._eval(e.operand)
-        if isinstance(v, Unknown):
-            return v
+        x = self._eval(e.operand)
+        if isinstance(x, Unknown):
+            return x
+        if x is None:
+            raise EvalError(f"null operand of {e.op}")
         if e.op == "!":
-            return not to_bool(v)
-        return -to_number(v)
+            return not to_bool(x)
+        return tv.neg(to_number(x))
 
     def _binary(self, e: s.Binary) -> Any:
         left = self._eval(e.left)
-        if e.op in ("&&", "||") and not isinstance(left, Unknown):
-            lb = to_bool(left)
-            if e.op == "&&" and not lb:
-                return False
-            if e.op == "||" and lb:
-                return True
+        if e.op in ("&&", "||"):
+            # No short circuit: terraform evaluates both operands, and an error in either is an error.
             right = self._eval(e.right)
-            return right if isinstance(right, Unknown) else to_bool(right)
+            if left is None or right is None:
+                raise EvalError(f"null operand of {e.op}")
+            known = [x for x in (left, right) if not isinstance(x, Unknown)]
+            bools = [to_bool(x) for x in known]
+            if len(known) == 2:
+                return bools[0] and bools[1] if e.op == "&&" else bools[0] or bools[1]
+            if (e.op == "&&" and False in bools) or (e.op == "||" and True in bools):
+                return e.op == "||"
+            return merge_unknown(left, right)
         right = self._eval(e.right)
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             if (e.op == "&&" and right is False) or (e.op == "||" and right is True):
@@ -229,32 +298,16 @@ class Evaluator:
             return merge_unknown(left, right)
         op = e.op
         if op == "==":
-            return _equal(left, right)
+            return tv.equal(left, right)
         if op == "!=":
-            return not _equal(left, right)
+            return not tv.equal(left, right)
+        if left is None or right is None:
+            raise EvalError(f"null operand of {op}")
         a, b = to_number(left), to_number(right)
-        if op == "+":
-            return _num(a + b)
-        if op == "-":
-            return _num(a - b)
-        if op == "*":
-            return _num(a * b)
-        if op == "/":
-            if b == 0:
-                raise EvalError("division by zero")
-            return _num(a / b)
-        if op == "%":
-            if b == 0:
-                raise EvalError("division by zero")
-            return _num(math.fmod(a, b))
-        if op == "<":
-            return a < b
-        if op == ">":
-            return a > b
-        if op == "<=":
-            return a <= b
-        if op == ">=":
-            return a >= b
+        if op in _ARITHMETIC:
+            return _ARITHMETIC[op](a, b)
+        if op in _COMPARISONS:
+            return _COMPARISONS[op](tv.compare(a, b))
         raise EvalError(f"unknown operator {op}")
 
     def _call(self, e: s.Call) -> Any:
@@ -270,14 +323,22 @@ class Evaluator:
             if name == "can":
                 return True
             raise EvalError("no argument of try() could be evaluated")
+        name = name.removeprefix("core::")
         func = FUNCTIONS.get(name)
         if func is None:
+            why = NOT_STATIC.get(name)
+            if why:
+                return Unknown(f"function {name}() is not evaluated statically: it depends on {why}")
             return Unknown(f"function {name}() is not evaluated statically")
         args = [self._eval(a) for a in e.args]
-        if e.expand_last and args and isinstance(args[-1], list):
+        if e.expand_last:
+            if not args or isinstance(args[-1], Unknown):
+                return merge_unknown(*args)
+            if not isinstance(args[-1], list):
+                raise EvalError(f"{name}(): the argument before ... must be a list")
             args = args[:-1] + args[-1]
-        unknown = first_unknown(*args) if name != "coalesce" else None
-        if unknown is None and name not in _UNKNOWN_TOLERANT:
+        unknown = first_unknown(*args) if name not in UNKNOWN_TOLERANT else None
+        if unknown is None and name not in UNKNOWN_TOLERANT and name not in _ELEMENT_TOLERANT:
             unknown = _nested_unknown(args)
         if unknown is None and name in _ENCODERS:
             deep = _deep_unknowns(args)
@@ -291,17 +352,26 @@ class Evaluator:
             return merge_unknown(*args, reason=unknown.reason)
         try:
             return func(*args)
-        except EvalError:
-            raise
-        except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
+        except EvalError as exc:
+            nested = _nested_unknown(args)
+            if nested is not None:  # the error may come from a value not known yet
+                return merge_unknown(*args, reason=nested.reason)
             raise EvalError(f"{name}(): {exc}") from None
+        except TypeError:
+            raise EvalError(f"{name}(): wrong number or kind of arguments") from None
+        except RecursionError:
+            raise EvalError(f"{name}(): value nested too deeply") from None
+        except (ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError, AttributeError,
+                MemoryError) as exc:
+            # Never the exception's text: it may quote an argument.
+            raise EvalError(f"{name}(): cannot be evaluated ({type(exc).__name__})") from None
 
     def _for(self, e: s.ForExpr) -> Any:
         coll = self._eval(e.collection)
         if isinstance(coll, Unknown):
             return coll
         if isinstance(coll, dict):
-            pairs = list(coll.items())
+            pairs = sorted(coll.items())
         elif isinstance(coll, list):
             pairs = list(enumerate(coll))
         else:
@@ -326,8 +396,12 @@ class Evaluator:
                 if isinstance(key, Unknown):
                     return key
                 value = ev._eval(e.value)
+                if key is None:
+                    raise EvalError("a for expression key is null")
                 if e.grouping:
                     object_out.setdefault(to_str(key), []).append(value)
+                elif to_str(key) in object_out:
+                    raise EvalError("duplicate key in a for expression (use ... to group)")
                 else:
                     object_out[to_str(key)] = value
         return tuple_out if e.key is None else object_out
@@ -350,25 +424,10 @@ def _deep_unknowns(value: Any) -> list[Unknown]:
 
 def _nested_unknown(args: list[Any]) -> Unknown | None:
     for a in args:
-        if isinstance(a, list):
-            found = first_unknown(*a)
-            if found:
-                return found
+        found = contains_unknown(a)
+        if found is not None:
+            return found
     return None
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b or a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return float(a) == float(b)
-    return a == b
-
-
-def _num(x: float) -> int | float:
-    if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
-        return int(x)
-    return x
 
 
 def get_attr(value: Any, name: str) -> Any:
@@ -385,7 +444,7 @@ def get_attr(value: Any, name: str) -> Any:
     if isinstance(value, list):
         # Attribute access on a list of resources (count without index) is an error in Terraform.
         raise EvalError(f"cannot read .{name} from a list; index it first")
-    raise EvalError(f"cannot read .{name} from {type(value).__name__}")
+    raise EvalError(f"cannot read .{name} from {tv.type_name(value)}")
 
 
 def index_value(value: Any, key: Any) -> Any:
@@ -402,243 +461,35 @@ def index_value(value: Any, key: Any) -> Any:
         return value
     if isinstance(key, Unknown):
         if isinstance(value, list) and value:
-            return merge_unknown(key, *[v for v in value if isinstance(v, Unknown | ResourceObj)])
+            return merge_unknown(key, *[x for x in value if isinstance(x, Unknown | ResourceObj)])
         return merge_unknown(key)
+    if key is None:
+        raise EvalError("the index is null")
     if isinstance(value, list):
-        i = int(to_number(key))
+        try:
+            i = tv.to_int(key, "the index")
+        except EvalError:
+            raise EvalError("the index is not a whole number in range") from None
         if not 0 <= i < len(value):
             raise EvalError(f"index {i} out of range for a list of {len(value)}")
         return value[i]
     if isinstance(value, dict):
+        if isinstance(key, list | dict):
+            raise EvalError(f"{tv.type_name(key)} as a map key")
         k = to_str(key)
         if k not in value:
-            raise EvalError(f"no key {k!r}")
+            raise EvalError("no such key in the map")
         return value[k]
-    raise EvalError(f"cannot index {type(value).__name__}")
+    raise EvalError(f"cannot index {tv.type_name(value)}")
 
 
-# --------------------------------------------------------------------------- #
-# Conversions
-
-
-def to_str(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, str | int | float):
-        return str(value)
-    if value is None:
-        raise EvalError("null in a string")
-    raise EvalError(f"cannot use a {type(value).__name__} as a string")
-
-
-def to_number(value: Any) -> int | float:
-    if isinstance(value, bool):
-        raise EvalError("a bool is not a number")
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            return _num(float(value)) if any(c in value for c in ".eE") else int(value)
-        except ValueError:
-            raise EvalError(f"{value!r} is not a number") from None
-    raise EvalError(f"a {type(value).__name__} is not a number")
-
-
-def to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "false"):
-        return value == "true"
-    raise EvalError(f"{value!r} is not a bool")
-
-
-# --------------------------------------------------------------------------- #
-# Functions (the common part of Terraform's library)
-
-
-def _format(fmt: str, *args: Any) -> str:
-    out, i, n = [], 0, 0
-    while i < len(fmt):
-        c = fmt[i]
-        if c != "%":
-            out.append(c)
-            i += 1
-            continue
-        j = i + 1
-        while j < len(fmt) and fmt[j] in "#+- 0123456789.":
-            j += 1
-        if j >= len(fmt):
-            raise EvalError("format: unfinished verb")
-        verb = fmt[j]
-        if verb == "%":
-            out.append("%")
-        else:
-            if n >= len(args):
-                raise EvalError("format: not enough arguments")
-            arg = args[n]
-            n += 1
-            spec = fmt[i + 1 : j]
-            if verb == "s":
-                out.append(("%" + spec + "s") % to_str(arg))
-            elif verb == "d":
-                out.append(("%" + spec + "d") % int(to_number(arg)))
-            elif verb in "fFeEgG":
-                out.append(("%" + spec + verb) % float(to_number(arg)))
-            elif verb == "q":
-                out.append(json.dumps(to_str(arg)))
-            elif verb == "v":
-                out.append(to_str(arg) if not isinstance(arg, list | dict) else json.dumps(arg))
-            elif verb == "t":
-                out.append(to_str(to_bool(arg)))
-            else:
-                raise EvalError(f"format: verb %{verb} is not supported")
-        i = j + 1
-    return "".join(out)
-
-
-def _lookup(m: dict[str, Any], key: Any, *default: Any) -> Any:
-    k = to_str(key)
-    if k in m:
-        return m[k]
-    if default:
-        return default[0]
-    raise EvalError(f"lookup: no key {k!r} and no default")
-
-
-def _coalesce(*args: Any) -> Any:
-    for a in args:
-        if isinstance(a, Unknown):
-            return a
-        if a is not None and a != "":
-            return a
-    raise EvalError("coalesce: no non-null argument")
-
-
-def _merge(*maps: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for m in maps:
-        if m is None:
-            continue
-        if not isinstance(m, dict):
-            raise EvalError("merge: arguments must be maps")
-        out.update(m)
-    return out
-
-
-def _element(lst: list[Any], i: Any) -> Any:
-    if not lst:
-        raise EvalError("element: empty list")
-    return lst[int(to_number(i)) % len(lst)]
-
-
-def _toset(lst: Any) -> list[Any]:
-    out: list[Any] = []
-    for x in lst:
-        if x not in out:
-            out.append(x)
-    return sorted(out, key=lambda v: (str(type(v)), str(v))) if all(isinstance(x, str) for x in out) else out
-
-
-def _length(v: Any) -> int:
-    if isinstance(v, str | list | dict):
-        return len(v)
-    raise EvalError("length: argument has no length")
-
-
-def _flatten(v: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for x in v:
-        if isinstance(x, list):
-            out.extend(_flatten(x))
-        else:
-            out.append(x)
-    return out
-
-
-def _cidrsubnet(prefix: str, newbits: Any, netnum: Any) -> str:
-    net = ipaddress.ip_network(prefix, strict=False)
-    new_prefix = net.prefixlen + int(to_number(newbits))
-    subnets = net.subnets(new_prefix=new_prefix)
-    for i, sub in enumerate(subnets):
-        if i == int(to_number(netnum)):
-            return str(sub)
-    raise EvalError("cidrsubnet: netnum out of range")
-
-
-def _range(*a: Any) -> list[int | float]:
-    nums = [to_number(x) for x in a]
-    if len(nums) == 1:
-        return list(range(int(nums[0])))
-    step = nums[2] if len(nums) > 2 else 1
-    return list(range(int(nums[0]), int(nums[1]), int(step)))
-
-
-def _tonumber(v: Any) -> Any:
-    return None if v is None else to_number(v)
-
-
-def _tobool(v: Any) -> Any:
-    return None if v is None else to_bool(v)
-
-
-def _tostring(v: Any) -> Any:
-    return None if v is None else to_str(v)
-
-
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "format": _format,
-    "lower": lambda x: to_str(x).lower(),
-    "upper": lambda x: to_str(x).upper(),
-    "title": lambda x: to_str(x).title(),
-    "trimspace": lambda x: to_str(x).strip(),
-    "trim": lambda x, c: to_str(x).strip(to_str(c)),
-    "trimprefix": lambda x, p: to_str(x)[len(p) :] if to_str(x).startswith(p) else x,
-    "trimsuffix": lambda x, p: to_str(x)[: -len(p)] if p and to_str(x).endswith(p) else x,
-    "replace": lambda x, a, b: to_str(x).replace(to_str(a), to_str(b)),
-    "substr": lambda x, o, n: to_str(x)[int(o) : (None if int(n) < 0 else int(o) + int(n))],
-    "join": lambda sep, lst: to_str(sep).join(to_str(i) for i in lst),
-    "split": lambda sep, x: to_str(x).split(to_str(sep)),
-    "startswith": lambda x, p: to_str(x).startswith(to_str(p)),
-    "endswith": lambda x, p: to_str(x).endswith(to_str(p)),
-    "concat": lambda *ls: [i for lst in ls for i in lst],
-    "tolist": lambda x: list(x),
-    "toset": _toset,
-    "tomap": lambda x: dict(x),
-    "tonumber": _tonumber,
-    "tostring": _tostring,
-    "tobool": _tobool,
-    "merge": _merge,
-    "lookup": _lookup,
-    "coalesce": _coalesce,
-    "coalescelist": lambda *ls: next((lst for lst in ls if lst), []),
-    "length": _length,
-    "element": _element,
-    "keys": lambda m: sorted(m.keys()),
-    "values": lambda m: [m[k] for k in sorted(m.keys())],
-    "contains": lambda lst, v: v in lst,
-    "distinct": _toset,
-    "flatten": _flatten,
-    "compact": lambda lst: [x for x in lst if x not in (None, "")],
-    "slice": lambda lst, a, b: lst[int(a) : int(b)],
-    "reverse": lambda lst: list(reversed(lst)),
-    "sort": lambda lst: sorted(to_str(x) for x in lst),
-    "zipmap": lambda ks, vs: dict(zip([to_str(k) for k in ks], vs, strict=False)),
-    "range": _range,
-    "min": lambda *a: _num(min(to_number(x) for x in a)),
-    "max": lambda *a: _num(max(to_number(x) for x in a)),
-    "abs": lambda x: abs(to_number(x)),
-    "ceil": lambda x: math.ceil(to_number(x)),
-    "floor": lambda x: math.floor(to_number(x)),
-    "jsonencode": lambda x: json.dumps(x, separators=(",", ":")),
-    "jsondecode": lambda x: json.loads(to_str(x)),
-    "cidrsubnet": _cidrsubnet,
-    "one": lambda lst: (lst[0] if lst else None) if len(lst) <= 1 else (_ for _ in ()).throw(
-        EvalError("one: more than one element")
-    ),
+_ARITHMETIC = {"+": tv.add, "-": tv.sub, "*": tv.mul, "/": tv.div, "%": tv.mod}
+_COMPARISONS = {
+    "<": lambda c: c < 0,
+    ">": lambda c: c > 0,
+    "<=": lambda c: c <= 0,
+    ">=": lambda c: c >= 0,
 }
-
-# Functions that see unknown arguments themselves (they may not need every argument).
-_UNKNOWN_TOLERANT = {"coalesce", "length", "tolist", "toset", "concat", "element", "distinct", "flatten",
-                     "compact", "slice", "one", "merge", "lookup", "keys", "values"}
+# Functions whose result does not depend on every element (length of a list of unknowns is known).
+_ELEMENT_TOLERANT = {"length", "tolist", "concat", "element", "slice", "one", "merge", "lookup", "keys",
+                     "values", "coalescelist", "flatten", "reverse", "toset", "distinct", "compact"}

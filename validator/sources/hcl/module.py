@@ -26,15 +26,17 @@ from validator.sources.hcl.evaluate import (
     Evaluator,
     RefStr,
     ResourceObj,
-    to_number,
 )
 from validator.sources.hcl.provenance import Prov, Tracer
+from validator.sources.hcl.values import to_int, type_name
 from validator.sources.records import Record
 
 if TYPE_CHECKING:
     from validator.sources.hcl.cache import ParseCache
 
 MAX_MODULE_DEPTH = 16
+# A count beyond this makes one instance with an unknown index instead of that many instances.
+MAX_EXPANDED_COUNT = 10_000
 # The one argument of a record standing for dynamic blocks that cannot be expanded.
 DYNAMIC_UNKNOWN = "__dynamic__"
 
@@ -478,8 +480,15 @@ class ModuleInstance:
                 yield None, self.evaluator.child(count={"index": Unknown(f"count of {what} is unknown: {n.reason}")})
                 return
             try:
-                total = int(to_number(n))
-            except EvalError:
+                total = to_int(n, "count", 0)
+            except EvalError as exc:  # terraform rejects the configuration: one instance, unresolved
+                index = Unknown(f"line {count.line}: count of {what} is not a whole number in range ({exc})")
+                yield None, self.evaluator.child(count={"index": index})
+                return
+            if total > MAX_EXPANDED_COUNT:
+                index = Unknown(f"line {count.line}: count of {what} is {total}, beyond the {MAX_EXPANDED_COUNT} "
+                                "instances evaluated")
+                yield None, self.evaluator.child(count={"index": index})
                 return
             for i in range(total):
                 yield i, self.evaluator.child(count={"index": i})
@@ -488,6 +497,11 @@ class ModuleInstance:
             coll = self.evaluator.eval(for_each.expr)
             if isinstance(coll, Unknown):
                 each = Unknown(f"for_each of {what} is unknown: {coll.reason}")
+                yield None, self.evaluator.child(each={"key": each, "value": each})
+                return
+            if coll is not None and not isinstance(coll, dict | list):
+                each = Unknown(f"line {for_each.line}: for_each of {what} must be a map or a set of strings, "
+                               f"not {type_name(coll)}")
                 yield None, self.evaluator.child(each={"key": each, "value": each})
                 return
             prov = Tracer(self.evaluator, block.file).prov(for_each.expr)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.errors import InputError
+from validator.model import Unknown
 
 # --------------------------------------------------------------------------- #
 # Expressions
@@ -30,7 +31,26 @@ class Literal(Expr):
 
 @dataclass(frozen=True)
 class Template(Expr):
-    parts: tuple[Any, ...]  # str or Expr
+    parts: tuple[Any, ...]  # str, Expr, TemplateIf or TemplateFor
+
+
+@dataclass(frozen=True)
+class TemplateIf:
+    """``%{ if cond }then%{ else }other%{ endif }`` inside a template."""
+
+    cond: Expr
+    then: tuple[Any, ...]
+    other: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class TemplateFor:
+    """``%{ for k, v in coll }body%{ endfor }`` inside a template."""
+
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    body: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -177,15 +197,44 @@ def parse_file(path: Path, rel: str) -> ParsedFile:
     return parse_text(text, path, rel)
 
 
-def parse_text(text: str, path: Path, rel: str) -> ParsedFile:
+def normalise(text: str) -> tuple[str, dict[int, str]]:
+    """Text as the grammar reads it, and the line endings that were not LF.
+
+    Terraform reads a UTF-8 byte order mark, CRLF line endings and a last line
+    without a newline; the grammar knows only LF. A lone CR is read as a line
+    ending too (old Mac files; terraform 1.11 rejects them as "Invalid character").
+    The map (line number -> CRLF or CR) lets heredocs give back their lines as
+    written, as terraform does.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    endings: dict[int, str] = {}
+    if "\r" in text:
+        out: list[str] = []
+        pieces = _LINE_END.split(text)
+        # pieces alternates line text and its ending: [line, end, line, end, ..., last]
+        for number, i in enumerate(range(0, len(pieces) - 1, 2), start=1):
+            out.append(pieces[i])
+            if pieces[i + 1] != "\n":
+                endings[number] = pieces[i + 1]
+        out.append(pieces[-1])
+        text = "\n".join(out)
     if not text.endswith("\n"):
         text += "\n"
+    return text, endings
+
+
+_LINE_END = re.compile(r"(\r\n|\r|\n)")
+
+
+def parse_text(text: str, path: Path, rel: str) -> ParsedFile:
+    text, endings = normalise(text)
     try:
         tree = _parser().parse(text)
     except Exception as exc:  # lark raises several exception types
         raise InputError(f"{rel}:{_error_line(exc)}", _error_message(exc), "parse error") from None
     try:
-        body = _Builder(rel).body(tree.children[0])
+        body = _Builder(rel, endings).body(tree.children[0])
     except RecursionError:
         raise InputError(rel, "expression nesting too deep", "parse error") from None
     except InputError:
@@ -277,19 +326,29 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
 
 
+class InvalidEscape(ValueError):
+    """A backslash sequence HCL does not define (terraform rejects the string)."""
+
+
 def _unescape(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         s = m.group(1)
         if s[0] in "uU":
-            return chr(int(s[1:], 16))
-        return _ESCAPES.get(s, "\\" + s)
+            code = int(s[1:], 16)
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise InvalidEscape
+            return chr(code)
+        if s not in _ESCAPES:
+            raise InvalidEscape
+        return _ESCAPES[s]
 
     return _ESCAPE_RE.sub(repl, text)
 
 
 class _Builder:
-    def __init__(self, rel: str) -> None:
+    def __init__(self, rel: str, endings: dict[int, str] | None = None) -> None:
         self.rel = rel
+        self.endings = endings or {}
 
     # structure ---------------------------------------------------------------
     def body(self, node: Any) -> Body:
@@ -338,10 +397,20 @@ class _Builder:
         return self.expr(kids[0])  # parenthesised: LPAR expr RPAR
 
     def x_int_lit(self, node: Any) -> Expr:
-        return Literal(_line(node), int("".join(str(c) for c in node.children)))
+        return self._number(node)
 
     def x_float_lit(self, node: Any) -> Expr:
-        return Literal(_line(node), float("".join(str(c) for c in node.children)))
+        return self._number(node)
+
+    def _number(self, node: Any) -> Expr:
+        # Terraform's numbers are arbitrary precision: 1e999 is a number, 0.1 is not a float64.
+        from validator.sources.hcl.values import EvalError, parse_number
+
+        line = _line(node)
+        try:
+            return Literal(line, parse_number("".join(str(c) for c in node.children)))
+        except EvalError as exc:
+            return Literal(line, Unknown(f"line {line}: {exc}"))
 
     def x_identifier(self, node: Any) -> Expr:
         name = self.identifier(node)
@@ -375,13 +444,12 @@ class _Builder:
         return parts
 
     def x_string(self, node: Any) -> Expr:
-        parts = self.string_parts(node)
-        line = _line(node)
-        if not parts:
-            return Literal(line, "")
-        if len(parts) == 1 and isinstance(parts[0], str):
-            return Literal(line, parts[0])
-        return Template(line, tuple(parts))
+        try:
+            parts = self.string_parts(node)
+        except InvalidEscape:
+            line = _line(node)
+            return Literal(line, Unknown(f"line {line}: invalid escape sequence in a string (terraform rejects it)"))
+        return self.template(_line(node), parts)
 
     def _heredoc(self, node: Any, trim: bool) -> Expr:
         raw = str(node.children[0])
@@ -391,19 +459,88 @@ class _Builder:
             indents = [len(x) - len(x.lstrip()) for x in content if x.strip()]
             cut = min(indents) if indents else 0
             content = [x[cut:] for x in content]
-        text = "\n".join(content) + "\n"
         line = _line(node)
+        # Content line i (0-based) is file line ``line + 1 + i``; keep its CRLF as terraform does.
+        text = "".join(x + self.endings.get(line + 1 + i, "\n") for i, x in enumerate(content))
         if "${" not in text:
-            return Literal(line, text)
+            return self.template(line, [text])
         # Parse interpolations by re-reading the heredoc body as a quoted string.
         try:
-            escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            escaped = (
+                text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+            )
             tree = _parser().parse(f'x = "{escaped}"\n')
             attr = next(c for c in tree.children[0].children if _is_tree(c, "attribute"))
             expr = self.expr(attr.children[2])
-            return Template(line, expr.parts) if isinstance(expr, Template) else Literal(line, text)
+            return Template(line, expr.parts) if isinstance(expr, Template) else Literal(line, expr.value)
         except Exception:
-            return Literal(line, text)
+            return Literal(line, Unknown(f"line {line}: a heredoc template that is not evaluated"))
+
+    def template(self, line: int, parts: list[Any]) -> Expr:
+        """A string's parts as a literal or a template, with ``%{if}``/``%{for}`` directives."""
+        if any(isinstance(p, str) and _DIRECTIVE.search(p) for p in parts):
+            try:
+                tokens = _directive_tokens(parts)
+                body, end = self._directive_body(tokens, 0, line, ())
+                if end != len(tokens):
+                    raise _TemplateError
+            except (_TemplateError, InputError):
+                return Literal(line, Unknown(f"line {line}: a template directive (%{{...}}) that is not evaluated"))
+            return Template(line, tuple(body))
+        parts = [p.replace("%%{", "%{") if isinstance(p, str) else p for p in parts]
+        if not parts:
+            return Literal(line, "")
+        if len(parts) == 1 and isinstance(parts[0], str):
+            return Literal(line, parts[0])
+        return Template(line, tuple(parts))
+
+    def _directive_body(self, tokens: list[tuple[str, Any]], i: int, line: int,
+                        until: tuple[str, ...]) -> tuple[list[Any], int]:
+        body: list[Any] = []
+        while i < len(tokens):
+            kind, value = tokens[i]
+            if kind != "dir":
+                body.append(value)
+                i += 1
+                continue
+            words = value[0]
+            keyword = words.split(None, 1)[0] if words else ""
+            if keyword in until:
+                return body, i
+            if keyword == "if":
+                cond = self._directive_expr(words[2:], line)
+                then, i = self._directive_body(tokens, i + 1, line, ("else", "endif"))
+                other: list[Any] = []
+                if i < len(tokens) and tokens[i][1][0].strip() == "else":
+                    other, i = self._directive_body(tokens, i + 1, line, ("endif",))
+                if i >= len(tokens) or tokens[i][1][0].strip() != "endif":
+                    raise _TemplateError
+                body.append(TemplateIf(cond, tuple(then), tuple(other)))
+                i += 1
+            elif keyword == "for":
+                m = _FOR_HEAD.match(words)
+                if not m:
+                    raise _TemplateError
+                key_var, value_var = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(1))
+                coll = self._directive_expr(m.group(3), line)
+                loop, i = self._directive_body(tokens, i + 1, line, ("endfor",))
+                if i >= len(tokens) or tokens[i][1][0].strip() != "endfor":
+                    raise _TemplateError
+                body.append(TemplateFor(key_var, value_var, coll, tuple(loop)))
+                i += 1
+            else:
+                raise _TemplateError
+        if until:
+            raise _TemplateError
+        return body, i
+
+    def _directive_expr(self, text: str, line: int) -> Expr:
+        try:
+            tree = _parser().parse("\n" * (line - 1) + f"x = {text}\n")
+        except Exception:
+            raise _TemplateError from None
+        attr = next(c for c in tree.children[0].children if _is_tree(c, "attribute"))
+        return self.expr(attr.children[2])
 
     def x_heredoc_template(self, node: Any) -> Expr:
         return self._heredoc(node, trim=False)
@@ -534,6 +671,39 @@ class _Builder:
 
     def x_for_object_expr(self, node: Any) -> Expr:
         return self._for(node, is_object=True)
+
+
+_DIRECTIVE = re.compile(r"(?<!%)%\{(~?)\s*(.*?)\s*(~?)\}", re.DOTALL)
+_FOR_HEAD = re.compile(r"for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s+(.+)$", re.DOTALL)
+
+
+class _TemplateError(Exception):
+    pass
+
+
+def _directive_tokens(parts: list[Any]) -> list[tuple[str, Any]]:
+    """Template parts as ("text", s), ("expr", e) and ("dir", (words, strip_left, strip_right)) tokens."""
+    tokens: list[tuple[str, Any]] = []
+    for part in parts:
+        if not isinstance(part, str):
+            tokens.append(("expr", part))
+            continue
+        pos = 0
+        for m in _DIRECTIVE.finditer(part):
+            tokens.append(("text", part[pos: m.start()]))
+            tokens.append(("dir", (m.group(2), m.group(1) == "~", m.group(3) == "~")))
+            pos = m.end()
+        tokens.append(("text", part[pos:]))
+    # strip markers: "~" trims the whitespace next to the directive
+    for i, (kind, value) in enumerate(tokens):
+        if kind != "dir":
+            continue
+        _, left, right = value
+        if left and i > 0 and tokens[i - 1][0] == "text":
+            tokens[i - 1] = ("text", tokens[i - 1][1].rstrip())
+        if right and i + 1 < len(tokens) and tokens[i + 1][0] == "text":
+            tokens[i + 1] = ("text", tokens[i + 1][1].lstrip())
+    return [(k, v.replace("%%{", "%{") if k == "text" else v) for k, v in tokens if not (k == "text" and v == "")]
 
 
 def _associate(operands: list[Expr], operators: list[str], line: int) -> Expr:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from validator.model import Unknown
@@ -274,27 +273,25 @@ def _fail(message: str) -> Any:
 
 
 def number_to_string(value: int | float) -> str:
-    """A number as terraform writes it in a string: no exponent, no trailing zeros."""
-    if isinstance(value, int):
-        return str(value)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ConversionError("a number that is not finite has no string form")
-    text = format(Decimal(repr(value)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    """A number as terraform writes it in a string: no exponent, no trailing zeros (values.number_text)."""
+    from validator.sources.hcl.values import EvalError, number_text
+
+    try:
+        return number_text(value)
+    except EvalError as exc:
+        raise ConversionError(str(exc)) from None
 
 
 def string_to_number(text: str) -> int | float | None:
+    """A string as terraform reads it as a number (512-bit precision, see values.parse_number)."""
     if not _NUMBER.fullmatch(text):
         return None
+    from validator.sources.hcl.values import EvalError, parse_number
+
     try:
-        d = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return parse_number(text)
+    except EvalError:
         return None
-    if d == d.to_integral_value():
-        return int(d)
-    return float(d)
 
 
 def _collection(value: Any, ty: Collection) -> Any:
