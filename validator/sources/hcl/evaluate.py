@@ -338,8 +338,6 @@ class Evaluator:
                 raise EvalError(f"{name}(): the argument before ... must be a list")
             args = args[:-1] + args[-1]
         unknown = first_unknown(*args) if name not in UNKNOWN_TOLERANT else None
-        if unknown is None and name not in UNKNOWN_TOLERANT and name not in _ELEMENT_TOLERANT:
-            unknown = _nested_unknown(args)
         if unknown is None and name in _ENCODERS:
             deep = _deep_unknowns(args)
             if deep:  # an encoder needs every value: the result is unknown, and depends on all of them
@@ -348,6 +346,8 @@ class Evaluator:
                     # The string is unknown, its structure is not: an IAM policy can still be read.
                     return EncodedUnknown(deep[0].reason, refs, args[0])
                 return Unknown(deep[0].reason, refs)
+        if unknown is None and name not in UNKNOWN_TOLERANT and name not in _ELEMENT_TOLERANT:
+            unknown = _nested_unknown(args)
         if unknown is not None:
             return merge_unknown(*args, reason=unknown.reason)
         try:
