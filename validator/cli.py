@@ -21,6 +21,7 @@ EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_INPUT = 2
 EXIT_ACCESS_DENIED = 3
+EXIT_INTERNAL = 4
 
 RULE_PROFILES = ("default", "bedrock-kb")
 FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -45,6 +46,7 @@ exit codes:
   2  usage or input error: a file that does not parse, a missing path, no Terraform found,
      a database that refuses the connection (other inputs are still checked and reported)
   3  AWS refused a call the audit needs (the finding names the missing permission)
+  4  internal error: a bug in aurora-validate, not a finding (run again with --debug for the traceback)
 """
 
 
@@ -81,6 +83,7 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
     out.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE")
     out.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+    out.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,6 +163,9 @@ def _jobs(text: str) -> int | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from validator import redact
+
+    redact.forget()
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -167,25 +173,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # the last resort: one line and a code of its own, never a bare traceback
+        return internal_error(exc, debug="--debug" in argv)
+
+
+def internal_error(exc: BaseException, debug: bool = False) -> int:
+    """Report an unexpected exception in one line (the traceback with ``--debug``); exit code 4."""
+    from validator import redact
+
+    if debug:
+        import traceback
+
+        sys.stderr.write(redact.scrub("".join(traceback.format_exception(exc))))
+    from validator.errors import internal_error_line
+
+    print(f"aurora-validate: {internal_error_line(exc)}", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def _main(argv: list[str]) -> int:
     from validator.errors import AccessDenied, InputError, UsageError
+    from validator.redact import scrub
 
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    rest = [a for a in argv[1:] if a != "--debug"]  # every command accepts --debug (see main)
     try:
         if command in ("rules", "explain"):
             from validator.commands import catalogue
 
-            return catalogue.main(command, argv[1:])
+            return catalogue.main(command, rest)
         if command == "demo":
             from validator import demo
 
-            return demo.main(argv[1:])
+            return demo.main(rest)
         if command == "export":
             from validator.commands import export
 
-            return export.main(argv[1:])
+            return export.main(rest)
         if command == "db":
             from validator.commands import db
 
@@ -204,16 +228,16 @@ def _main(argv: list[str]) -> int:
             _settle(args)
             report = _collect(args, parser)
     except _Usage as exc:
-        print(f"aurora-validate: error: {exc}", file=sys.stderr)
+        print(f"aurora-validate: error: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except UsageError as exc:
-        print(f"aurora-validate: error: {exc}", file=sys.stderr)
+        print(f"aurora-validate: error: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except InputError as exc:
-        print(f"aurora-validate: {exc}", file=sys.stderr)
+        print(f"aurora-validate: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except AccessDenied as exc:
-        print(f"aurora-validate: access denied: {exc}", file=sys.stderr)
+        print(f"aurora-validate: access denied: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_ACCESS_DENIED
     return _finish(args, report)
 
@@ -260,11 +284,13 @@ def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Repor
 
 def _finish(args: argparse.Namespace, report: Report) -> int:
     from validator.engine import apply_filters
+    from validator.redact import scrub, scrub_report
     from validator.reporters import render
     from validator.rules import Severity
 
+    scrub_report(report)  # before the baseline sees (and fingerprints) any message
     apply_filters(report, args)
-    text = render(report, args.format, show_passed=args.show_passed, color=_color(args))
+    text = scrub(render(report, args.format, show_passed=args.show_passed, color=_color(args)))
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
@@ -276,7 +302,7 @@ def _finish(args: argparse.Namespace, report: Report) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     for error in report.errors:
-        print(f"aurora-validate: {error}", file=sys.stderr)
+        print(f"aurora-validate: {scrub(str(error))}", file=sys.stderr)
     if report.denied:
         return EXIT_ACCESS_DENIED
     if report.errors:

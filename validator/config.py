@@ -33,22 +33,40 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     for directory in [start, *start.parents]:
         own = directory / ".aurora-validate.toml"
         if own.is_file():
-            return own, _read(own).get("tool", {}).get("aurora-validate", _read(own))
+            doc = _read(own)
+            tool = _table(own, doc, "tool", "[tool]")
+            return own, _table(own, tool, "aurora-validate", "[tool.aurora-validate]") if "aurora-validate" in tool \
+                else doc
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
-            section = _read(pyproject).get("tool", {}).get("aurora-validate")
-            if section is not None:
-                return pyproject, section
+            tool = _table(pyproject, _read(pyproject), "tool", "[tool]")
+            if "aurora-validate" in tool:
+                return pyproject, _table(pyproject, tool, "aurora-validate", "[tool.aurora-validate]")
         if directory == stop or stop not in directory.parents:
             break
     return None
 
 
+def _table(path: Path, doc: dict[str, Any], key: str, shown: str) -> dict[str, Any]:
+    """``doc[key]`` when it is a table (an empty one when absent); else a usage error naming the file."""
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: {shown} must be a table, not {type(value).__name__}")
+    return value
+
+
 def _read(path: Path) -> dict[str, Any]:
+    from validator import limits
+    from validator.errors import InputError
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(limits.read_bytes(path, str(path)).decode("utf-8"))
+    except InputError as exc:
+        raise UsageError(f"{path}: cannot read configuration: {exc.message}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: cannot read configuration: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: cannot read configuration: nested too deeply") from None
 
 
 def apply_config(args: argparse.Namespace) -> None:
@@ -99,12 +117,18 @@ def _text(path: Path, section: dict[str, Any], key: str, choices: tuple[str, ...
     value = section[key]
     if not isinstance(value, str) or (choices and value not in choices):
         expected = f"one of {', '.join(choices)}" if choices else "a string"
-        raise UsageError(f"{path}: {key} must be {expected}, not {value!r}")
+        raise UsageError(f"{path}: {key} must be {expected}, not {_shown(value)}")
     return value
 
 
 def _texts(path: Path, section: dict[str, Any], key: str) -> list[str]:
     value = section[key]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UsageError(f"{path}: {key} must be a list of strings, not {value!r}")
+        raise UsageError(f"{path}: {key} must be a list of strings, not {_shown(value)}")
     return value
+
+
+def _shown(value: Any) -> str:
+    from validator.redact import excerpt
+
+    return excerpt(repr(value), 60)

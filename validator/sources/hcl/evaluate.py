@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from validator import limits
 from validator.model import Unknown
 from validator.sources.hcl import syntax as s
 
@@ -92,6 +93,7 @@ class Evaluator:
         self.bindings: dict[str, Any] = {}
         # Where each binding's value was written (provenance.Prov), for the tracer.
         self.provs: dict[str, Any] = {}
+        self.budget = limits.budget()
 
     def child(self, **bindings: Any) -> Evaluator:
         ev = Evaluator(self.scope)
@@ -107,12 +109,13 @@ class Evaluator:
     def eval(self, expr: s.Expr) -> Any:
         try:
             return self._eval(expr)
-        except EvalError as exc:
+        except (EvalError, limits.LimitExceeded) as exc:
             return Unknown(f"line {expr.line}: {exc}")
         except RecursionError:
             return Unknown(f"line {expr.line}: expression too deep")
 
     def _eval(self, e: s.Expr) -> Any:
+        self.budget.tick()
         if isinstance(e, s.Literal):
             return e.value
         if isinstance(e, s.Template):
@@ -152,6 +155,7 @@ class Evaluator:
     # ----------------------------------------------------------------------- #
     def _template(self, e: s.Template) -> Any:
         out = []
+        length = 0
         for part in e.parts:
             if isinstance(part, str):
                 out.append(part)
@@ -160,6 +164,10 @@ class Evaluator:
             if isinstance(value, Unknown):
                 return merge_unknown(value)
             out.append(to_str(value))
+            length += len(out[-1])
+            limits.check_string_length(length)
+        if length:
+            self.budget.build(characters=length)
         return "".join(out)
 
     def _get_attr(self, e: s.GetAttr) -> Any:
@@ -287,10 +295,11 @@ class Evaluator:
         if unknown is not None:
             return merge_unknown(*args, reason=unknown.reason)
         try:
-            return func(*args)
-        except EvalError:
+            limits.guard_call(name, args)
+            return limits.check_value(func(*args))
+        except (EvalError, limits.LimitExceeded):
             raise
-        except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError) as exc:
+        except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError, AttributeError) as exc:
             raise EvalError(f"{name}(): {exc}") from None
 
     def _for(self, e: s.ForExpr) -> Any:
@@ -528,8 +537,14 @@ def _element(lst: list[Any], i: Any) -> Any:
 
 def _toset(lst: Any) -> list[Any]:
     out: list[Any] = []
+    seen: set[tuple[str, Any]] = set()  # scalars: linear, not quadratic, in the length
     for x in lst:
-        if x not in out:
+        if isinstance(x, str | int | float | bool):
+            key = (type(x).__name__, x)
+            if key not in seen:
+                seen.add(key)
+                out.append(x)
+        elif x not in out:
             out.append(x)
     return sorted(out, key=lambda v: (str(type(v)), str(v))) if all(isinstance(x, str) for x in out) else out
 
@@ -552,12 +567,14 @@ def _flatten(v: list[Any]) -> list[Any]:
 
 def _cidrsubnet(prefix: str, newbits: Any, netnum: Any) -> str:
     net = ipaddress.ip_network(prefix, strict=False)
-    new_prefix = net.prefixlen + int(to_number(newbits))
-    subnets = net.subnets(new_prefix=new_prefix)
-    for i, sub in enumerate(subnets):
-        if i == int(to_number(netnum)):
-            return str(sub)
-    raise EvalError("cidrsubnet: netnum out of range")
+    bits, num = int(to_number(newbits)), int(to_number(netnum))
+    new_prefix = net.prefixlen + bits
+    if bits < 0 or new_prefix > net.max_prefixlen:
+        raise EvalError(f"cidrsubnet: {bits} new bits do not fit a /{net.prefixlen} prefix")
+    if not 0 <= num < 2**bits:
+        raise EvalError("cidrsubnet: netnum out of range")
+    address = int(net.network_address) + (num << (net.max_prefixlen - new_prefix))
+    return str(ipaddress.ip_network((address, new_prefix)))
 
 
 def _range(*a: Any) -> list[int | float]:
