@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench docs
+.PHONY: demo test lint bench docs fuzz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check validator tests features bench
 	$(BIN)/python -m validator.docs --check README.md
 	$(BIN)/python -m pytest
+
+## fuzz: thousands of hostile and generated inputs, bounded in time and memory; prints the counts by kind
+fuzz: $(BIN)/.installed
+	$(BIN)/python tests/hostile_inputs.py --generated 3000
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check validator tests features bench

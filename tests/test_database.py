@@ -571,6 +571,53 @@ def test_statement_timeout_is_a_one_line_error(
     assert "a catalog query ran longer than 1000 ms" in line
 
 
+def _shadowing_role(pg: PgServer, db: str) -> tuple[str, str]:
+    """A role whose search_path puts its own format_type() and set_config() before pg_catalog's."""
+    role, password = unique("lurker"), secret_word()
+    pg.run_sql("postgres", f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    pg.run_sql(db, f"CREATE SCHEMA shadow AUTHORIZATION {role}; GRANT USAGE ON SCHEMA bedrock_integration TO {role}; "
+                   f"GRANT SELECT ON ALL TABLES IN SCHEMA bedrock_integration TO {role}")
+    with pg.connect(db, role, password) as conn:
+        conn.execute("CREATE FUNCTION shadow.format_type(oid, integer) RETURNS text LANGUAGE sql "
+                     "AS $$ SELECT 'shadowed'::text $$")
+        conn.execute("CREATE FUNCTION shadow.set_config(text, text, boolean) RETURNS text LANGUAGE sql "
+                     "AS $$ SELECT 'not set'::text $$")
+    pg.run_sql("postgres", f"ALTER ROLE {role} SET search_path = shadow, pg_catalog")
+    pg.run_sql("postgres", f"ALTER ROLE {role} SET statement_timeout = 0")
+    with pg.connect(db, role, password) as conn:  # control: the role's own session does run the shadows
+        assert conn.execute("SELECT format_type(23, -1)").fetchone()[0] == "shadowed"
+    return role, password
+
+
+def test_the_role_cannot_make_the_check_run_its_own_functions(
+    pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference(pg, db)
+    role, password = _shadowing_role(pg, db)
+    _, doc = check(capsys, "--dsn", pg.dsn(db, role, password), "--dimensions", "1024", "--kb-user", "bedrock_user")
+    assert statuses(doc, "AV602") == {"pass"}
+    assert "embedding vector(1024)" in messages(doc, "AV602", "pass")
+    assert "shadowed" not in json.dumps(doc)
+
+
+def test_the_role_cannot_lift_the_statement_timeout(
+    pg: PgServer, db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference(pg, db)
+    role, password = _shadowing_role(pg, db)
+
+    def slow_catalog(conn: Any, spec: Any, request: Any) -> Any:
+        assert conn.execute("SHOW search_path").fetchone()[0] == "pg_catalog, pg_temp"
+        conn.execute("SELECT pg_catalog.pg_sleep(6)")
+        raise AssertionError("the statement timeout did not fire")
+
+    monkeypatch.setattr(source, "read_catalog", slow_catalog)
+    began = time.monotonic()
+    code, out, err = run(capsys, "--dsn", pg.dsn(db, role, password), "--timeout", "1")
+    assert time.monotonic() - began < 5
+    assert "a catalog query ran longer than 1000 ms" in _one_line_error(code, out, err, password)
+
+
 # --------------------------------------------------------------------------- #
 # Connection failures: one line, exit 2, no password
 

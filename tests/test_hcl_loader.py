@@ -373,7 +373,7 @@ def test_a_module_calling_itself_reports_each_error_once(tmp_path: Path) -> None
     )
     errors = [str(e) for e in load_root(tmp_path).errors]
     assert errors == [
-        "main.tf:1: error: module nesting deeper than 16",
+        "main.tf:1: error: module.self source './' calls a module that calls it: a cycle",
         "main.tf:5: error: module.missing source './nope' is not a directory",
     ]
 

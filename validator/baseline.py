@@ -44,6 +44,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from validator import limits
 from validator.engine import Finding, Report
 from validator.errors import InputError
 from validator.reporters.common import display_path
@@ -96,14 +97,14 @@ def _recordable(finding: Finding) -> bool:
 def load(path: str | Path) -> list[dict[str, Any]]:
     """The entries of a baseline file; InputError when it cannot be read or is malformed."""
     p = Path(path)
+    if limits.describe_non_file(p) == "not found":
+        raise InputError(str(p), "no such baseline file (create it with --write-baseline)", "baseline")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            str(p), "no such baseline file (create it with --write-baseline)", "baseline"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(p), f"cannot read: {exc}", "baseline") from None
+        # A regular file of bounded size (never a FIFO or /dev/zero), nested at most MAX_JSON_DEPTH.
+        doc = limits.loads_json(limits.read_bytes(p, str(p), limits.MAX_JSON_BYTES, "baseline").decode("utf-8"),
+                                str(p), "baseline")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(p), f"cannot read: not UTF-8 (byte {exc.start})", "baseline") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}:{exc.lineno}", f"not JSON: {exc.msg}", "baseline") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
@@ -198,6 +199,10 @@ def write(report: Report, path: str | Path) -> None:
     """Record the report's findings in ``path``; they count as suppressed from now on."""
     p = Path(path)
     previous: list[dict[str, Any]] = []
+    problem = limits.describe_non_file(p)
+    if problem not in (None, "not found"):  # opening a FIFO to write would wait for a reader
+        report.errors.append(InputError(str(p), f"cannot write baseline: it is {problem}", "baseline"))
+        return
     if p.is_file():
         try:
             previous = load(p)

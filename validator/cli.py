@@ -22,6 +22,7 @@ EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_INPUT = 2
 EXIT_ACCESS_DENIED = 3
+EXIT_INTERNAL = 4
 
 RULESETS = ("default", "bedrock-kb")
 RULE_PROFILES = RULESETS  # the former name
@@ -52,6 +53,7 @@ exit codes:
   3  AWS refused or failed a call the audit needs (the finding names the operation and,
      for a refusal, the missing permission)
   --soft-fail makes 1 a 0; 2 and 3 stay
+  4  internal error: a bug in aurora-validate, not a finding (run again with --debug for the traceback)
 """
 
 
@@ -106,6 +108,7 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
     out.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE")
     out.add_argument("--no-color", action="store_true", help="plain text even on a terminal (also: NO_COLOR=1)")
+    out.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
 
 
 class _OnceAction(argparse.Action):
@@ -204,6 +207,9 @@ def _jobs(text: str) -> int | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from validator import redact
+
+    redact.forget()
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -211,12 +217,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # the last resort: one line and a code of its own, never a bare traceback
+        return internal_error(exc, debug="--debug" in argv)
+
+
+def internal_error(exc: BaseException, debug: bool = False) -> int:
+    """Report an unexpected exception in one line (the traceback with ``--debug``); exit code 4."""
+    from validator import redact
+
+    if debug:
+        import traceback
+
+        sys.stderr.write(redact.scrub("".join(traceback.format_exception(exc))))
+    from validator.errors import internal_error_line
+
+    print(f"aurora-validate: {internal_error_line(exc)}", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def _main(argv: list[str]) -> int:
     from validator.errors import AccessDenied, InputError, UsageError
+    from validator.redact import scrub
 
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    rest = [a for a in argv[1:] if a != "--debug"]  # every command accepts --debug (see main)
     try:
         if command is None and argv:
             _check_command_word(argv[0])
@@ -227,15 +251,15 @@ def _main(argv: list[str]) -> int:
         if command in ("rules", "explain"):
             from validator.commands import catalogue
 
-            return catalogue.main(command, argv[1:])
+            return catalogue.main(command, rest)
         if command == "demo":
             from validator import demo
 
-            return demo.main(argv[1:])
+            return demo.main(rest)
         if command == "export":
             from validator.commands import export
 
-            return export.main(argv[1:])
+            return export.main(rest)
         if command == "db":
             from validator.commands import db
 
@@ -254,16 +278,16 @@ def _main(argv: list[str]) -> int:
             _settle(args)
             report = _collect(args, parser)
     except _Usage as exc:
-        print(f"aurora-validate: error: {exc}", file=sys.stderr)
+        print(f"aurora-validate: error: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except UsageError as exc:
-        print(f"aurora-validate: error: {exc}", file=sys.stderr)
+        print(f"aurora-validate: error: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except InputError as exc:
-        print(f"aurora-validate: {exc}", file=sys.stderr)
+        print(f"aurora-validate: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except AccessDenied as exc:
-        print(f"aurora-validate: {exc.label}: {exc}", file=sys.stderr)
+        print(f"aurora-validate: {exc.label}: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_ACCESS_DENIED
     return _finish(args, report)
 
@@ -337,14 +361,16 @@ def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Repor
 
 def _finish(args: argparse.Namespace, report: Report) -> int:
     from validator.engine import apply_filters
+    from validator.redact import scrub, scrub_report
     from validator.rules import Severity
 
+    scrub_report(report)  # before the baseline sees (and fingerprints) any message
     apply_filters(report, args)
     written = _write(args, report, args.format, args.output, _color(args))
     for fmt, path in getattr(args, "reports", []):
         written = _write(args, report, fmt, path, False) and written
     for error in report.errors:
-        print(f"aurora-validate: {error}", file=sys.stderr)
+        print(f"aurora-validate: {scrub(str(error))}", file=sys.stderr)
     if not written:
         return EXIT_INPUT
     if report.denied or report.failed_calls:
@@ -362,9 +388,12 @@ def _finish(args: argparse.Namespace, report: Report) -> int:
 
 def _write(args: argparse.Namespace, report: Report, fmt: str, path: str | None, color: bool) -> bool:
     """Render one report to ``path`` (standard output when None); False when the file cannot be written."""
+    from validator.redact import scrub
     from validator.reporters import render
 
-    text = render(report, fmt, show_passed=args.show_passed, color=color, compact=args.compact, quiet=args.quiet)
+    text = scrub(
+        render(report, fmt, show_passed=args.show_passed, color=color, compact=args.compact, quiet=args.quiet)
+    )
     if path is None:
         sys.stdout.write(text)
         sys.stdout.flush()

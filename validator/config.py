@@ -55,17 +55,18 @@ def _config_in(directory: Path) -> tuple[Path, dict[str, Any]] | None:
         return own, _section(own, _read(own))
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
-        section = _read(pyproject).get("tool", {}).get("aurora-validate")
-        if section is not None:
-            return pyproject, _section(pyproject, section)
+        tool = _table(pyproject, _read(pyproject), "tool", "[tool]")
+        if "aurora-validate" in tool:
+            return pyproject, _table(pyproject, tool, "aurora-validate", "[tool.aurora-validate]")
     return None
 
 
 def _section(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
-    section = doc.get("tool", {}).get("aurora-validate", doc) if isinstance(doc.get("tool"), dict) else doc
-    if not isinstance(section, dict):
-        raise UsageError(f"{path}: [tool.aurora-validate] must be a table")
-    return section
+    """A ``.aurora-validate.toml``: its ``[tool.aurora-validate]`` table when it has one, else the whole file."""
+    tool = _table(path, doc, "tool", "[tool]")
+    if "aurora-validate" in tool:
+        return _table(path, tool, "aurora-validate", "[tool.aurora-validate]")
+    return doc
 
 
 def config_for(args: argparse.Namespace) -> tuple[Path, dict[str, Any]] | None:
@@ -77,10 +78,10 @@ def config_for(args: argparse.Namespace) -> tuple[Path, dict[str, Any]] | None:
             raise UsageError(f"--config {explicit}: no such file")
         doc = _read(path)
         if path.name == "pyproject.toml":
-            section = doc.get("tool", {}).get("aurora-validate")
-            if section is None:
+            tool = _table(path, doc, "tool", "[tool]")
+            if "aurora-validate" not in tool:
                 raise UsageError(f"--config {explicit}: no [tool.aurora-validate] table")
-            return path, _section(path, section)
+            return path, _table(path, tool, "aurora-validate", "[tool.aurora-validate]")
         return path, _section(path, doc)
     paths = [Path(p) for p in (getattr(args, "paths", None) or []) if Path(p).exists()] or [Path.cwd()]
     found: dict[Path, tuple[Path, dict[str, Any]] | None] = {}
@@ -96,11 +97,26 @@ def config_for(args: argparse.Namespace) -> tuple[Path, dict[str, Any]] | None:
     return next(iter(found.values()))
 
 
+def _table(path: Path, doc: dict[str, Any], key: str, shown: str) -> dict[str, Any]:
+    """``doc[key]`` when it is a table (an empty one when absent); else a usage error naming the file."""
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: {shown} must be a table, not {type(value).__name__}")
+    return value
+
+
 def _read(path: Path) -> dict[str, Any]:
+    from validator import limits
+    from validator.errors import InputError
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(limits.read_bytes(path, str(path)).decode("utf-8"))
+    except InputError as exc:
+        raise UsageError(f"{path}: cannot read configuration: {exc.message}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: cannot read configuration: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: cannot read configuration: nested too deeply") from None
 
 
 def apply_config(args: argparse.Namespace) -> None:
@@ -163,12 +179,18 @@ def _text(path: Path, section: dict[str, Any], key: str, choices: tuple[str, ...
     value = section[key]
     if not isinstance(value, str) or (choices and value not in choices):
         expected = f"one of {', '.join(choices)}" if choices else "a string"
-        raise UsageError(f"{path}: {key} must be {expected}, not {value!r}")
+        raise UsageError(f"{path}: {key} must be {expected}, not {_shown(value)}")
     return value
 
 
 def _texts(path: Path, section: dict[str, Any], key: str) -> list[str]:
     value = section[key]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UsageError(f"{path}: {key} must be a list of strings, not {value!r}")
+        raise UsageError(f"{path}: {key} must be a list of strings, not {_shown(value)}")
     return value
+
+
+def _shown(value: Any) -> str:
+    from validator.redact import excerpt
+
+    return excerpt(repr(value), 60)

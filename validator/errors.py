@@ -30,3 +30,13 @@ class AccessDenied(Exception):
         super().__init__(f"{operation}: {message}")
         self.operation = operation
         self.message = message
+
+
+def internal_error_line(exc: BaseException) -> str:
+    """``internal error: ValueError: <short, redacted message>; run with --debug for the traceback``."""
+    from validator.redact import excerpt
+
+    text = str(exc).strip()
+    message = excerpt(text.splitlines()[0], 160) if text else ""
+    detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return f"internal error: {detail}; run with --debug for the traceback"

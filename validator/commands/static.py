@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,12 +18,17 @@ if TYPE_CHECKING:
 
 
 def parse_vars(pairs: list[str]) -> dict[str, str]:
+    from validator import redact
+
     out = {}
-    for pair in pairs:
+    for n, pair in enumerate(pairs, 1):
         name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
+        if not sep or not name.strip():
+            # The argument is not echoed: it may be a password given without its name.
+            raise UsageError(f"--var (occurrence {n}): expected NAME=VALUE")
         out[name.strip()] = value
+        if redact.is_secret_name(name):
+            redact.remember(value)
     return out
 
 
@@ -36,6 +41,7 @@ class ScanOptions:
     profile: str = "default"
     cache: bool = True  # the on-disk parse cache (a run always shares trees in memory)
     cache_dir: str | None = None
+    debug: bool = False  # print the traceback of a root's internal error
 
 
 @dataclass
@@ -47,6 +53,7 @@ class RootScan:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)  # errors in the root's files
     failure: InputError | None = None  # the root could not be read at all
+    secrets: tuple[str, ...] = ()  # sensitive values met (workers send them to the parent's redaction)
 
 
 def options_from(args: argparse.Namespace) -> ScanOptions:
@@ -56,6 +63,7 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         profile=args.rules_profile,
         cache=not getattr(args, "no_cache", False),
         cache_dir=getattr(args, "cache_dir", None),
+        debug=getattr(args, "debug", False),
     )
 
 
@@ -67,6 +75,7 @@ def open_cache(options: ScanOptions) -> ParseCache:
 
 def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> RootScan:
     """Load one root module and run the rules on it."""
+    from validator import redact
     from validator.sources.hcl import load_root
     from validator.sources.hcl.module import Sources
 
@@ -78,20 +87,39 @@ def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> Roo
             env=os.environ,
             sources=Sources(root, cache=cache),
         )
-    except InputError as exc:
-        return RootScan(str(root), failure=exc)
+        findings = evaluate(loaded.deployment, options.profile)
+    except Exception as exc:  # one root's failure (even an internal error) must not hide the others
+        return RootScan(str(root), failure=root_failure(root, exc, options.debug), secrets=redact.remembered())
     return RootScan(
         str(root),
         loaded.deployment,
-        evaluate(loaded.deployment, options.profile),
+        findings,
         [_under(root, e) for e in loaded.errors],
+        secrets=redact.remembered(),
     )
 
 
+def usable_var_files(paths: list[str]) -> tuple[list[Path], list[InputError]]:
+    """The --var-file paths that are readable files, and an input error for each other one."""
+    from validator import limits
+
+    good, errors = [], []
+    for raw in paths:
+        problem = limits.describe_non_file(Path(raw))
+        if problem is None:
+            good.append(Path(raw))
+        else:
+            message = "variable file not found" if problem == "not found" else f"variable file is {problem}"
+            errors.append(InputError(f"--var-file {raw}", message, "error"))
+    return good, errors
+
+
 def collect(args: argparse.Namespace) -> Report:
+    from validator import redact
     from validator.roots import Exclude, resolve_roots
 
-    options = options_from(args)
+    var_files, var_file_errors = usable_var_files(args.var_file)  # a bad one is reported once, not per root
+    options = replace(options_from(args), var_files=tuple(str(p) for p in var_files))
     excluded = Exclude(tuple(getattr(args, "exclude", None) or ()), Path(getattr(args, "exclude_base", ".")))
     discovered: dict[str, int] = {}
     roots, errors = resolve_roots(args.paths, excluded, discovered)
@@ -100,7 +128,7 @@ def collect(args: argparse.Namespace) -> Report:
         print(f"aurora-validate: {where}: {count} {noun} found", file=sys.stderr)
     if discovered and not getattr(args, "config", None):
         _note_unused_configurations(roots, getattr(args, "config_file", None))
-    report = Report(errors=list(errors), profile=args.rules_profile)
+    report = Report(errors=[*var_file_errors, *errors], profile=args.rules_profile)
     jobs = getattr(args, "jobs", None)
     if len(roots) > 1 and jobs != 1:
         from validator.parallel import scan_roots
@@ -110,6 +138,7 @@ def collect(args: argparse.Namespace) -> Report:
         cache = open_cache(options)
         scans = (scan_root(root, options, cache) for root in roots)
     for scan in scans:
+        redact.remember(list(scan.secrets))
         if scan.failure is not None:
             report.errors.append(scan.failure)
             continue
@@ -137,6 +166,21 @@ def _note_unused_configurations(roots: list[Path], used: str | None) -> None:
                 f"scan {root} on its own, or pass --config",
                 file=sys.stderr,
             )
+
+
+def root_failure(root: Path | str, exc: Exception, debug: bool = False) -> InputError:
+    """An input error for a root whose scan failed unexpectedly (the traceback with --debug)."""
+    from validator.errors import internal_error_line
+
+    if isinstance(exc, InputError):
+        return exc
+    if debug:
+        import traceback
+
+        from validator.redact import scrub
+
+        sys.stderr.write(scrub("".join(traceback.format_exception(exc))))
+    return InputError(str(root), f"not checked: {internal_error_line(exc)}", "error")
 
 
 def _under(root: Path, error: InputError) -> InputError:

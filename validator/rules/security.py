@@ -19,7 +19,7 @@ def db_port(cluster: Cluster) -> int | None:
         return facts.DEFAULT_PORT
     try:
         return int(v.value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # 1e999, NaN
         return None
 
 

@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_TABLE = "bedrock_integration.bedrock_kb"
 DEFAULT_PORT = 5432
 DEFAULT_TIMEOUT_S = 10
+# The only schemas whose functions, operators and types the checks may resolve to (pg_temp last: it is
+# searched first for relations otherwise).
+PINNED_SEARCH_PATH = "pg_catalog, pg_temp"
 
 # Column roles, named as in the knowledge base's field_mapping, with the column
 # names the AWS set-up guide uses.
@@ -91,8 +94,14 @@ class ConnectionSpec:
         arn = f"postgresql://{host}:{self.port or DEFAULT_PORT}/{self.dbname or ''}"
         return Location(api_call="postgresql", arn=f"{arn}/{what}" if what else arn)
 
-    def connect_kwargs(self) -> dict[str, Any]:
+    def connect_kwargs(self, timeout_ms: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.extra)
+        # Settings sent at connection start win over the role's and the database's own (ALTER ROLE ... SET):
+        # the catalog functions are pg_catalog's, and the role cannot lift the statement timeout.
+        pinned = [f"-c search_path={PINNED_SEARCH_PATH.replace(' ', '')}"]
+        if timeout_ms is not None:
+            pinned += [f"-c statement_timeout={int(timeout_ms)}", f"-c lock_timeout={int(timeout_ms)}"]
+        out["options"] = " ".join(filter(None, [out.get("options", ""), *pinned]))
         for key in ("host", "port", "dbname", "user", "sslmode", "sslrootcert"):
             value = getattr(self, key)
             if value is not None:
@@ -381,12 +390,12 @@ def _detail(text: str, spec: ConnectionSpec | None = None) -> str:
     return line
 
 
-def connect(spec: ConnectionSpec) -> psycopg.Connection[Any]:
-    """An autocommit connection; every failure becomes a one-line InputError."""
+def connect(spec: ConnectionSpec, timeout_ms: int | None = None) -> psycopg.Connection[Any]:
+    """An autocommit connection with search_path (and the timeouts) pinned; failures are one-line InputErrors."""
     import psycopg
 
     try:
-        return psycopg.connect(**spec.connect_kwargs(), autocommit=True)
+        return psycopg.connect(**spec.connect_kwargs(timeout_ms), autocommit=True)
     except psycopg.Error as exc:
         raise connection_error(exc, spec) from None
     except (OSError, ValueError) as exc:  # e.g. an unreadable sslrootcert
@@ -399,8 +408,11 @@ def read_only_transaction(conn: psycopg.Connection[Any], timeout_ms: int) -> Ite
     conn.execute("SET default_transaction_read_only = on")
     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     try:
-        conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(timeout_ms),))
-        conn.execute("SELECT set_config('lock_timeout', %s, true)", (str(timeout_ms),))
+        # search_path first (SET is a command no schema can shadow), then the timeouts through the
+        # schema-qualified function, so a set_config() of the role's own schemas is never called.
+        conn.execute(f"SET LOCAL search_path = {PINNED_SEARCH_PATH}")
+        conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", (str(int(timeout_ms)),))
+        conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, true)", (str(int(timeout_ms)),))
         yield conn
     finally:
         if not conn.closed:
@@ -443,53 +455,53 @@ class CheckRequest:
     timeout_ms: int = DEFAULT_TIMEOUT_S * 1000
 
 
-_SQL_SERVER = "SELECT current_setting('server_version'), current_user, current_database()"
-_SQL_VECTOR_INSTALLED = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
-_SQL_VECTOR_AVAILABLE = "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
-_SQL_SCHEMA = "SELECT oid FROM pg_namespace WHERE nspname = %s"
+_SQL_SERVER = "SELECT pg_catalog.current_setting('server_version'), current_user, pg_catalog.current_database()"
+_SQL_VECTOR_INSTALLED = "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'vector'"
+_SQL_VECTOR_AVAILABLE = "SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = 'vector'"
+_SQL_SCHEMA = "SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = %s"
 _SQL_TABLE = """
-SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')
 """
 _SQL_COLUMNS = """
-SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
-FROM pg_attribute a
+SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull
+FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
 _SQL_PRIMARY_KEY = """
 SELECT a.attname
-FROM pg_index i
-JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
 WHERE i.indrelid = %s AND i.indisprimary
-ORDER BY array_position(i.indkey::int2[], a.attnum)
+ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)
 """
 _SQL_INDEXES = """
 SELECT ic.relname,
        am.amname,
-       pg_get_indexdef(i.indexrelid),
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
-             FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k),
+       pg_catalog.pg_get_indexdef(i.indexrelid),
+       ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+             FROM pg_catalog.generate_series(1, i.indnkeyatts) AS k ORDER BY k),
        ARRAY(SELECT opc.opcname
-             FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS u(opc_oid, n)
-             JOIN pg_opclass opc ON opc.oid = u.opc_oid ORDER BY u.n),
+             FROM pg_catalog.unnest(i.indclass::oid[]) WITH ORDINALITY AS u(opc_oid, n)
+             JOIN pg_catalog.pg_opclass opc ON opc.oid = u.opc_oid ORDER BY u.n),
        i.indisvalid,
        i.indpred IS NOT NULL
-FROM pg_index i
-JOIN pg_class ic ON ic.oid = i.indexrelid
-JOIN pg_am am ON am.oid = ic.relam
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 WHERE i.indrelid = %s
 ORDER BY ic.relname
 """
-_SQL_ROLE = "SELECT oid, rolsuper FROM pg_roles WHERE rolname = %s"
-_SQL_RDS_SUPERUSER_EXISTS = "SELECT 1 FROM pg_roles WHERE rolname = 'rds_superuser'"
-_SQL_RDS_SUPERUSER_MEMBER = "SELECT pg_has_role(%s::oid, 'rds_superuser', 'MEMBER')"
-_SQL_SCHEMA_USAGE = "SELECT has_schema_privilege(%s::oid, %s::oid, 'USAGE')"
+_SQL_ROLE = "SELECT oid, rolsuper FROM pg_catalog.pg_roles WHERE rolname = %s"
+_SQL_RDS_SUPERUSER_EXISTS = "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'rds_superuser'"
+_SQL_RDS_SUPERUSER_MEMBER = "SELECT pg_catalog.pg_has_role(%s::oid, 'rds_superuser', 'MEMBER')"
+_SQL_SCHEMA_USAGE = "SELECT pg_catalog.has_schema_privilege(%s::oid, %s::oid, 'USAGE')"
 _SQL_TABLE_PRIVILEGES = """
-SELECT has_table_privilege(%(role)s::oid, %(table)s::oid, 'SELECT'),
-       has_table_privilege(%(role)s::oid, %(table)s::oid, 'INSERT'),
-       has_table_privilege(%(role)s::oid, %(table)s::oid, 'UPDATE'),
-       has_table_privilege(%(role)s::oid, %(table)s::oid, 'DELETE')
+SELECT pg_catalog.has_table_privilege(%(role)s::oid, %(table)s::oid, 'SELECT'),
+       pg_catalog.has_table_privilege(%(role)s::oid, %(table)s::oid, 'INSERT'),
+       pg_catalog.has_table_privilege(%(role)s::oid, %(table)s::oid, 'UPDATE'),
+       pg_catalog.has_table_privilege(%(role)s::oid, %(table)s::oid, 'DELETE')
 """
 
 
@@ -497,7 +509,7 @@ def read_database(spec: ConnectionSpec, request: CheckRequest) -> Deployment:
     """Connect, read the catalog in one read-only transaction, and return a ``database`` Deployment."""
     import psycopg
 
-    conn = connect(spec)
+    conn = connect(spec, request.timeout_ms)
     try:
         with read_only_transaction(conn, request.timeout_ms):
             database = read_catalog(conn, spec, request)
@@ -535,7 +547,8 @@ def read_catalog(conn: psycopg.Connection[Any], spec: ConnectionSpec, request: C
     table: DatabaseTable | None = None
     if table_oid is not None:
         columns = {
-            col: DatabaseColumn(col, data_type, bool(not_null))
+            # With search_path pinned to pg_catalog, format_type() qualifies types of public too.
+            col: DatabaseColumn(col, data_type.removeprefix("public."), bool(not_null))
             for col, data_type, not_null in conn.execute(_SQL_COLUMNS, (table_oid,)).fetchall()
         }
         primary_key = [row[0] for row in conn.execute(_SQL_PRIMARY_KEY, (table_oid,)).fetchall()]

@@ -24,6 +24,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+from validator import limits, redact
 from validator.errors import InputError
 from validator.model import AttributeUnknown, Deployment, EncodedUnknown, Location, Unknown, Value
 from validator.sources.hcl.evaluate import RefStr, refs_of
@@ -56,14 +57,12 @@ class PlanLoad:
 def read_plan(path: Path) -> dict[str, Any]:
     """The plan document at ``path``; raises InputError with a one-line reason."""
     where = str(path)
-    if not path.exists():
+    problem = limits.describe_non_file(path)
+    if problem == "not found":
         raise InputError(where, "plan file not found", "error")
-    if path.is_dir():
+    if problem == "a directory":
         raise InputError(where, "is a directory; give the output of terraform show -json", "error")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(where, exc.strerror or "cannot be read", "error") from None
+    data = limits.read_bytes(path, where, limits.MAX_JSON_BYTES)  # never a FIFO or /dev/zero
     if data[:2] == b"PK":
         raise InputError(
             where,
@@ -71,7 +70,7 @@ def read_plan(path: Path) -> dict[str, Any]:
             "error",
         )
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
+        doc = limits.loads_json(data.decode("utf-8-sig"), where)
     except (UnicodeDecodeError, ValueError) as exc:
         detail = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
         message = f"not JSON{detail}; give the output of terraform show -json"
@@ -611,11 +610,59 @@ def load_plan(
     """
     path = Path(path)
     doc = read_plan(path)
+    remember_sensitive(doc)
     if config_dir is None:
-        records, provider = plan_records(doc)
+        records, provider = _plan_records_of(doc, path)
         deployment = build_deployment("plan", str(path), records, provider)
         return PlanLoad(deployment)
     return _with_configuration(doc, path, Path(config_dir), var_files, cli_vars or {})
+
+
+def _plan_records_of(
+    doc: Mapping[str, Any], path: Path, hcl_records: Mapping[str, Record] | None = None
+) -> tuple[list[Record], ProviderSettings]:
+    try:
+        return plan_records(doc, hcl_records)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # Valid JSON of another shape (a list where terraform writes an object...): one line, not a traceback.
+        raise InputError(str(path), f"not a Terraform plan of the expected shape ({type(exc).__name__} while "
+                         "reading it); give the output of terraform show -json", "error") from None
+
+
+def remember_sensitive(doc: Mapping[str, Any]) -> None:
+    """Remember every value the plan marks sensitive, so that no output shows it."""
+    pairs: list[tuple[Any, Any]] = []
+    for change in doc.get("resource_changes") or [] if isinstance(doc.get("resource_changes"), list) else []:
+        body = change.get("change") if isinstance(change, dict) else None
+        if isinstance(body, dict):
+            pairs.append((body.get("after"), body.get("after_sensitive")))
+            pairs.append((body.get("before"), body.get("before_sensitive")))
+    pending = [(doc.get("planned_values") or {}).get("root_module")] if isinstance(doc.get("planned_values"), dict) \
+        else []
+    while pending:
+        module = pending.pop()
+        if not isinstance(module, dict):
+            continue
+        for resource in module.get("resources") or [] if isinstance(module.get("resources"), list) else []:
+            if isinstance(resource, dict):
+                pairs.append((resource.get("values"), resource.get("sensitive_values")))
+        children = module.get("child_modules")
+        pending.extend(children if isinstance(children, list) else [])
+    variables = doc.get("variables")
+    declared = ((doc.get("configuration") or {}).get("root_module") or {}).get("variables") \
+        if isinstance(doc.get("configuration"), dict) else None
+    if isinstance(variables, dict) and isinstance(declared, dict):
+        for name, decl in declared.items():
+            if isinstance(decl, dict) and decl.get("sensitive") is True and isinstance(variables.get(name), dict):
+                redact.remember(variables[name].get("value"))
+    while pairs:
+        value, mask = pairs.pop()
+        if mask is True:
+            redact.remember(value)
+        elif isinstance(mask, dict) and isinstance(value, dict):
+            pairs.extend((value.get(k), m) for k, m in mask.items())
+        elif isinstance(mask, list) and isinstance(value, list):
+            pairs.extend(zip(value, mask, strict=False))
 
 
 def _with_configuration(
@@ -629,7 +676,7 @@ def _with_configuration(
         loaded = load_root(config_dir, var_files=var_files, cli_vars={**cli_vars, **overrides})
     module = loaded.root_module
     hcl_records = {r.address: r for r in module.records(MODEL_TYPES)} if module is not None else {}
-    records, plan_provider = plan_records(doc, hcl_records)
+    records, plan_provider = _plan_records_of(doc, path, hcl_records)
     provider = _provider_from_hcl(loaded.deployment, plan_provider)
     deployment = build_deployment("plan", str(config_dir), records, provider)
     deployment.suppressions.update(loaded.deployment.suppressions)

@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from validator import limits, redact
 from validator.errors import InputError
 from validator.model import Deployment, Location, Unknown, Value
 from validator.sources.hcl import syntax as s
@@ -48,22 +48,25 @@ def load_root(
     if not tf_files_in(root):
         raise InputError(str(root), "no .tf files in this directory", "error")
 
-    module = ModuleInstance(sources, root, "", {})
-    # Nothing is evaluated before the inputs are in place; they need the variable declarations.
-    module.inputs.update(_root_inputs(module, sources, root, var_files, cli_vars or {}, env))
+    with limits.scan() as budget:
+        module = ModuleInstance(sources, root, "", {})
+        # Nothing is evaluated before the inputs are in place; they need the variable declarations.
+        module.inputs.update(_root_inputs(module, sources, root, var_files, cli_vars or {}, env))
 
-    records = list(module.records(MODEL_TYPES))
-    provider = _provider_settings(module)
-    deployment = build_deployment("hcl", str(root), records, provider)
-    seen: set[tuple[str, int | None]] = set()
-    for instance in module.walk():
-        instance.check_variables()
-        deployment.suppressions.update(instance.suppressions)
-        for call in instance.module_calls.values():
-            key = (call.origin.file or "", call.origin.line)
-            if key not in seen:  # every instance of a module meets the same calls
-                seen.add(key)
-                deployment.module_calls.append(call)
+        records = list(module.records(MODEL_TYPES))
+        provider = _provider_settings(module)
+        deployment = build_deployment("hcl", str(root), records, provider)
+        seen: set[tuple[str, int | None]] = set()
+        for instance in module.walk():
+            instance.check_variables()
+            deployment.suppressions.update(instance.suppressions)
+            for call in instance.module_calls.values():
+                key = (call.origin.file or "", call.origin.line)
+                if key not in seen:  # every instance of a module meets the same calls
+                    seen.add(key)
+                    deployment.module_calls.append(call)
+    if budget.exhausted:
+        sources.report(InputError(".", f"{budget.reason}; the values it did not reach are unresolved", "error"))
     return LoadResult(deployment, sources.errors[errors_before:], module)
 
 
@@ -89,9 +92,16 @@ def _root_inputs(
         root / "terraform.tfvars.json",
         *sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name),
     ]
-    for path in [p for p in auto if p.is_file()] + [Path(p) for p in var_files]:
-        if not path.is_file():
-            raise InputError(str(path), "variable file not found", "error")
+    for path in auto:
+        problem = limits.describe_non_file(path)
+        if problem not in (None, "not found"):  # terraform refuses a terraform.tfvars directory too
+            sources.report(InputError(sources.rel(path), f"is {problem}, not a variable file", "error"))
+    for path in [p for p in auto if limits.describe_non_file(p) is None] + [Path(p) for p in var_files]:
+        problem = limits.describe_non_file(path)
+        if problem is not None:
+            message = "variable file not found" if problem == "not found" else f"variable file is {problem}"
+            sources.report(InputError(str(path), message, "error"))
+            continue
         _read_tfvars(path, sources, declared, values)
     for name, raw in cli_vars.items():
         if name not in declared.variables:  # Terraform refuses these too
@@ -111,6 +121,8 @@ def _read_tfvars(path: Path, sources: Sources, declared: ModuleInstance, values:
     ev = Evaluator(_NoNames())
     for name, attr in pf.body.attributes.items():
         value = ev.eval(attr.expr)
+        if redact.is_secret_name(name):
+            redact.remember(value)
         via = f"{pf.rel} sets {name}"
         prov = Tracer(ev, pf.rel).prov(attr.expr)
         # The entry's own line, so a message points at "name = ..." even for a multi-line value.
@@ -123,7 +135,7 @@ def _read_tfvars_json(path: Path, sources: Sources, values: dict[str, Traced]) -
     rel = sources.rel(path)
     try:
         text = s.read_text(path, rel)
-        doc = json.loads(text)
+        doc = limits.loads_json(text, rel, "parse error")
     except InputError as exc:
         sources.errors.append(exc)
         return
@@ -135,6 +147,8 @@ def _read_tfvars_json(path: Path, sources: Sources, values: dict[str, Traced]) -
         return
     lines = text.splitlines()
     for name, value in doc.items():
+        if redact.is_secret_name(name):
+            redact.remember(value)
         line = next((n for n, t in enumerate(lines, 1) if f'"{name}"' in t), 1)
         values[name] = Traced(value, Location(rel, line, via=f"{rel} sets {name}"), True)
 

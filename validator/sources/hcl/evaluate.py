@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from validator import limits
 from validator.model import AttributeUnknown, EncodedUnknown, Unknown
 from validator.sources.hcl import syntax as s
 from validator.sources.hcl import values as tv
@@ -93,6 +94,7 @@ class Evaluator:
         self.bindings: dict[str, Any] = {}
         # Where each binding's value was written (provenance.Prov), for the tracer.
         self.provs: dict[str, Any] = {}
+        self.budget = limits.budget()
 
     def child(self, **bindings: Any) -> Evaluator:
         ev = Evaluator(self.scope)
@@ -108,7 +110,7 @@ class Evaluator:
     def eval(self, expr: s.Expr) -> Any:
         try:
             return self._eval(expr)
-        except EvalError as exc:
+        except (EvalError, limits.LimitExceeded) as exc:
             return Unknown(f"line {expr.line}: {exc}")
         except RecursionError:
             return Unknown(f"line {expr.line}: expression too deep")
@@ -117,6 +119,7 @@ class Evaluator:
             return Unknown(f"line {expr.line}: cannot be evaluated ({type(exc).__name__})")
 
     def _eval(self, e: s.Expr) -> Any:
+        self.budget.tick()
         if isinstance(e, s.Literal):
             return e.value
         if isinstance(e, s.Template):
@@ -163,6 +166,7 @@ class Evaluator:
 
     def _render(self, parts: tuple[Any, ...]) -> Any:
         out = []
+        length = 0
         for part in parts:
             if isinstance(part, str):
                 out.append(part)
@@ -183,6 +187,10 @@ class Evaluator:
             if isinstance(value, list | dict):
                 raise EvalError(f"cannot include {tv.type_name(value)} in a string template")
             out.append(to_str(value))
+            length += len(out[-1])
+            limits.check_string_length(length)
+        if length:
+            self.budget.build(characters=length)
         return "".join(out)
 
     def _render_for(self, part: s.TemplateFor) -> Any:
@@ -351,7 +359,10 @@ class Evaluator:
         if unknown is not None:
             return merge_unknown(*args, reason=unknown.reason)
         try:
-            return func(*args)
+            limits.guard_call(name, args)
+            return limits.check_value(func(*args))
+        except limits.LimitExceeded:
+            raise
         except EvalError as exc:
             nested = _nested_unknown(args)
             if nested is not None:  # the error may come from a value not known yet

@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from validator import facts
+from validator import facts, limits, redact
 from validator.errors import InputError
 from validator.model import AttributeUnknown, Location, ModuleCall, Unknown, UnknownList, Value
 from validator.sources.hcl import syntax as s
@@ -28,15 +28,13 @@ from validator.sources.hcl.evaluate import (
     ResourceObj,
 )
 from validator.sources.hcl.provenance import Prov, Tracer
-from validator.sources.hcl.values import to_int, type_name
+from validator.sources.hcl.values import to_number
 from validator.sources.records import Record
 
 if TYPE_CHECKING:
     from validator.sources.hcl.cache import ParseCache
 
 MAX_MODULE_DEPTH = 16
-# A count beyond this makes one instance with an unknown index instead of that many instances.
-MAX_EXPANDED_COUNT = 10_000
 # The one argument of a record standing for dynamic blocks that cannot be expanded.
 DYNAMIC_UNKNOWN = "__dynamic__"
 
@@ -78,7 +76,11 @@ class Sources:
         return self.root.resolve()
 
     def rel(self, path: Path) -> str:
-        return self._rel(path.resolve())
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop: name the link itself
+            resolved = Path(os.path.abspath(path))
+        return self._rel(resolved)
 
     def _rel(self, resolved: Path) -> str:
         try:
@@ -103,16 +105,24 @@ class Sources:
         return self._files[key]
 
     def module_files(self, directory: Path) -> list[s.ParsedFile]:
-        files = sorted(p for p in directory.glob("*.tf") if p.is_file())
+        for path in sorted(directory.glob("*.tf")):
+            problem = limits.describe_non_file(path)
+            if problem is not None:  # terraform refuses these too; say so rather than skip them
+                where = os.path.relpath(os.path.abspath(path), os.path.abspath(self.root)).replace(os.sep, "/")
+                self.report(InputError(where, f"is {problem}, not a Terraform file", "error"))
+        files = tf_files_in(directory)
         return [pf for pf in (self.parse(p) for p in files) if pf is not None]
 
 
 def tf_files_in(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.tf") if p.is_file())
+    return sorted(p for p in directory.glob("*.tf") if limits.describe_non_file(p) is None)
 
 
 class ModuleInstance:
     """One instance of a module: the root, or a module call with its inputs."""
+
+    # The directories of the modules that called this one, outermost first (to refuse cycles).
+    ancestors: tuple[Path, ...] = ()
 
     def __init__(
         self,
@@ -294,7 +304,17 @@ class ModuleInstance:
         if name not in self._vars:
             self._vars[name] = Traced(Unknown(f"var.{name} depends on itself"), self.loc("", 0))
             self._vars[name] = self._variable(name)
+            if self._sensitive_variable(name):
+                redact.remember(self._vars[name].value)
         return self._vars[name]
+
+    def _sensitive_variable(self, name: str) -> bool:
+        """Declared ``sensitive = true``, or named like a password: its value never reaches any output."""
+        block = self.variables.get(name)
+        flag = block.body.attributes.get("sensitive") if block is not None else None
+        return redact.is_secret_name(name) or (
+            flag is not None and isinstance(flag.expr, s.Literal) and flag.expr.value in (True, "true")
+        )
 
     def _variable(self, name: str) -> Traced:
         block = self.variables[name]
@@ -405,8 +425,25 @@ class ModuleInstance:
                 InputError(str(call_origin), f"module nesting deeper than {MAX_MODULE_DEPTH}", "error")
             )
             return Unknown(f"module.{name} is nested too deeply")
+        if directory in (*self.ancestors, self.directory.resolve()):
+            self.sources.report(InputError(
+                str(call_origin), f"module.{name} source {source!r} calls a module that calls it: a cycle", "error"
+            ))
+            return Unknown(f"module.{name} calls itself (source {source!r})")
         out = []
+        budget = limits.budget()
         for key, ev in self.expansions(block, f"module.{name}"):
+            budget.module_instances += 1
+            if budget.module_instances > limits.MAX_MODULE_INSTANCES:
+                self.sources.report(InputError(
+                    str(call_origin),
+                    f"more than {limits.MAX_MODULE_INSTANCES:,} module instances in one scan "
+                    "(validator.limits.MAX_MODULE_INSTANCES); the rest are not read",
+                    "error",
+                ))
+                return Unknown(
+                    f"module.{name}: above the limit of module instances (validator.limits.MAX_MODULE_INSTANCES)"
+                )
             inputs: dict[str, Traced] = {}
             for arg, attr in block.body.attributes.items():
                 if arg in ("source", "version", "count", "for_each", "providers", "depends_on"):
@@ -416,17 +453,24 @@ class ModuleInstance:
             child = ModuleInstance(
                 self.sources, directory, f"{self.prefix}module.{name}{suffix}.", inputs, self.depth + 1, call_origin
             )
+            child.ancestors = (*self.ancestors, self.directory.resolve())
             out.append((key, child))
         return out
 
     def _module_dir(self, name: str, source: str, origin: Location) -> Path | Unknown:
         if source.startswith(("./", "../")):
-            directory = (self.directory / source).resolve()
-            if not directory.is_dir():
-                self.sources.report(
-                    InputError(str(origin), f"module.{name} source {source!r} is not a directory", "error")
-                )
-                return Unknown(f"module.{name} source {source!r} does not exist")
+            shown = ("(a path holding a NUL)" if "\x00" in source else
+                     repr(source) if len(source) <= 200 else f"(a path of {len(source):,} characters)")
+            try:
+                directory = (self.directory / source).resolve()
+                problem = limits.describe_non_file(directory)
+            except (OSError, RuntimeError, ValueError) as exc:
+                problem = "a symbolic link loop" if isinstance(exc, RuntimeError) else "not a usable path"
+            if problem != "a directory":
+                what = "not a directory" if problem in (None, "not found") else f"{problem}, not a directory"
+                self.sources.report(InputError(str(origin), f"module.{name} source {shown} is {what}", "error"))
+                state = "does not exist" if problem == "not found" else "is not a readable directory"
+                return Unknown(f"module.{name} source {shown} {state}")
             if not tf_files_in(directory):
                 self.sources.report(
                     InputError(str(origin), f"module.{name} source {source!r} has no .tf files", "error")
@@ -444,15 +488,28 @@ class ModuleInstance:
         manifest = self.sources.root / ".terraform" / "modules" / "modules.json"
         if not manifest.is_file():
             return None
+        where = self.sources.rel(manifest)
         try:
-            entries = json.loads(manifest.read_text()).get("Modules", [])
-        except (OSError, ValueError):
+            doc = limits.loads_json(limits.read_bytes(manifest, where, limits.MAX_JSON_BYTES), where)
+        except InputError as exc:
+            self.sources.report(exc)
+            return None
+        except ValueError:
+            self.sources.report(InputError(where, "not JSON (run terraform init again)", "error"))
+            return None
+        entries = doc.get("Modules") if isinstance(doc, dict) else None
+        if not isinstance(entries, list):
+            self.sources.report(InputError(where, 'not a module manifest: expected an object with a "Modules" list',
+                                           "error"))
             return None
         key = (self.prefix.replace("module.", "") + name).replace("..", ".").strip(".")
         for entry in entries:
-            if entry.get("Key") == key and entry.get("Dir"):
-                path = (self.sources.root / entry["Dir"]).resolve()
-                return path if path.is_dir() else None
+            if isinstance(entry, dict) and entry.get("Key") == key and isinstance(entry.get("Dir"), str):
+                try:
+                    path = (self.sources.root / entry["Dir"]).resolve()
+                    return path if limits.describe_non_file(path) == "a directory" else None
+                except (OSError, RuntimeError, ValueError):
+                    return None
         return None
 
     def module_output(self, mod: str, out: str) -> Any:
@@ -475,46 +532,66 @@ class ModuleInstance:
         count = block.body.attributes.get("count")
         for_each = block.body.attributes.get("for_each")
         if count is not None:
-            n = self.evaluator.eval(count.expr)
-            if isinstance(n, Unknown):
-                yield None, self.evaluator.child(count={"index": Unknown(f"count of {what} is unknown: {n.reason}")})
-                return
-            try:
-                total = to_int(n, "count", 0)
-            except EvalError as exc:  # terraform rejects the configuration: one instance, unresolved
-                index = Unknown(f"line {count.line}: count of {what} is not a whole number in range ({exc})")
-                yield None, self.evaluator.child(count={"index": index})
-                return
-            if total > MAX_EXPANDED_COUNT:
-                index = Unknown(f"line {count.line}: count of {what} is {total}, beyond the {MAX_EXPANDED_COUNT} "
-                                "instances evaluated")
-                yield None, self.evaluator.child(count={"index": index})
+            total = self._count(block, count, what)
+            if isinstance(total, Unknown):
+                yield None, self.evaluator.child(count={"index": total})
                 return
             for i in range(total):
                 yield i, self.evaluator.child(count={"index": i})
             return
         if for_each is not None:
-            coll = self.evaluator.eval(for_each.expr)
-            if isinstance(coll, Unknown):
-                each = Unknown(f"for_each of {what} is unknown: {coll.reason}")
-                yield None, self.evaluator.child(each={"key": each, "value": each})
-                return
-            if coll is not None and not isinstance(coll, dict | list):
-                each = Unknown(f"line {for_each.line}: for_each of {what} must be a map or a set of strings, "
-                               f"not {type_name(coll)}")
-                yield None, self.evaluator.child(each={"key": each, "value": each})
+            items = self._for_each(block, for_each, what)
+            if isinstance(items, Unknown):
+                yield None, self.evaluator.child(each={"key": items, "value": items})
                 return
             prov = Tracer(self.evaluator, block.file).prov(for_each.expr)
-            if isinstance(coll, dict):
-                items = [(k, v, prov.part(k)) for k, v in coll.items()]
-            else:
-                items = [(v, v, p) for v, p in ((v, prov.part(i)) for i, v in enumerate(coll or []))]
-            for k, v, p in items:
+            for k, v, p in [(k, v, prov.part(part)) for k, v, part in items]:
                 key_prov = Prov(prov.origin, prov.literal)
                 each_prov = Prov(prov.origin, prov.literal, {"key": key_prov, "value": p})
                 yield k, self.evaluator.child(each={"key": k, "value": v}).traced({"each": each_prov})
             return
         yield None, self.evaluator
+
+    def _count(self, block: s.Block, attr: s.Attribute, what: str) -> int | Unknown:
+        """A block's count, or why it is unknown (an invalid count is also an input error, as in terraform)."""
+        n = self.evaluator.eval(attr.expr)
+        if isinstance(n, Unknown):
+            return Unknown(f"count of {what} is unknown: {n.reason}")
+        try:
+            number = to_number(n)
+        except EvalError as exc:
+            problem = f"count must be a whole number: {exc}"
+        else:
+            if isinstance(number, float) and not number.is_integer():
+                problem = "count must be a whole number, not a fraction, infinity or NaN"
+            elif number < 0:
+                problem = "count must not be negative"
+            elif number > limits.MAX_INSTANCES:
+                return Unknown(f"count of {what} is {limits.show_number(number)}, above the limit of "
+                               f"{limits.MAX_INSTANCES:,} instances (validator.limits.MAX_INSTANCES)")
+            else:
+                return int(number)
+        self.sources.report(InputError(f"{block.file}:{attr.line}", f"{what}: {problem}", "error"))
+        return Unknown(f"line {attr.line}: {problem}")
+
+    def _for_each(self, block: s.Block, attr: s.Attribute, what: str) -> list[tuple[Any, Any, Any]] | Unknown:
+        """(key, value, key or index in the collection) of a block's for_each, or why they are unknown."""
+        coll = self.evaluator.eval(attr.expr)
+        if isinstance(coll, Unknown):
+            return Unknown(f"for_each of {what} is unknown: {coll.reason}")
+        if isinstance(coll, dict | list) and len(coll) > limits.MAX_INSTANCES:
+            return Unknown(f"for_each of {what} has {len(coll):,} elements, above the limit of "
+                           f"{limits.MAX_INSTANCES:,} instances (validator.limits.MAX_INSTANCES)")
+        if isinstance(coll, dict):
+            return [(k, v, k) for k, v in coll.items()]
+        if isinstance(coll, list) and all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in coll):
+            return [(v, v, i) for i, v in enumerate(coll)]
+        kind = ("null" if coll is None else "a list of non-strings" if isinstance(coll, list)
+                else "a bool" if isinstance(coll, bool) else "a string" if isinstance(coll, str)
+                else "a number" if isinstance(coll, int | float) else "a value of another type")
+        problem = f"for_each must be a map or a set of strings, not {kind}"
+        self.sources.report(InputError(f"{block.file}:{attr.line}", f"{what}: {problem}", "error"))
+        return Unknown(f"line {attr.line}: {problem}")
 
     def instances(self, key: str) -> list[tuple[str, Any, Evaluator]]:
         """(address, instance key, evaluator) for every instance of resource ``key``."""
@@ -619,6 +696,8 @@ class ModuleInstance:
     def _fill(self, rec: Record, block: s.Block, ev: Evaluator) -> None:
         for name, attr in block.body.attributes.items():
             t = self.trace(attr.expr, block.file, ev)
+            if redact.is_secret_name(name):
+                redact.remember(t.value)
             rec.attrs[name] = Value(t.value, t.origin, literal=t.literal)
             rec.written.add(name)
         for nested in block.body.blocks:
@@ -726,4 +805,5 @@ def convert_input(raw: str, var_block: s.Block | None) -> Any:
 
 class _NoNames:
     def lookup(self, name: str, line: int) -> Any:
-        raise EvalError(f"{name} cannot be used in a variable value")
+        # The name is not echoed: in a variable file it may be a password written without quotes.
+        raise EvalError("a variable value cannot refer to other values (quote strings)")

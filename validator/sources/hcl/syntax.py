@@ -173,10 +173,9 @@ _IGNORE = re.compile(r"(?:#|//)\s*aurora-validate:ignore=([A-Za-z0-9_,]+)[ \t]*(
 
 def read_text(path: Path, rel: str) -> str:
     """File text as UTF-8, or an InputError naming the file."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(rel, exc.strerror or str(exc), "error") from None
+    from validator.limits import read_bytes
+
+    data = read_bytes(path, rel)  # a regular file of bounded size, never a FIFO or a device
     if b"\x00" in data:
         raise InputError(rel, "binary file, not Terraform text", "error")
     try:
@@ -229,6 +228,9 @@ _LINE_END = re.compile(r"(\r\n|\r|\n)")
 
 def parse_text(text: str, path: Path, rel: str) -> ParsedFile:
     text, endings = normalise(text)
+    from validator.limits import check_tokens
+
+    check_tokens(text, rel)  # the parser's time and memory grow with the tokens
     try:
         tree = _parser().parse(text)
     except Exception as exc:  # lark raises several exception types
@@ -278,12 +280,29 @@ def _error_message(exc: Exception) -> str:
         text = str(token).strip()
         if not text:
             return "unexpected end of line"
-        return f"unexpected {text.splitlines()[0][:40]!r}"
+        return f"unexpected {_token_excerpt(text.splitlines()[0])}"
     char = getattr(exc, "char", None)
     if char is not None:
-        return f"unexpected character {char!r}"
-    first = str(exc).strip().splitlines()
-    return first[0][:120] if first else type(exc).__name__
+        return f"unexpected character {_token_excerpt(str(char))}"
+    return f"unexpected input ({type(exc).__name__})"
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _token_excerpt(text: str) -> str:
+    """The offending token, without echoing what may be a secret (a quoted password, a value)."""
+    if text in _PRECEDENCE or (len(text) <= 2 and not text.isalnum()):
+        return repr(text)  # punctuation and operators
+    if text in ("in", "for", "if", "true", "false", "null", "endfor", "endif", "else"):
+        return repr(text)
+    if text[0] in "'\"":
+        return "quoted text (HCL strings use double quotes)" if text[0] == "'" else "string"
+    if text[0].isdigit():
+        return "number"
+    if _WORD.fullmatch(text):
+        return "name"
+    return f"{text[0]!r}" if not text[0].isalnum() else "text"
 
 
 # Operator precedence, lowest first (HCL spec).
@@ -349,6 +368,7 @@ class _Builder:
     def __init__(self, rel: str, endings: dict[int, str] | None = None) -> None:
         self.rel = rel
         self.endings = endings or {}
+        self.depth = 0
 
     # structure ---------------------------------------------------------------
     def body(self, node: Any) -> Body:
@@ -388,7 +408,16 @@ class _Builder:
         method = getattr(self, "x_" + kind, None)
         if method is None:
             raise InputError(f"{self.rel}:{_line(node)}", f"unsupported expression {kind}", "parse error")
-        return method(node)
+        from validator.limits import MAX_EXPRESSION_DEPTH
+
+        self.depth += 1
+        try:
+            if self.depth > MAX_EXPRESSION_DEPTH:
+                raise InputError(f"{self.rel}:{_line(node)}", f"expression nested deeper than {MAX_EXPRESSION_DEPTH} "
+                                 "(validator.limits.MAX_EXPRESSION_DEPTH)", "parse error")
+            return method(node)
+        finally:
+            self.depth -= 1
 
     def x_expr_term(self, node: Any) -> Expr:
         kids = _trees(node)
