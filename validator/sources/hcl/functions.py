@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from validator import limits
 from validator.model import Unknown
 from validator.sources.hcl.values import (
     FLOAT64_PREC,
@@ -129,14 +130,31 @@ def _set(v: Any) -> list[Any]:
     """Terraform's set of a list: unique elements in terraform's order (primitive elements only)."""
     items = _list(v)
     out: list[Any] = []
+    seen: set[tuple[str, Any]] = set()  # primitives by kind and exact value: linear in the length
     for x in items:
         if x is None:
             raise EvalError("a set cannot hold null")
         if isinstance(x, list | dict):
             raise EvalError("the order of a set of collections is not known statically")
-        if not any(equal(x, y) for y in out):
+        key = _set_key(x)
+        if key is None:
+            if not any(equal(x, y) for y in out):
+                out.append(x)
+        elif key not in seen:
+            seen.add(key)
             out.append(x)
     return _sorted_set(out)
+
+
+def _set_key(x: Any) -> tuple[str, Any] | None:
+    """A key equal for two primitives exactly when terraform's == holds (None: compare by hand)."""
+    if isinstance(x, bool):
+        return ("bool", x)
+    if is_number(x):
+        return ("number", exact(x))
+    if isinstance(x, str):
+        return ("string", str.__str__(x))
+    return None
 
 
 def _sorted_set(items: list[Any]) -> list[Any]:
@@ -355,8 +373,7 @@ def _pad(text: str, flags: str, width: str | None, numeric: bool) -> str:
     if not width:
         return text
     w = int(width)
-    if w > 10_000:
-        raise EvalError("format width too large")
+    limits.check_string_length(w)  # a width is a string of that many characters
     if len(text) >= w:
         return text
     if "-" in flags:
@@ -833,8 +850,14 @@ def _contains(lst: Any, value: Any) -> bool:
 
 def _distinct(lst: Any) -> list[Any]:
     out: list[Any] = []
+    seen: set[tuple[str, Any]] = set()
     for x in _list(lst):
-        if not any(equal(x, y) and _kind(x) == _kind(y) for y in out):
+        key = _set_key(x) if x is not None else None
+        if key is None:
+            if not any(equal(x, y) and _kind(x) == _kind(y) for y in out):
+                out.append(x)
+        elif key not in seen:
+            seen.add(key)
             out.append(x)
     return out
 

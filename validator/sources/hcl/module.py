@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from validator.sources.hcl.cache import ParseCache
 
 MAX_MODULE_DEPTH = 16
+# terraform reads count into a Go int: a larger whole number is an error, not a huge count.
+TERRAFORM_MAX_INT = 2**63 - 1
 # The one argument of a record standing for dynamic blocks that cannot be expanded.
 DYNAMIC_UNKNOWN = "__dynamic__"
 
@@ -566,6 +568,8 @@ class ModuleInstance:
                 problem = "count must be a whole number, not a fraction, infinity or NaN"
             elif number < 0:
                 problem = "count must not be negative"
+            elif number > TERRAFORM_MAX_INT:
+                problem = "count must be a whole number that fits a 64-bit integer"
             elif number > limits.MAX_INSTANCES:
                 return Unknown(f"count of {what} is {limits.show_number(number)}, above the limit of "
                                f"{limits.MAX_INSTANCES:,} instances (validator.limits.MAX_INSTANCES)")
