@@ -65,11 +65,14 @@ def merge_unknown(*values: Any, reason: str | None = None) -> Unknown:
     reasons = [v.reason for v in values if isinstance(v, Unknown)]
     refs: list[str] = []
 
+    seen: set[int] = set()  # shared parts once (see _deep_unknowns)
+
     def collect(v: Any, depth: int = 0) -> None:
         for r in refs_of(v):
             if r not in refs:
                 refs.append(r)
-        if depth < 64 and isinstance(v, list | dict):  # at any depth: jsonencode({password = x}) depends on x
+        if depth < 64 and isinstance(v, list | dict) and id(v) not in seen:  # jsonencode({password = x})
+            seen.add(id(v))
             for item in v.values() if isinstance(v, dict) else v:
                 collect(item, depth + 1)
 
@@ -423,14 +426,24 @@ _ENCODERS = frozenset({"jsonencode", "yamlencode"})
 
 
 def _deep_unknowns(value: Any) -> list[Unknown]:
-    """Every Unknown inside a value, at any depth of lists and maps."""
-    if isinstance(value, Unknown):
-        return [value]
-    if isinstance(value, dict):
-        return [u for v in value.values() for u in _deep_unknowns(v)]
-    if isinstance(value, list | tuple):
-        return [u for v in value for u in _deep_unknowns(v)]
-    return []
+    """Every Unknown inside a value, at any depth of lists and maps.
+
+    Each list or map is visited once: values share parts (``[local.a, local.a]``), and a walk
+    that follows every path would take time exponential in the doublings.
+    """
+    found: list[Unknown] = []
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Unknown):
+            found.append(v)
+        elif isinstance(v, dict | list | tuple):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            stack.extend(reversed(list(v.values() if isinstance(v, dict) else v)))
+    return found
 
 
 def _nested_unknown(args: list[Any]) -> Unknown | None:

@@ -463,20 +463,23 @@ def equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def contains_unknown(value: Any) -> Unknown | None:
-    """The first Unknown (or resource reference) anywhere in a value."""
+def contains_unknown(value: Any, _seen: set[int] | None = None) -> Unknown | None:
+    """The first Unknown (or resource reference) anywhere in a value.
+
+    Each list or map is visited once: values share parts, and following every path of
+    ``[local.a, local.a]`` doubled twenty times would never end.
+    """
     if isinstance(value, Unknown):
         return value
     if isinstance(value, ResourceObj):
         return Unknown(f"{value.address} is a resource, known only after apply", (value.address,))
-    if isinstance(value, list):
-        for item in value:
-            found = contains_unknown(item)
-            if found:
-                return found
-    if isinstance(value, dict):
-        for item in value.values():
-            found = contains_unknown(item)
+    if isinstance(value, list | dict):
+        seen = set() if _seen is None else _seen
+        if id(value) in seen:
+            return None
+        seen.add(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            found = contains_unknown(item, seen)
             if found:
                 return found
     return None
