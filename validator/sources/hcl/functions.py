@@ -394,6 +394,23 @@ def _sign(text: str, flags: str) -> str:
     return text
 
 
+def _shortest_g(fixed: str) -> str:
+    """A number as format's %v writes it: Go's %g with the shortest digits (terraform's answers):
+    the exponent form when the decimal exponent is below -4 or at least 6 ("1e+06", "1e-05")."""
+    sign, body = ("-", fixed[1:]) if fixed.startswith("-") else ("", fixed)
+    whole, _, frac = body.partition(".")
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return fixed
+    point = len(whole) if whole.strip("0") else -(len(frac) - len(frac.lstrip("0")))
+    exp = point - 1
+    if -4 <= exp < 6:
+        return fixed
+    digits = digits.rstrip("0")
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+
+
 def _format_one(verb: str, flags: str, width: str | None, precision: str | None, arg: Any) -> str:
     if verb in "vsq" and arg is None and verb != "v":
         raise EvalError(f"null for %{verb}")
@@ -402,6 +419,8 @@ def _format_one(verb: str, flags: str, width: str | None, precision: str | None,
             text = _jsonencode(arg)
         elif arg is None:
             text = "null"
+        elif is_number(arg):
+            text = _shortest_g(number_text(arg))
         else:
             text = to_str(arg)
         return _pad(text, flags, width, False)
@@ -953,13 +972,24 @@ def _reverse(lst: Any) -> list[Any]:
     return list(reversed(_tuple(lst)))
 
 
+def _common_sets(*sets: Any) -> list[list[Any]]:
+    """The arguments as sets of one element type, as terraform converts them (1 and "a": strings)."""
+    lists = [_tuple(s) for s in sets]
+    unified = unify([x for lst in lists for x in lst])
+    out, start = [], 0
+    for lst in lists:
+        out.append(_set(unified[start : start + len(lst)]))
+        start += len(lst)
+    return out
+
+
 def _setintersection(first: Any, *others: Any) -> list[Any]:
-    sets = [_set(first)] + [_set(o) for o in others]
+    sets = _common_sets(first, *others)
     return _sorted_set([x for x in sets[0] if all(any(equal(x, y) for y in s) for s in sets[1:])])
 
 
 def _setsubtract(a: Any, b: Any) -> list[Any]:
-    sa, sb = _set(a), _set(b)
+    sa, sb = _common_sets(a, b)
     return [x for x in sa if not any(equal(x, y) for y in sb)]
 
 
