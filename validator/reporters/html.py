@@ -45,22 +45,25 @@ SCRIPT = """
 (function(){
   var rows=Array.prototype.slice.call(document.querySelectorAll('#findings tbody tr'));
   var sev=document.getElementById('f-severity'), rule=document.getElementById('f-rule');
+  var want={severity:'',rule:''};
   function read(){
-    var h={};location.hash.replace(/^#/,'').split('&').forEach(function(p){
-      var kv=p.split('=');if(kv[0])h[decodeURIComponent(kv[0])]=decodeURIComponent(kv[1]||'');});
-    if(h.severity!==undefined)sev.value=h.severity; if(h.rule!==undefined)rule.value=h.rule;
+    want={severity:'',rule:''};
+    location.hash.replace(/^#/,'').split('&').forEach(function(p){
+      var kv=p.split('=');if(kv[0] in want)want[kv[0]]=decodeURIComponent(kv[1]||'');});
+    sev.value=want.severity; rule.value=want.rule;
   }
   function apply(){
     var shown=0;
     rows.forEach(function(r){
-      var ok=(!sev.value||r.dataset.severity===sev.value)&&(!rule.value||r.dataset.rule===rule.value);
+      var ok=(!want.severity||r.dataset.severity===want.severity)&&(!want.rule||r.dataset.rule===want.rule);
       r.hidden=!ok; if(ok)shown++;
     });
     document.getElementById('shown').textContent=String(shown);
   }
   function write(){
-    var parts=[];if(sev.value)parts.push('severity='+encodeURIComponent(sev.value));
-    if(rule.value)parts.push('rule='+encodeURIComponent(rule.value));
+    want={severity:sev.value,rule:rule.value};
+    var parts=[];if(want.severity)parts.push('severity='+encodeURIComponent(want.severity));
+    if(want.rule)parts.push('rule='+encodeURIComponent(want.rule));
     history.replaceState(null,'',parts.length?'#'+parts.join('&'):location.pathname);apply();
   }
   sev.addEventListener('change',write);rule.addEventListener('change',write);
@@ -110,7 +113,9 @@ def _findings_table(findings: list[Finding]) -> str:
             f"<td>{_e(f.rule.title)}</td><td>{_e(f.result.message)}</td><td><code>{_e(f.result.resource)}</code></td>"
             f"<td><code>{_e(_where(f))}</code></td></tr>"
         )
-    severities = sorted({_row_class(f) for f in findings}, key=["error", "warning", "info", "unresolved", "pass"].index)
+    severities = ["error", "warning", "info", "unresolved"] + (
+        ["pass"] if any(_row_class(f) == "pass" for f in findings) else []
+    )
     rules = sorted({f.rule_id for f in findings})
     sev_opts = "".join(f'<option value="{_e(s)}">{_e(s)}</option>' for s in severities)
     rule_opts = "".join(f'<option value="{_e(r)}">{_e(r)}</option>' for r in rules)
