@@ -197,3 +197,25 @@ def test_the_browser_draws_the_failing_cluster(written: tuple[Path, dict], tmp_p
     chromium("--window-size=1280,1400", f"--screenshot={shot}", page.as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_a_live_cluster_is_marked_by_its_arn() -> None:
+    from validator.model import Deployment
+
+    (tf,) = load_root(REFERENCE).deployment.clusters
+    arn = "arn:aws:rds:ap-northeast-1:123456789012:cluster:kb-store"
+    live = Deployment(
+        kind="live",
+        root="123456789012/ap-northeast-1",
+        clusters=[dataclasses.replace(tf, address="kb-store", arn=arn, origin=Location(api_call="rds:X", arn=arn))],
+    )
+    rule = get_rule("AV106")
+    assert rule is not None
+    finding = Finding(
+        rule, Severity.ERROR, Result(Status.FAIL, "off", arn, Location(api_call="rds:X", arn=arn)), live.root
+    )
+    page = parse(render(Report(roots=[live.root], deployments=[live], findings=[finding]), "html"))
+    (cluster,) = page.boxes("cluster")
+    assert cluster["class"] == "box fail" and cluster["data-fails"] == "AV106"
+    (section,) = [a for t, a in page.elements if t == "section"]
+    assert section["data-root"] == live.root
