@@ -219,3 +219,13 @@ def test_a_live_cluster_is_marked_by_its_arn() -> None:
     assert cluster["class"] == "box fail" and cluster["data-fails"] == "AV106"
     (section,) = [a for t, a in page.elements if t == "section"]
     assert section["data-root"] == live.root
+
+
+def test_report_option_writes_the_page_next_to_the_text_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "report.html"
+    assert main([str(REFERENCE), "--report", f"html={page}"]) == 0
+    out, err = capsys.readouterr()
+    assert "AV301" in out and "Traceback" not in err  # the text report stays on the terminal
+    assert {"AV301", "AV302", "AV303"} <= {r["data-rule"] for r in parse(page.read_text(encoding="utf-8")).rows()}
