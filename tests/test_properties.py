@@ -20,7 +20,7 @@ from validator.cli import main
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "reference" / "terraform"
 AURORA_TF = "modules/aurora/aurora.tf"
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,7 +11,7 @@ from validator.cli import main
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "reference" / "terraform"
 ARTICLE = REPO / "tests" / "fixtures" / "article_as_published"
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 
 
 def exit_code(capsys: pytest.CaptureFixture[str], *argv: str) -> int:

@@ -9,9 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from validator import facts
 from validator.cli import main
 from validator.engine import Finding, Report
-from validator.model import Location
+from validator.model import Deployment, Location
 from validator.reporters import sarif
 from validator.rules import Result, Severity, Status, all_rules, get_rule
 
@@ -292,3 +293,175 @@ def test_denied_calls_make_execution_unsuccessful() -> None:
     invocation = doc["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False
     assert "rds:DescribeDBClusters" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+
+
+# --------------------------------------------------------------------------- #
+# What GitHub code scanning ingests (validator.facts.URL_GITHUB_SARIF).
+
+
+def _github_problems(doc: dict) -> list[str]:
+    """Every way a log breaks GitHub's documented limits and required fields."""
+    problems: list[str] = []
+    runs = doc.get("runs", [])
+    if doc.get("version") != "2.1.0":
+        problems.append("version is not 2.1.0")
+    if not 1 <= len(runs) <= facts.GITHUB_SARIF_MAX_RUNS:
+        problems.append(f"{len(runs)} runs")
+    for run in runs:
+        driver = run.get("tool", {}).get("driver", {})
+        if not driver.get("name"):
+            problems.append("tool.driver.name missing")
+        rules = driver.get("rules", [])
+        if len(rules) > facts.GITHUB_SARIF_MAX_RULES_PER_RUN:
+            problems.append("too many rules")
+        for rule in rules:
+            props = rule.get("properties", {})
+            score = props.get("security-severity")
+            if not isinstance(score, str) or not 0.0 < float(score) <= 10.0:
+                problems.append(f"{rule['id']}: security-severity {score!r}")
+            if "security" not in props.get("tags", []):
+                problems.append(f"{rule['id']}: no security tag")
+            if len(props.get("tags", [])) > facts.GITHUB_SARIF_MAX_TAGS_PER_RULE:
+                problems.append(f"{rule['id']}: too many tags")
+        results_ = run.get("results", [])
+        if len(results_) > facts.GITHUB_SARIF_MAX_RESULTS_PER_RUN:
+            problems.append("too many results")
+        for res in results_:
+            if not res.get("ruleId"):
+                problems.append("result without ruleId")
+            if not res.get("message", {}).get("text"):
+                problems.append(f"{res.get('ruleId')}: no message.text")
+            if not res.get("partialFingerprints"):
+                problems.append(f"{res.get('ruleId')}: no partialFingerprints")
+            locations = res.get("locations", [])
+            if len(locations) > facts.GITHUB_SARIF_MAX_LOCATIONS_PER_RESULT:
+                problems.append("too many locations")
+            for location in locations:
+                physical = location.get("physicalLocation")
+                if physical is None:
+                    continue
+                uri = physical["artifactLocation"]["uri"]
+                if "://" in uri or uri.startswith("/"):
+                    problems.append(f"{res.get('ruleId')}: absolute uri {uri}")
+                if physical.get("region", {}).get("startLine", 1) < 1:
+                    problems.append(f"{res.get('ruleId')}: startLine < 1")
+    return problems
+
+
+def test_github_limits_and_required_fields_hold_on_the_reference(
+    reference_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, doc = sarif_of(capsys, "terraform", "--show-passed")
+    assert results(doc)
+    assert _github_problems(doc) == []
+    # Every result GitHub can show has a physical location (static results all do).
+    assert all("physicalLocation" in r["locations"][0] for r in results(doc))
+
+
+def test_the_github_check_catches_what_github_rejects() -> None:
+    """The checker above is not vacuous: each defect it looks for is reported."""
+    doc = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"rules": [{"id": "AV301", "properties": {"tags": []}}]}},
+                "results": [
+                    {
+                        "message": {},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": "/abs/main.tf"},
+                                    "region": {"startLine": 0},
+                                }
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    problems = " | ".join(_github_problems(doc))
+    for needle in (
+        "tool.driver.name",
+        "security-severity",
+        "security tag",
+        "ruleId",
+        "message.text",
+        "partialFingerprints",
+        "absolute uri",
+        "startLine",
+    ):
+        assert needle in problems
+    assert _github_problems({"version": "2.1.0", "runs": [{}] * 21})[0] == "21 runs"
+
+
+def _band(score: float) -> str:
+    return next(name for name, low in facts.GITHUB_SECURITY_SEVERITY_BANDS if score >= low)
+
+
+def test_security_severity_ranks_security_above_correctness_above_notes() -> None:
+    for rule in all_rules():
+        for profile in ("default", "bedrock-kb"):
+            descriptor = sarif.rule_descriptor(rule, profile)
+            score = float(descriptor["properties"]["security-severity"])
+            severity = rule.severity_for(profile)
+            if rule.id.startswith("AV3"):
+                expected = {"error": "high", "warning": "medium", "info": "low"}[severity.value]
+            elif rule.id.startswith("AV4"):
+                expected = "low"
+            else:
+                expected = {"error": "medium", "warning": "medium", "info": "low"}[severity.value]
+            assert _band(score) == expected, (rule.id, profile, score)
+    # The same severity scores higher in the security family than elsewhere.
+    av301, av401 = get_rule("AV301"), get_rule("AV401")
+    assert av301 is not None and av401 is not None
+    assert sarif.SECURITY_SEVERITY["security"][Severity.WARNING] > sarif.SECURITY_SEVERITY["other"][Severity.WARNING]
+    assert float(sarif.SECURITY_SEVERITY["note"][Severity.ERROR]) < 4.0
+
+
+def test_live_results_point_at_the_terraform_block_when_a_configuration_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    from validator.sources.hcl import load_root
+
+    monkeypatch.chdir(REPO)
+    baseline = load_root(Path("reference/terraform")).deployment
+    (tf_cluster,) = baseline.clusters
+    arn = "arn:aws:rds:ap-northeast-1:123456789012:cluster:" + str(tf_cluster.identifier.value)
+    live_cluster = dataclasses.replace(
+        tf_cluster, address=arn, arn=arn, origin=Location(api_call="rds:DescribeDBClusters", arn=arn)
+    )
+    live = Deployment(kind="live", root="123456789012/ap-northeast-1", clusters=[live_cluster], baseline=baseline)
+    rule = get_rule("AV106")
+    assert rule is not None
+    api = Result(
+        Status.FAIL,
+        "IAM database authentication is disabled",
+        arn,
+        Location(api_call="rds:DescribeDBClusters", arn=arn),
+    )
+    drift = Result(Status.FAIL, "drift", arn, Location(file="modules/aurora/aurora.tf", line=7, arn=arn))
+    report = Report(
+        findings=[Finding(rule, Severity.ERROR, r, live.root) for r in (api, drift)],
+        roots=[live.root],
+        deployments=[live],
+    )
+    doc = json.loads(sarif.render(report))
+    assert_valid(doc)
+    assert _github_problems(doc) == []
+    by_message = {r["message"]["text"]: r["locations"][0] for r in results(doc)}
+    root = baseline.root.rstrip("/")
+    api_loc = by_message["IAM database authentication is disabled"]
+    assert api_loc["logicalLocations"][0] == {"fullyQualifiedName": arn, "kind": "resource"}
+    assert api_loc["physicalLocation"]["artifactLocation"]["uri"].endswith(f"{tf_cluster.origin.file}")
+    assert api_loc["physicalLocation"]["region"]["startLine"] == tf_cluster.origin.line
+    drift_loc = by_message["drift"]["physicalLocation"]["artifactLocation"]["uri"]
+    assert drift_loc.endswith("modules/aurora/aurora.tf") and "123456789012" not in drift_loc
+    assert root.split("/")[-1] in drift_loc
+    # Without the configuration, the API result keeps only its logical location.
+    report.deployments = [dataclasses.replace(live, baseline=None)]
+    alone = json.loads(sarif.render(report))
+    assert "physicalLocation" not in results(alone)[0]["locations"][0]

@@ -852,3 +852,20 @@ def partition_of(region: str) -> str:
 def role_name_of(arn: str) -> str:
     """The role name in an IAM role ARN (arn:aws:iam::123456789012:role/path/name)."""
     return arn.rsplit("/", 1)[-1] if ":role/" in arn else arn
+
+
+# --------------------------------------------------------------------------- #
+# --- GitHub code scanning: what it ingests of a SARIF file ---
+# (H) https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning
+URL_GITHUB_SARIF = (
+    "https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/"
+    "sarif-support-for-code-scanning"
+)
+GITHUB_SARIF_MAX_RUNS = 20  # runs per file
+GITHUB_SARIF_MAX_RESULTS_PER_RUN = 25_000
+GITHUB_SARIF_MAX_RULES_PER_RUN = 25_000
+GITHUB_SARIF_MAX_LOCATIONS_PER_RESULT = 1_000
+GITHUB_SARIF_MAX_TAGS_PER_RULE = 20  # only 10 are shown
+# security-severity (a string, 0.0 to 10.0) ranks alerts tagged "security":
+# above 9.0 critical, 7.0 to 8.9 high, 4.0 to 6.9 medium, 0.1 to 3.9 low.
+GITHUB_SECURITY_SEVERITY_BANDS = (("critical", 9.0), ("high", 7.0), ("medium", 4.0), ("low", 0.1))

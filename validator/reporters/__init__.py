@@ -19,6 +19,7 @@ FORMATS = {
     "sarif": "validator.reporters.sarif",
     "junit": "validator.reporters.junit",
     "github": "validator.reporters.github",
+    "html": "validator.reporters.html",
 }
 
 
