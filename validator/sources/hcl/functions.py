@@ -819,8 +819,12 @@ def _anytrue(lst: Any) -> bool:
     return any(x is True for x in _bools(lst))
 
 
-def _chunklist(lst: Any, size: Any) -> list[Any]:
+def _chunklist(lst: Any, size: Any) -> list[Any] | Unknown:
     items, n = _list(lst), to_int(size, "size", 0)
+    if any(is_number(x) and not isinstance(x, int) for x in items):
+        # terraform gives such numbers back at a lower precision than it computed them with
+        # (8/3 comes back with 20 digits); that rounding is not modelled.
+        return Unknown("chunklist() of fractional numbers is not evaluated statically")
     if n == 0:
         return [items] if items else []
     return [items[i: i + n] for i in range(0, len(items), n)]
