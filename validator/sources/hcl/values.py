@@ -98,6 +98,11 @@ class Num(float):
     def __repr__(self) -> str:
         return f"Num({number_text(self)})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled with its exact value (the parse cache and worker processes carry numbers).
+        negative_zero = self.exact == 0 and math.copysign(1.0, float(self)) < 0
+        return (Num, (self.exact, self.prec, negative_zero))
+
 
 def _round(value: Fraction, prec: int) -> Fraction:
     """``value`` rounded to ``prec`` mantissa bits, half to even (big.Float's ToNearestEven)."""
