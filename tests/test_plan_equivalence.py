@@ -254,7 +254,7 @@ KNOWN_AFTER_APPLY_WITHOUT_CONFIGURATION = {
         "the role's trust and permissions policies are jsonencode() of ARNs known only after apply: the plan "
         "holds one unknown string for each, the configuration holds their statements"
     )
-    for case in ("bedrock", "bedrock_changed")
+    for case in ("bedrock", "bedrock_changed", "bedrock_semantics")
 }
 
 
