@@ -27,8 +27,8 @@ import boto3
 
 from validator.demo import LocalAws
 from validator.engine import evaluate
-from validator.sources.live import LiveRequest, audit
-from validator.sources.live_aws import Connection
+from validator.sources.aws.audit import LiveRequest, audit
+from validator.sources.aws.client import Connection
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 

@@ -22,7 +22,7 @@ import tforacle  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 
-from validator.sources.hcl.functions import FUNCTIONS, NOT_STATIC  # noqa: E402
+from validator.sources.terraform.hcl.functions import FUNCTIONS, NOT_STATIC  # noqa: E402
 
 
 def generated(count: int, seed: int) -> list[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from validator.demo import LocalAws
-from validator.sources.live_aws import Connection
+from validator.sources.aws.client import Connection
 
 CREDENTIALS = ("testing", "testing")
 ACCOUNT = "123456789012"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from validator.engine import Finding, evaluate
 from validator.model import Deployment
-from validator.sources.hcl import load_root
+from validator.sources.terraform.hcl import load_root
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 _EXPECT = re.compile(r"#\s*expect:\s*(AV\d{3})\s+(pass|fail|unresolved)\b")

@@ -1,4 +1,4 @@
-"""The facts table (validator.facts) and Terraform version constraints (validator.tfversion)."""
+"""The facts table (validator.facts) and Terraform version constraints (validator.sources.terraform.version)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator import facts, tfversion
+from validator import facts
 from validator.facts import EngineSupport, engine_support
+from validator.sources.terraform import version as tfversion
 
 FACTS_SOURCE = Path(facts.__file__).read_text(encoding="utf-8").splitlines()
 

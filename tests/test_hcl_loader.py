@@ -9,7 +9,7 @@ import pytest
 
 from validator.errors import InputError
 from validator.model import Unknown
-from validator.sources.hcl import load_root
+from validator.sources.terraform.hcl import load_root
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from validator.model import Unknown
-from validator.sources.hcl import load_root
-from validator.sources.hcl.evaluate import EvalError, Evaluator, to_json_value
-from validator.sources.hcl.syntax import parse_text
+from validator.sources.terraform.hcl import load_root
+from validator.sources.terraform.hcl.evaluate import EvalError, Evaluator, to_json_value
+from validator.sources.terraform.hcl.syntax import parse_text
 
 
 class _Empty:

@@ -9,7 +9,7 @@ import pytest
 
 from validator.engine import evaluate
 from validator.model import Value
-from validator.sources.hcl import load_root
+from validator.sources.terraform.hcl import load_root
 
 DECLARATIONS = """
 variable "managed" {

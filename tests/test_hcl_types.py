@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from tfsupport import offline_env, terraform_binary
 
 from validator.model import Unknown
-from validator.sources.hcl import load_root
-from validator.sources.hcl import syntax as s
-from validator.sources.hcl import types as t
+from validator.sources.terraform.hcl import load_root
+from validator.sources.terraform.hcl import syntax as s
+from validator.sources.terraform.hcl import types as t
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -13,7 +13,7 @@ from hostile_inputs import PASSWORD_VAR, SECRET, _instances, _laughs, _sensitive
 
 from validator import limits, redact
 from validator.cli import EXIT_INTERNAL, main
-from validator.sources.hcl import load_root
+from validator.sources.terraform.hcl import load_root
 
 # What "bounded" means in these tests: seconds of wall time on a loaded machine, far below a hang.
 BOUND_S = 60
@@ -88,7 +88,7 @@ def test_the_exit_code_4_is_documented() -> None:
 def test_a_root_that_crashes_does_not_hide_the_good_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import validator.sources.hcl as hcl
+    import validator.sources.terraform.hcl as hcl
 
     write(tmp_path, {"crash/main.tf": cluster(), "good/main.tf": cluster()})
     real = hcl.load_root

@@ -261,7 +261,7 @@ def test_no_role_arn_fails_and_the_messages_locate_the_role(tmp_path: Path) -> N
 
 def test_unknowns_keep_their_attribute_path_and_jsonencode_its_structure(tmp_path: Path) -> None:
     from validator.model import AttributeUnknown, EncodedUnknown, Unknown
-    from validator.sources.hcl import load_root
+    from validator.sources.terraform.hcl import load_root
 
     (tmp_path / "main.tf").write_text('''
 resource "aws_rds_cluster" "kb" {

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from validator.engine import evaluate
-from validator.sources.hcl import load_root
-from validator.sources.hcl import syntax as s
+from validator.sources.terraform.hcl import load_root
+from validator.sources.terraform.hcl import syntax as s
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCES = [REPO / "reference" / "terraform", REPO / "reference" / "terraform-bedrock"]

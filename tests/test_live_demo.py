@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from validator import terraform_runner
 from validator.cli import main
+from validator.sources.terraform import runner as terraform_runner
 
 
 def _one_line(capsys) -> str:

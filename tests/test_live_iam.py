@@ -1,4 +1,4 @@
-"""The knowledge base's service role read live (validator.sources.live_iam) over HTTP from moto.
+"""The knowledge base's service role read live (validator.sources.aws.iam) over HTTP from moto.
 
 Roles are created with boto3 as a team would; the audit reads them through the fault proxy,
 which records every request on the wire and refuses chosen operations.
@@ -15,8 +15,8 @@ from moto_support import ACCOUNT, CREDENTIALS, connection, shared_local_aws
 from validator.iam import Decision, Target, evaluate, trusts_service
 from validator.model import Deployment, KnowledgeBase, Location, Unknown, Value
 from validator.rules import Status, get_rule
-from validator.sources import live_aws
-from validator.sources.live_iam import attach_role, read_role
+from validator.sources.aws import client as live_aws
+from validator.sources.aws.iam import attach_role, read_role
 
 CLUSTER = f"arn:aws:rds:eu-west-1:{ACCOUNT}:cluster:kb"
 SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:rds!cluster-1234-AbCdEf"
@@ -142,8 +142,8 @@ class _RefusingIam:
 
 
 def test_an_aws_managed_policy_falls_back_to_the_facts_table_and_the_refusal_is_reported():
-    from validator.sources import live_iam
-    from validator.sources.live_aws import Refused, call
+    from validator.sources.aws import iam as live_iam
+    from validator.sources.aws.client import Refused, call
 
     refused: list[str] = []
 
@@ -165,7 +165,7 @@ def test_an_aws_managed_policy_falls_back_to_the_facts_table_and_the_refusal_is_
 
 
 def test_throttling_is_retried_and_shared_roles_are_read_once(aws):
-    from validator.sources.live_iam import RoleCache
+    from validator.sources.aws.iam import RoleCache
 
     server, role_arn, _ = aws
     throttle = error(400, "Throttling", "Rate exceeded", operation="iam:GetRole", times=2)
@@ -188,7 +188,7 @@ def _audit_av204(server, role_arn: str, calls: list[str]) -> list:
     from moto_support import clients, make_cluster, make_knowledge_base, make_network, make_secret
 
     from validator.engine import evaluate
-    from validator.sources.live import LiveRequest, audit
+    from validator.sources.aws.audit import LiveRequest, audit
 
     rds, ec2 = clients(server.url, "eu-west-1")
     cluster = make_cluster(rds, "kb", make_network(rds, ec2, "eu-west-1"))

@@ -21,7 +21,7 @@ from moto_support import (
 from validator.cli import main
 from validator.engine import evaluate
 from validator.rules import Status
-from validator.sources.live import LiveRequest, audit
+from validator.sources.aws.audit import LiveRequest, audit
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

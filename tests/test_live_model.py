@@ -13,7 +13,7 @@ from validator.demo import LocalAws
 from validator.engine import evaluate
 from validator.model import Deployment
 from validator.rules import Status
-from validator.sources.live import LiveRequest, audit
+from validator.sources.aws.audit import LiveRequest, audit
 
 REGION = "eu-west-1"
 

@@ -22,8 +22,10 @@ from moto_support import (
 from test_live_drift import TERRAFORM
 
 from validator.commands.live import collect
-from validator.sources import live, live_aws, live_build
-from validator.sources.live import LiveRequest, audit
+from validator.sources.aws import audit as live
+from validator.sources.aws import build as live_build
+from validator.sources.aws import client as live_aws
+from validator.sources.aws.audit import LiveRequest, audit
 
 REGION = "eu-west-1"
 POLICY = Path(__file__).resolve().parent.parent / "policy" / "aurora-validate-readonly-policy.json"
@@ -126,7 +128,7 @@ def test_a_write_call_is_refused_before_it_is_sent(aws):
 def test_the_static_path_does_not_load_boto3():
     code = (
         "import sys\n"
-        "import validator.commands.live, validator.rules.live, validator.sources.live\n"
+        "import validator.commands.live, validator.rules.live, validator.sources.aws.audit\n"
         "from validator.rules import all_rules\n"
         "all_rules()\n"
         "print('boto3' in sys.modules, 'botocore' in sys.modules)\n"
@@ -171,7 +173,7 @@ def test_reading_the_knowledge_base_role_sends_only_declared_read_calls(aws):
     """Every IAM call of live_iam on the wire: read-only, in OPERATIONS, and in the shipped policy."""
     import boto3
 
-    from validator.sources import live_iam
+    from validator.sources.aws import iam as live_iam
 
     iam = boto3.client("iam", endpoint_url=aws.url, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")

@@ -12,7 +12,7 @@ from validator.cli import main
 from validator.commands.live import collect
 from validator.engine import evaluate
 from validator.rules import Status
-from validator.sources.live import LiveRequest, audit
+from validator.sources.aws.audit import LiveRequest, audit
 
 REGION = "eu-west-1"
 

@@ -12,10 +12,10 @@ from validator.errors import UsageError
 from validator.model import Deployment, Location, Unknown, Value
 from validator.rules import Status
 from validator.rules.live import Drift, RefusedCalls, StoppedCluster
-from validator.sources import live_build
-from validator.sources.live import _Progress
-from validator.sources.live_aws import localstack_endpoint, retry_settings
-from validator.sources.live_build import RefusedCall, RegionData
+from validator.sources.aws import build as live_build
+from validator.sources.aws.audit import _Progress
+from validator.sources.aws.build import RefusedCall, RegionData
+from validator.sources.aws.client import localstack_endpoint, retry_settings
 
 ARN = "arn:aws:rds:ap-northeast-1:123456789012:cluster:kb"
 

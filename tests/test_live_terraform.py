@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from moto_support import clients, connection
 
-from validator import demo, terraform_runner
+from validator import demo
 from validator.engine import Finding, evaluate
 from validator.rules import Status
-from validator.sources.hcl import load_root
-from validator.sources.live import LiveRequest, audit
+from validator.sources.aws.audit import LiveRequest, audit
+from validator.sources.terraform import runner as terraform_runner
+from validator.sources.terraform.hcl import load_root
 
 pytestmark = [
     pytest.mark.terraform,

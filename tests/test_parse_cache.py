@@ -14,9 +14,9 @@ import pytest
 
 from validator.cli import main
 from validator.errors import InputError
-from validator.sources.hcl import cache as cache_mod
-from validator.sources.hcl import syntax as s
-from validator.sources.hcl.cache import MAGIC, ParseCache, default_directory
+from validator.sources.terraform.hcl import cache as cache_mod
+from validator.sources.terraform.hcl import syntax as s
+from validator.sources.terraform.hcl.cache import MAGIC, ParseCache, default_directory
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "reference" / "terraform"

@@ -13,7 +13,7 @@ import pytest
 
 from validator.cli import main
 from validator.errors import InputError
-from validator.sources.plan import check_document, read_plan
+from validator.sources.terraform.plan import check_document, read_plan
 
 REPO = Path(__file__).resolve().parents[1]
 

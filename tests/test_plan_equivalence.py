@@ -23,8 +23,8 @@ import tfsupport
 
 from validator.engine import Finding, evaluate
 from validator.pytest_plugin import TerraformCopy
-from validator.sources.hcl import load_root
-from validator.sources.plan import load_plan
+from validator.sources.terraform.hcl import load_root
+from validator.sources.terraform.plan import load_plan
 
 pytestmark = [
     pytest.mark.terraform,

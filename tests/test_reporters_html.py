@@ -17,7 +17,7 @@ from validator.engine import Finding, Report, evaluate
 from validator.model import Location
 from validator.reporters import FORMATS, html, render
 from validator.rules import Result, Severity, Status, get_rule
-from validator.sources.hcl import load_root
+from validator.sources.terraform.hcl import load_root
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "reference" / "terraform"

@@ -425,7 +425,7 @@ def test_live_results_point_at_the_terraform_block_when_a_configuration_is_given
 ) -> None:
     import dataclasses
 
-    from validator.sources.hcl import load_root
+    from validator.sources.terraform.hcl import load_root
 
     monkeypatch.chdir(REPO)
     baseline = load_root(Path("reference/terraform")).deployment

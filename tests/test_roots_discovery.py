@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.cli import main
-from validator.roots import Exclude, discover_roots
+from validator.sources.terraform.roots import Exclude, discover_roots
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "reference" / "terraform"

@@ -17,8 +17,8 @@ import pytest
 import tfsupport
 from rulekit import FIXTURES, expectations, of_rule, scan
 
-from validator import tfversion
 from validator.rules import Status
+from validator.sources.terraform import version as tfversion
 
 pytestmark = [
     pytest.mark.terraform,

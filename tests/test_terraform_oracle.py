@@ -13,7 +13,7 @@ import tforacle
 from hypothesis import HealthCheck, given, settings
 
 from validator.model import Unknown
-from validator.sources.hcl.functions import FUNCTIONS, NOT_STATIC
+from validator.sources.terraform.hcl.functions import FUNCTIONS, NOT_STATIC
 
 pytestmark = [
     pytest.mark.terraform,

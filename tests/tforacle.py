@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from validator.model import Unknown
-from validator.sources.hcl import syntax as s
-from validator.sources.hcl.evaluate import EvalError, Evaluator, to_json_value
+from validator.sources.terraform.hcl import syntax as s
+from validator.sources.terraform.hcl.evaluate import EvalError, Evaluator, to_json_value
 
 TERRAFORM = shutil.which("terraform")
 _OUTPUT_NAME = re.compile(r'output value \\?"o(\d+)\\?"')

@@ -17,7 +17,7 @@ Typical use::
     init(work)
     plan = plan_json(work)                      # offline plan, as a dict
 
-Deploying into a local AWS API (moto) is ``validator.terraform_runner.apply``,
+Deploying into a local AWS API (moto) is ``validator.sources.terraform.runner.apply``,
 which the demo and the live end-to-end tests share.
 """
 
@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from validator import terraform_runner
+from validator.sources.terraform import runner as terraform_runner
 
 MIRROR_NAME = terraform_runner.MIRROR_NAME
 SEARCH_DEPTH = terraform_runner.SEARCH_DEPTH

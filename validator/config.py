@@ -34,7 +34,7 @@ RENAMED = {"profile": "ruleset"}
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The configuration nearest ``start``, looked up to the repository root."""
-    from validator.roots import repository_root
+    from validator.sources.terraform.roots import repository_root
 
     start = start.resolve()
     if start.is_file():

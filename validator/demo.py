@@ -309,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve(args.port, overrides, until_stdin_closes=args.until_stdin_closes)
         return 0
 
-    from validator import terraform_runner
+    from validator.sources.terraform import runner as terraform_runner
 
     reason = terraform_runner.missing_reason()
     if reason:
@@ -336,13 +336,13 @@ def _run_demo(args: argparse.Namespace, source: Path) -> int:
 
 def deploy_and_report(args: argparse.Namespace, source: Path, local: LocalAws) -> int:
     """Apply ``source`` into ``local`` with terraform, audit the clusters live (with drift), print the report."""
-    from validator import terraform_runner
     from validator.engine import Report, evaluate
     from validator.errors import AccessDenied, InputError, UsageError
     from validator.reporters import render
-    from validator.sources.hcl import load_root
-    from validator.sources.live import LiveRequest, audit
-    from validator.sources.live_aws import Connection
+    from validator.sources.aws.audit import LiveRequest, audit
+    from validator.sources.aws.client import Connection
+    from validator.sources.terraform import runner as terraform_runner
+    from validator.sources.terraform.hcl import load_root
 
     static = load_root(source).deployment
     region = str(static.provider.region.get(DEFAULT_REGION) if static.provider else DEFAULT_REGION)

@@ -18,7 +18,7 @@ from typing import Any
 
 from validator.commands.static import RootScan, ScanOptions, open_cache, scan_root
 from validator.engine import Finding
-from validator.sources.hcl.cache import ParseCache
+from validator.sources.terraform.hcl.cache import ParseCache
 
 # Fewer roots than this are scanned in-process: starting workers would cost more than it saves.
 MIN_ROOTS = 4
@@ -53,7 +53,7 @@ def scan_roots(roots: Sequence[Path], options: ScanOptions, jobs: int | None) ->
     # once, before forking, rather than every worker loading them again.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     if method == "fork":
-        import validator.sources.hcl  # noqa: F401
+        import validator.sources.terraform.hcl  # noqa: F401
         from validator.rules import all_rules
 
         all_rules()

@@ -199,7 +199,7 @@ def _terraform_knowledge_bases(
     args: argparse.Namespace, terraform_path: str
 ) -> tuple[list[KnowledgeBase], str | None, list[InputError]]:
     from validator.commands.static import _under
-    from validator.sources.hcl import load_root
+    from validator.sources.terraform.hcl import load_root
 
     cli_vars: dict[str, str] = {}
     for item in args.var:

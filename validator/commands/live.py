@@ -9,8 +9,8 @@ from pathlib import Path
 from validator.engine import Report, evaluate
 from validator.errors import InputError, UsageError
 from validator.model import Deployment
-from validator.sources.live import LiveRequest, audit
-from validator.sources.live_aws import DEFAULT_CONNECT_TIMEOUT, Connection, localstack_endpoint, retry_settings
+from validator.sources.aws.audit import LiveRequest, audit
+from validator.sources.aws.client import DEFAULT_CONNECT_TIMEOUT, Connection, localstack_endpoint, retry_settings
 
 
 def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> LiveRequest:
@@ -53,8 +53,8 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
 def _baselines(args: argparse.Namespace, report: Report) -> list[Deployment]:
     """The Terraform deployments to compare with (``--live PATH ...``)."""
     from validator.commands.static import _under, parse_vars
-    from validator.roots import resolve_roots
-    from validator.sources.hcl import load_root
+    from validator.sources.terraform.hcl import load_root
+    from validator.sources.terraform.roots import resolve_roots
 
     cli_vars = parse_vars(list(getattr(args, "var", None) or []))
     var_files = [Path(p) for p in getattr(args, "var_file", None) or []]

@@ -16,7 +16,7 @@ from validator.errors import InputError, UsageError
 
 def collect(args: argparse.Namespace) -> Report:
     from validator.commands.static import _under, parse_vars
-    from validator.sources.plan import load_plan
+    from validator.sources.terraform.plan import load_plan
 
     paths = list(getattr(args, "paths", []) or [])
     if len(paths) > 1:

@@ -14,7 +14,7 @@ from validator.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from validator.model import Deployment
-    from validator.sources.hcl.cache import ParseCache
+    from validator.sources.terraform.hcl.cache import ParseCache
 
 
 def parse_vars(pairs: list[str]) -> dict[str, str]:
@@ -68,7 +68,7 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
 
 
 def open_cache(options: ScanOptions) -> ParseCache:
-    from validator.sources.hcl.cache import open_cache
+    from validator.sources.terraform.hcl.cache import open_cache
 
     return open_cache(options.cache, Path(options.cache_dir) if options.cache_dir else None)
 
@@ -76,8 +76,8 @@ def open_cache(options: ScanOptions) -> ParseCache:
 def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> RootScan:
     """Load one root module and run the rules on it."""
     from validator import redact
-    from validator.sources.hcl import load_root
-    from validator.sources.hcl.module import Sources
+    from validator.sources.terraform.hcl import load_root
+    from validator.sources.terraform.hcl.module import Sources
 
     try:
         loaded = load_root(
@@ -116,7 +116,7 @@ def usable_var_files(paths: list[str]) -> tuple[list[Path], list[InputError]]:
 
 def collect(args: argparse.Namespace) -> Report:
     from validator import redact
-    from validator.roots import Exclude, resolve_roots
+    from validator.sources.terraform.roots import Exclude, resolve_roots
 
     var_files, var_file_errors = usable_var_files(args.var_file)  # a bad one is reported once, not per root
     options = replace(options_from(args), var_files=tuple(str(p) for p in var_files))
@@ -155,7 +155,7 @@ def collect(args: argparse.Namespace) -> Report:
 def _note_unused_configurations(roots: list[Path], used: str | None) -> None:
     """Say so when a root found below the scanned directory has a configuration of its own."""
     from validator.config import find_config
-    from validator.roots import _display
+    from validator.sources.terraform.roots import _display
 
     used_path = Path(used).resolve() if used else None
     for root in roots:

@@ -18,7 +18,7 @@ from validator.rules.serverless import (
     unresolved_value,
     where,
 )
-from validator.tfversion import ConstraintError, lowest_allowed, parse_version
+from validator.sources.terraform.version import ConstraintError, lowest_allowed, parse_version
 
 IAM_TOKEN_MYTH_PORT = 443
 

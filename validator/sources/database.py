@@ -165,7 +165,7 @@ def _client(service: str, aws: AwsContext, region: str | None = None) -> Any:
     from botocore.exceptions import BotoCoreError, NoRegionError, ProfileNotFound
 
     if aws.endpoint_url:
-        from validator.sources.live_aws import endpoint_address
+        from validator.sources.aws.client import endpoint_address
 
         endpoint_address(aws.endpoint_url)
     try:

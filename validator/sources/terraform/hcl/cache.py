@@ -44,7 +44,7 @@ except ImportError:  # another Python implementation
 
 from validator import __version__
 from validator.errors import InputError
-from validator.sources.hcl import syntax as s
+from validator.sources.terraform.hcl import syntax as s
 
 MAGIC = b"AVTREE1\n"
 _MAC_SIZE = 32

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 from validator import facts
 from validator.model import Unknown
-from validator.sources.live_aws import Clients, Refused, call, chunks, paginate
-from validator.sources.live_build import RefusedCall, RegionData, cluster_key
+from validator.sources.aws.build import RefusedCall, RegionData, cluster_key
+from validator.sources.aws.client import Clients, Refused, call, chunks, paginate
 
 KB_PAGE_SIZE = 100
 MAX_KB_THREADS = 8

@@ -1,6 +1,6 @@
 """A knowledge base's service role read live from IAM into the model.
 
-    from validator.sources.live_iam import read_role
+    from validator.sources.aws.iam import read_role
     found = read_role(clients, "arn:aws:iam::123456789012:role/kb-role")
     found.role        # validator.model.IamRole, or None
     found.refused     # calls AWS refused or that failed (AV503), each with what it left unknown
@@ -25,8 +25,8 @@ from urllib.parse import unquote
 from validator import facts
 from validator.iam import parse_document
 from validator.model import Deployment, IamRole, KnowledgeBase, Location, PolicyDocument, Unknown, Value
-from validator.sources.live_aws import Clients, Refused, call
-from validator.sources.live_build import RefusedCall
+from validator.sources.aws.build import RefusedCall
+from validator.sources.aws.client import Clients, Refused, call
 
 # IAM is global: its endpoint lives in one region per partition.
 IAM_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}

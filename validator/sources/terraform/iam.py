@@ -25,8 +25,8 @@ from validator.model import (
     Unknown,
     Value,
 )
-from validator.sources.hcl.evaluate import RefStr, refs_of
-from validator.sources.records import Record
+from validator.sources.terraform.hcl.evaluate import RefStr, refs_of
+from validator.sources.terraform.records import Record
 
 IAM_TYPES = frozenset(
     {

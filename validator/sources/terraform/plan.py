@@ -27,9 +27,9 @@ from typing import Any
 from validator import limits, redact
 from validator.errors import InputError
 from validator.model import AttributeUnknown, Deployment, EncodedUnknown, Location, Unknown, Value
-from validator.sources.hcl.evaluate import RefStr, refs_of
-from validator.sources.records import Record
-from validator.sources.terraform_model import MODEL_TYPES, ProviderSettings, build_deployment
+from validator.sources.terraform.hcl.evaluate import RefStr, refs_of
+from validator.sources.terraform.mapping import MODEL_TYPES, ProviderSettings, build_deployment
+from validator.sources.terraform.records import Record
 
 __all__ = ["PlanLoad", "load_plan", "plan_records", "read_plan"]
 
@@ -668,7 +668,7 @@ def remember_sensitive(doc: Mapping[str, Any]) -> None:
 def _with_configuration(
     doc: Mapping[str, Any], path: Path, config_dir: Path, var_files: Sequence[Path], cli_vars: Mapping[str, str]
 ) -> PlanLoad:
-    from validator.sources.hcl import load_root
+    from validator.sources.terraform.hcl import load_root
 
     loaded = load_root(config_dir, var_files=var_files, cli_vars=cli_vars)
     overrides = _plan_inputs(doc, loaded, cli_vars)

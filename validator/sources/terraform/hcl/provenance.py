@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from validator.model import Location, Unknown
-from validator.sources.hcl import syntax as s
-from validator.sources.hcl.evaluate import EvalError, Evaluator, to_bool, to_str
+from validator.sources.terraform.hcl import syntax as s
+from validator.sources.terraform.hcl.evaluate import EvalError, Evaluator, to_bool, to_str
 
 # Functions whose result is one of their arguments (or an element of one).
 SELECTING = frozenset({"coalesce", "coalescelist", "lookup", "one", "element", "try", "merge", "concat",

@@ -15,11 +15,11 @@ from pathlib import Path
 from validator import limits, redact
 from validator.errors import InputError
 from validator.model import Deployment, Location, Unknown, Value
-from validator.sources.hcl import syntax as s
-from validator.sources.hcl.evaluate import Evaluator
-from validator.sources.hcl.module import ModuleInstance, Sources, Traced, _NoNames, convert_input, tf_files_in
-from validator.sources.hcl.provenance import Prov, Tracer
-from validator.sources.terraform_model import MODEL_TYPES, ProviderSettings, build_deployment
+from validator.sources.terraform.hcl import syntax as s
+from validator.sources.terraform.hcl.evaluate import Evaluator
+from validator.sources.terraform.hcl.module import ModuleInstance, Sources, Traced, _NoNames, convert_input, tf_files_in
+from validator.sources.terraform.hcl.provenance import Prov, Tracer
+from validator.sources.terraform.mapping import MODEL_TYPES, ProviderSettings, build_deployment
 
 __all__ = ["LoadResult", "load_root", "tf_files_in"]
 

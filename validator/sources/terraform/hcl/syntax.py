@@ -433,7 +433,7 @@ class _Builder:
 
     def _number(self, node: Any) -> Expr:
         # Terraform's numbers are arbitrary precision: 1e999 is a number, 0.1 is not a float64.
-        from validator.sources.hcl.values import EvalError, parse_number
+        from validator.sources.terraform.hcl.values import EvalError, parse_number
 
         line = _line(node)
         try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from validator.model import Unknown
-from validator.sources.hcl import syntax as s
+from validator.sources.terraform.hcl import syntax as s
 
 PRIMITIVES = ("string", "number", "bool")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -200,7 +200,7 @@ def _attribute(e: s.Expr) -> Attr:
 
 def _constant(e: s.Expr) -> Any:
     """The value of an optional() default: terraform allows no references there."""
-    from validator.sources.hcl.evaluate import Evaluator  # the evaluator imports nothing of this module
+    from validator.sources.terraform.hcl.evaluate import Evaluator  # the evaluator imports nothing of this module
 
     value = Evaluator(_NoNames()).eval(e)
     if isinstance(value, Unknown):
@@ -210,7 +210,7 @@ def _constant(e: s.Expr) -> Any:
 
 class _NoNames:
     def lookup(self, name: str, line: int) -> Any:
-        from validator.sources.hcl.evaluate import EvalError
+        from validator.sources.terraform.hcl.evaluate import EvalError
 
         raise EvalError(f"{name} cannot be used in a type constraint")
 
@@ -274,7 +274,7 @@ def _fail(message: str) -> Any:
 
 def number_to_string(value: int | float) -> str:
     """A number as terraform writes it in a string: no exponent, no trailing zeros (values.number_text)."""
-    from validator.sources.hcl.values import EvalError, number_text
+    from validator.sources.terraform.hcl.values import EvalError, number_text
 
     try:
         return number_text(value)
@@ -286,7 +286,7 @@ def string_to_number(text: str) -> int | float | None:
     """A string as terraform reads it as a number (512-bit precision, see values.parse_number)."""
     if not _NUMBER.fullmatch(text):
         return None
-    from validator.sources.hcl.values import EvalError, parse_number
+    from validator.sources.terraform.hcl.values import EvalError, parse_number
 
     try:
         return parse_number(text)

@@ -29,10 +29,10 @@ from validator.model import (
     Value,
     missing,
 )
-from validator.sources.hcl.evaluate import RefStr, refs_of
-from validator.sources.hcl.module import DYNAMIC_UNKNOWN
-from validator.sources.records import Record
-from validator.sources.terraform_iam import IAM_TYPES, build_roles, link_role
+from validator.sources.terraform.hcl.evaluate import RefStr, refs_of
+from validator.sources.terraform.hcl.module import DYNAMIC_UNKNOWN
+from validator.sources.terraform.iam import IAM_TYPES, build_roles, link_role
+from validator.sources.terraform.records import Record
 
 MODEL_TYPES = IAM_TYPES | frozenset(
     {

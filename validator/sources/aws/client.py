@@ -40,7 +40,7 @@ KNOWLEDGE_BASE_OPERATIONS: tuple[str, ...] = (
 # Calls with a fallback: AWS's own engine support answer (else the facts table) and
 # subnet Availability Zones when RDS leaves them out (else unknown).
 OPTIONAL_OPERATIONS: tuple[str, ...] = ("rds:DescribeDBEngineVersions", "ec2:DescribeSubnets")
-# The knowledge base's service role (validator.sources.live_iam), for AV204.
+# The knowledge base's service role (validator.sources.aws.iam), for AV204.
 ROLE_OPERATIONS: tuple[str, ...] = (
     "iam:GetRole",
     "iam:ListRolePolicies",

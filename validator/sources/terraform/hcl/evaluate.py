@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 from validator import limits
 from validator.model import AttributeUnknown, EncodedUnknown, Unknown
-from validator.sources.hcl import syntax as s
-from validator.sources.hcl import values as tv
-from validator.sources.hcl.functions import FUNCTIONS, NOT_STATIC, UNKNOWN_TOLERANT, unify
-from validator.sources.hcl.values import (
+from validator.sources.terraform.hcl import syntax as s
+from validator.sources.terraform.hcl import values as tv
+from validator.sources.terraform.hcl.functions import FUNCTIONS, NOT_STATIC, UNKNOWN_TOLERANT, unify
+from validator.sources.terraform.hcl.values import (
     EvalError,
     RefStr,
     ResourceObj,

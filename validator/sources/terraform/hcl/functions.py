@@ -30,7 +30,7 @@ from typing import Any
 
 from validator import limits
 from validator.model import Unknown
-from validator.sources.hcl.values import (
+from validator.sources.terraform.hcl.values import (
     FLOAT64_PREC,
     EvalError,
     Num,
@@ -1109,7 +1109,7 @@ def _jsonencode(v: Any) -> str:
 
 
 def _json_number(text: str) -> Any:
-    from validator.sources.hcl.values import parse_number
+    from validator.sources.terraform.hcl.values import parse_number
 
     return parse_number(text)
 

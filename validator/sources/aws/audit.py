@@ -22,8 +22,10 @@ from typing import Any, TextIO
 from validator import facts
 from validator.errors import AccessDenied, InputError, UsageError
 from validator.model import Deployment
-from validator.sources import live_build, live_kb
-from validator.sources.live_aws import (
+from validator.sources.aws import build as live_build
+from validator.sources.aws import knowledge_bases as live_kb
+from validator.sources.aws.build import RefusedCall, RegionData, cluster_key
+from validator.sources.aws.client import (
     POLICY_HINT,
     AwsCallFailed,
     Clients,
@@ -34,7 +36,6 @@ from validator.sources.live_aws import (
     chunks,
     paginate,
 )
-from validator.sources.live_build import RefusedCall, RegionData, cluster_key
 
 PAGE_SIZE_RDS = 100  # the RDS maximum for MaxRecords
 FILTER_VALUES = 50  # identifiers per db-cluster-id filter
@@ -426,7 +427,7 @@ def _read_roles(clients: Clients, deployments: list[Deployment]) -> list[Refused
     knowledge_bases = [(kb, dep) for dep in deployments for kb in dep.knowledge_bases]
     if not knowledge_bases:
         return []
-    from validator.sources.live_iam import RoleCache, attach_role
+    from validator.sources.aws.iam import RoleCache, attach_role
 
     cache = RoleCache()
     before = {id(dep): len(dep.refused_calls) for _, dep in knowledge_bases}

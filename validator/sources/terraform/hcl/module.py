@@ -19,20 +19,20 @@ from typing import TYPE_CHECKING, Any
 from validator import facts, limits, redact
 from validator.errors import InputError
 from validator.model import AttributeUnknown, Location, ModuleCall, Unknown, UnknownList, Value
-from validator.sources.hcl import syntax as s
-from validator.sources.hcl import types
-from validator.sources.hcl.evaluate import (
+from validator.sources.terraform.hcl import syntax as s
+from validator.sources.terraform.hcl import types
+from validator.sources.terraform.hcl.evaluate import (
     EvalError,
     Evaluator,
     RefStr,
     ResourceObj,
 )
-from validator.sources.hcl.provenance import Prov, Tracer
-from validator.sources.hcl.values import to_number
-from validator.sources.records import Record
+from validator.sources.terraform.hcl.provenance import Prov, Tracer
+from validator.sources.terraform.hcl.values import to_number
+from validator.sources.terraform.records import Record
 
 if TYPE_CHECKING:
-    from validator.sources.hcl.cache import ParseCache
+    from validator.sources.terraform.hcl.cache import ParseCache
 
 MAX_MODULE_DEPTH = 16
 # terraform reads count into a Go int: a larger whole number is an error, not a huge count.

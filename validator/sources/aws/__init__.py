@@ -1,0 +1,1 @@
+"""AWS sources: the read-only live audit over boto3."""

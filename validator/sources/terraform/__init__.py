@@ -1,0 +1,1 @@
+"""Terraform sources: HCL, plan JSON, and their shared mapping to the model."""
