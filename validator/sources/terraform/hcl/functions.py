@@ -39,6 +39,7 @@ from validator.sources.terraform.hcl.values import (
     equal,
     exact,
     is_number,
+    kind,
     make,
     neg,
     number_text,
@@ -55,25 +56,9 @@ MAX_COLLECTION = 1_000_000  # elements a function may build (range, setproduct)
 # Types: terraform converts arguments to the parameter's type, unifying element types
 
 
-def _kind(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "bool"
-    if is_number(v):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "list"
-    if isinstance(v, dict):
-        return "map"
-    return "other"
-
-
 def unify(values: list[Any]) -> list[Any]:
     """Values converted to one type, as terraform does for the elements of a list, set or map."""
-    kinds = {_kind(v) for v in values} - {"null"}
+    kinds = {kind(v) for v in values} - {"null"}
     if not kinds:
         return list(values)
     if "other" in kinds:
@@ -877,7 +862,7 @@ def _distinct(lst: Any) -> list[Any]:
     for x in _list(lst):
         key = _set_key(x) if x is not None else None
         if key is None:
-            if not any(equal(x, y) and _kind(x) == _kind(y) for y in out):
+            if not any(equal(x, y) and kind(x) == kind(y) for y in out):
                 out.append(x)
         elif key not in seen:
             seen.add(key)

@@ -21,6 +21,7 @@ from typing import Any
 
 from validator.model import Unknown
 from validator.sources.terraform.hcl import syntax as s
+from validator.sources.terraform.hcl.values import kind as value_kind
 
 PRIMITIVES = ("string", "number", "bool")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -236,18 +237,13 @@ def convert(value: Any, ty: Type) -> Any:
     raise ConversionError(f"unsupported type {ty}")
 
 
+# values.kind in the words of type constraints; null and resource objects pass through unconverted.
+_TYPE_KINDS = {"list": "tuple", "map": "object", "null": "resource", "other": "resource"}
+
+
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "tuple"
-    if isinstance(value, dict):
-        return "object"
-    return "resource"
+    found = value_kind(value)
+    return _TYPE_KINDS.get(found, found)
 
 
 def _primitive(value: Any, name: str) -> Any:

@@ -396,23 +396,31 @@ def compare(a: Any, b: Any) -> int:
 # Conversions (terraform's automatic ones between string, number and bool)
 
 
-def type_name(value: Any) -> str:
-    """A value's kind as terraform names it in errors, without its content."""
+def kind(value: Any) -> str:
+    """A known value's kind: null, bool, number, string, list, map, or other (a resource object)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a bool"
+        return "bool"
     if is_number(value):
-        return "a number"
+        return "number"
     if isinstance(value, str):
-        return "a string"
+        return "string"
     if isinstance(value, list):
-        return "a list"
+        return "list"
     if isinstance(value, dict):
-        return "a map"
-    if isinstance(value, ResourceObj):
-        return "a resource"
-    return "a value"
+        return "map"
+    return "other"
+
+
+def type_name(value: Any) -> str:
+    """A value's kind as terraform names it in errors, without its content."""
+    name = kind(value)
+    if name == "null":
+        return "null"
+    if name == "other":
+        return "a resource" if isinstance(value, ResourceObj) else "a value"
+    return f"a {name}"
 
 
 def to_str(value: Any) -> str:
