@@ -10,7 +10,7 @@ import json
 
 import pytest
 from fault_proxy import FaultProxy, denied, error
-from moto_support import ACCOUNT, CREDENTIALS, connection, shared_local_aws
+from moto_support import ACCOUNT, CREDENTIALS, connection, shared_local_aws, shared_plain_moto
 
 from validator.iam import Decision, Target, evaluate, trusts_service
 from validator.model import Deployment, KnowledgeBase, Location, Unknown, Value
@@ -39,9 +39,10 @@ INVOKE = {"Version": "2012-10-17",
           "Statement": [{"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": MODEL}]}
 
 
-@pytest.fixture
-def aws():
-    server = shared_local_aws()
+@pytest.fixture(params=["patched", "plain"])
+def aws(request):
+    """The role on our patched moto and on moto as a team runs it: IAM is the same on both."""
+    server = shared_local_aws() if request.param == "patched" else shared_plain_moto()
     server.reset()
     import boto3
 
