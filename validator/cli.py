@@ -388,12 +388,17 @@ def _finish(args: argparse.Namespace, report: Report) -> int:
 
 def _write(args: argparse.Namespace, report: Report, fmt: str, path: str | None, color: bool) -> bool:
     """Render one report to ``path`` (standard output when None); False when the file cannot be written."""
+    from validator.errors import UsageError
     from validator.redact import scrub
     from validator.reporters import render
 
-    text = scrub(
-        render(report, fmt, show_passed=args.show_passed, color=color, compact=args.compact, quiet=args.quiet)
-    )
+    try:
+        text = scrub(
+            render(report, fmt, show_passed=args.show_passed, color=color, compact=args.compact, quiet=args.quiet)
+        )
+    except UsageError as exc:  # a report the format cannot express (asff: a finding with no AWS account)
+        print(f"aurora-validate: {path or 'standard output'}: error: {scrub(str(exc))}", file=sys.stderr)
+        return False
     if path is None:
         sys.stdout.write(text)
         sys.stdout.flush()

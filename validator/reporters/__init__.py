@@ -20,6 +20,8 @@ FORMATS = {
     "junit": "validator.reporters.junit",
     "github": "validator.reporters.github",
     "html": "validator.reporters.html",
+    "asff": "validator.reporters.asff",
+    "ocsf": "validator.reporters.ocsf",
 }
 
 
