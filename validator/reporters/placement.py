@@ -26,7 +26,7 @@ from validator.engine import Finding, Report
 from validator.errors import UsageError
 from validator.model import Deployment
 from validator.reporters.common import display_path, ordered, sort_key
-from validator.reporters.sarif import FAMILY_TAGS, security_severity
+from validator.reporters.sarif import FAMILY_TAGS, SECURITY_SEVERITY
 from validator.rules import Status
 
 ACCOUNT_ENV = "AWS_ACCOUNT_ID"
@@ -231,10 +231,12 @@ def finding_ids(findings: list[Finding], placements: list[Placement]) -> list[st
 
 
 def label(f: Finding, profile: str) -> str:
-    """The severity label of a finding: INFORMATIONAL for a pass, else from the rule's score."""
+    """The severity label of a finding: INFORMATIONAL for a pass, else from its family and severity."""
     if f.status is Status.PASS:
         return "INFORMATIONAL"
-    score = float(security_severity(f.rule, profile))
+    family = _family(f.rule_id)
+    table = SECURITY_SEVERITY["security" if family == "3" else "note" if family == "4" else "other"]
+    score = float(table[f.severity])
     if score >= 9.0:
         return "CRITICAL"
     if score >= 7.0:
@@ -244,10 +246,15 @@ def label(f: Finding, profile: str) -> str:
     return "LOW" if score > 0 else "INFORMATIONAL"
 
 
+def _family(rule_id: str) -> str:
+    """The hundreds digit of a rule id: "AV301" -> "3"."""
+    digits = rule_id[2:]
+    return digits[0] if len(digits) == 3 and digits.isdigit() else ""
+
+
 def family_title(rule_id: str) -> str:
     """The rule family as words, for finding types: "AV301" -> "Security"."""
-    digits = rule_id[2:]
-    tag = FAMILY_TAGS.get(digits[0], "") if len(digits) == 3 and digits.isdigit() else ""
+    tag = FAMILY_TAGS.get(_family(rule_id), "")
     words = {
         "suppressions": "Suppressions",
         "serverless-v2": "Aurora Serverless v2",
