@@ -91,7 +91,7 @@ def error(
 def denied(operation: str, times: int | None = None, region: str | None = None) -> Fault:
     """AWS's answer when the caller lacks ``operation`` (EC2 and RDS spell it differently)."""
     code = "UnauthorizedOperation" if operation.startswith("ec2:") else "AccessDenied"
-    if operation.startswith(("bedrock:", "secretsmanager:")):
+    if operation.startswith(("bedrock:", "secretsmanager:", "securityhub:")):
         code = "AccessDeniedException"
     message = f"User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: {operation}"
     return Fault("error", 403, code, message, operation, times, region=region)
@@ -254,6 +254,8 @@ class FaultProxy:
 _REST_JSON_ROUTES = (
     ("POST", re.compile(r"^/knowledgebases/?$"), "ListKnowledgeBases"),
     ("GET", re.compile(r"^/knowledgebases/[^/]+/?$"), "GetKnowledgeBase"),
+    ("POST", re.compile(r"^/findings/import/?$"), "BatchImportFindings"),  # securityhub
+    ("POST", re.compile(r"^/findings/?$"), "GetFindings"),
 )
 
 
@@ -292,7 +294,7 @@ def region_of(headers: dict[str, str]) -> str:
 
 
 def _json_service(operation: str) -> bool:
-    return operation.startswith(("bedrock:", "secretsmanager:"))
+    return operation.startswith(("bedrock:", "secretsmanager:", "securityhub:"))
 
 
 def synthetic(operation: str, fault: Fault) -> tuple[int, str, bytes]:
