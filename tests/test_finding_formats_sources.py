@@ -17,115 +17,14 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 
 
-MAIN_TF = """\
-provider "aws" {
-  region = "eu-west-1"
-}
-
-resource "aws_security_group" "db" {
-  name = "db"
-  ingress {
-    from_port   = 5432
-    to_port     = 5432
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
-  }
-}
-
-resource "aws_rds_cluster" "db" {
-  cluster_identifier                  = "kb-store"
-  engine                              = "aurora-postgresql"
-  engine_version                      = "16.6"
-  storage_encrypted                   = true
-  iam_database_authentication_enabled = false
-  enable_http_endpoint                = true
-  manage_master_user_password         = true
-  master_username                     = "postgres"
-  vpc_security_group_ids              = [aws_security_group.db.id]
-  serverlessv2_scaling_configuration {
-    min_capacity = 0
-    max_capacity = 4
-  }
-}
-"""
-INGRESS = {
-    "from_port": 5432,
-    "to_port": 5432,
-    "protocol": "tcp",
-    "cidr_blocks": ["0.0.0.0/0"],
-    "ipv6_cidr_blocks": [],
-    "prefix_list_ids": [],
-    "security_groups": [],
-    "self": False,
-    "description": "",
-}
-CLUSTER = {
-    "cluster_identifier": "kb-store",
-    "engine": "aurora-postgresql",
-    "engine_mode": "provisioned",
-    "engine_version": "16.6",
-    "storage_encrypted": True,
-    "iam_database_authentication_enabled": False,
-    "enable_http_endpoint": True,
-    "manage_master_user_password": True,
-    "master_username": "postgres",
-    "deletion_protection": True,
-    "skip_final_snapshot": True,
-    "port": 5432,
-    "serverlessv2_scaling_configuration": [{"min_capacity": 0, "max_capacity": 4, "seconds_until_auto_pause": 600}],
-}
-
-
-def _resource(kind: str, values: dict) -> dict:
-    return {"address": f"{kind}.db", "mode": "managed", "type": kind, "name": "db", "values": values}
-
-
-def plan_document() -> dict:
-    """A plan as ``terraform show -json`` writes it for MAIN_TF (the group's id known after apply)."""
-    group = _resource("aws_security_group", {"name": "db", "ingress": [INGRESS]})
-    cluster = _resource("aws_rds_cluster", CLUSTER)
-    changes = [
-        {
-            **{k: r[k] for k in ("address", "mode", "type", "name")},
-            "change": {
-                "actions": ["create"],
-                "before": None,
-                "after": r["values"],
-                "after_unknown": {"id": True, "arn": True, "vpc_security_group_ids": True},
-            },
-        }
-        for r in (group, cluster)
-    ]
-    return {
-        "format_version": "1.2",
-        "terraform_version": "1.11.0",
-        "planned_values": {"root_module": {"resources": [group, cluster]}},
-        "resource_changes": changes,
-        "configuration": {
-            "provider_config": {"aws": {"name": "aws", "expressions": {"region": {"constant_value": "eu-west-1"}}}},
-            "root_module": {
-                "resources": [
-                    {
-                        "address": "aws_rds_cluster.db",
-                        "mode": "managed",
-                        "type": "aws_rds_cluster",
-                        "name": "db",
-                        "expressions": {"vpc_security_group_ids": {"references": ["aws_security_group.db.id"]}},
-                    }
-                ]
-            },
-        },
-    }
+# A terraform plan (`terraform show -json`, terraform 1.11, hashicorp/aws 5.100.0) of the
+# configuration beside it: planning it offline takes a minute, so the plan is kept.
+PLANNED = REPO / "tests" / "fixtures" / "plan_findings"
 
 
 @pytest.fixture
-def planned(tmp_path: Path) -> tuple[Path, Path]:
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(MAIN_TF, encoding="utf-8")
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps(plan_document()), encoding="utf-8")
-    return plan, work
+def planned() -> tuple[Path, Path]:
+    return PLANNED / "plan.json", PLANNED
 
 
 def test_a_plan_scan_names_terraform_addresses_with_file_and_line(
@@ -137,15 +36,18 @@ def test_a_plan_scan_names_terraform_addresses_with_file_and_line(
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     out_asff, out_ocsf = tmp_path / "plan.asff.json", tmp_path / "plan.ocsf.json"
     code = main(["--plan", str(plan), str(work), "--report", f"asff={out_asff}", "--report", f"ocsf={out_ocsf}", "-q"])
-    assert code == 0
+    assert code == 1  # AV106 fails at error
     findings = json.loads(out_asff.read_text(encoding="utf-8"))
     events = json.loads(out_ocsf.read_text(encoding="utf-8"))
     assert findings and asff_problems(findings) == []
     assert events and ocsf_problems(events) == []
     (sg,) = [f for f in findings if f["GeneratorId"] == "AV301"]
     other = sg["Resources"][0]["Details"]["Other"]
-    assert other["TerraformAddress"] == "module.network.aws_security_group.aurora_sg"
-    assert other["File"].endswith("modules/network/network.tf") and int(other["Line"]) > 0
+    assert other["TerraformAddress"] == "aws_security_group.db" and other["TerraformType"] == "aws_security_group"
+    lines = (work / "main.tf").read_text(encoding="utf-8").splitlines()
+    assert Path(other["File"]).resolve() == work / "main.tf"
+    assert lines[int(other["Line"]) - 1].strip() == "ingress {"  # the open ingress block
+    assert {f["Region"] for f in findings} == {"eu-west-1"}  # the provider's region
     assert sg["ProductFields"]["aurora-validate/Source"] == "plan"
     (event,) = [e for e in events if e["metadata"]["event_code"] == "AV301"]
     assert event["resources"][0]["data"]["terraform_address"] == other["TerraformAddress"]
