@@ -41,6 +41,7 @@ commands:
   aurora-validate explain AV106            rationale, AWS documentation and Terraform fix
   aurora-validate demo                     deploy the reference to a local AWS endpoint and audit it
   aurora-validate export checkov DIR       write checkov custom policies for the rules it can express
+  aurora-validate export securityhub FILE  import an ASFF report (--report asff=FILE) into AWS Security Hub
   aurora-validate completion bash|zsh      print a shell completion script
 
 exit codes:

@@ -37,7 +37,7 @@ def completion_parser() -> argparse.ArgumentParser:
     database.add_argument("paths", nargs="*", metavar="TERRAFORM_DIR").complete = _DIRS  # type: ignore[attr-defined]
     add_output_options(database)
     _adopt(sub, "demo", demo.build_parser(), "deploy the reference to a local AWS endpoint and audit it")
-    _adopt(sub, "export", export.build_parser(), "write checkov custom policies")
+    _adopt(sub, "export", export.build_parser(), "write checkov policies, or import findings into Security Hub")
     sub.add_parser("completion", help="print a shell completion script").add_argument("shell", choices=SHELLS)
     assert set(sub.choices) == set(SUBCOMMANDS), "every command completes"
     return parser
