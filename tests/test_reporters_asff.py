@@ -228,3 +228,96 @@ def test_a_static_scan_without_an_account_is_one_line_and_exit_2(
     assert code == 2
     assert err.count("\n") == 1 and "AWS_ACCOUNT_ID" in err and "Traceback" not in err
     assert sarif.exists()  # the other reports are still written
+
+
+# --------------------------------------------------------------------------- #
+# Generated findings: any rule, status, text, resource and place
+
+
+def _findings_strategy():
+    from hypothesis import strategies as st
+
+    from validator.rules import all_rules
+
+    text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=1500)
+    account = st.from_regex(r"\A[0-9]{12}\Z")
+    region = st.sampled_from(["us-east-1", "eu-west-1", "ap-northeast-1", "cn-north-1", "us-gov-west-1"])
+    name = st.from_regex(r"\A[a-z][a-z0-9-]{0,40}\Z")
+    arn = st.builds(
+        lambda partition, service_kind, r, a, n: f"arn:{partition}:{service_kind[0]}:{r}:{a}:{service_kind[1]}{n}",
+        st.sampled_from(["aws", "aws-cn"]),
+        st.sampled_from(
+            [("rds", "cluster:"), ("rds", "db:"), ("bedrock", "knowledge-base/"), ("ec2", "security-group/")]
+        ),
+        region,
+        account,
+        name,
+    )
+    address = st.builds(
+        lambda mod, kind, n, idx: f"{mod}{kind}.{n}{idx}",
+        st.sampled_from(["", "module.db.", "module.a.module.b."]),
+        st.sampled_from(
+            ["aws_rds_cluster", "aws_security_group", "aws_rds_cluster_instance", "aws_bedrockagent_knowledge_base"]
+        ),
+        st.from_regex(r"\A[a-z_][a-z0-9_]{0,20}\Z"),
+        st.sampled_from(["", "[0]", '["a b"]']),
+    )
+
+    def build(rule, status, message, live, where, file, line, suppressed):
+        if live:
+            return Finding(
+                rule, rule.severity, Result(status, message, where, Location(api_call="rds:X", arn=where)), where
+            )
+        loc = Location(file=file, line=line) if file else Location()
+        f = Finding(rule, rule.severity, Result(status, message, where, loc), "infra")
+        return dataclasses.replace(f, suppressed_by=suppressed) if suppressed else f
+
+    one = st.one_of(
+        st.builds(
+            build,
+            st.sampled_from(all_rules()),
+            st.sampled_from(list(Status)),
+            text,
+            st.just(True),
+            arn,
+            st.none(),
+            st.none(),
+            st.none(),
+        ),
+        st.builds(
+            build,
+            st.sampled_from(all_rules()),
+            st.sampled_from(list(Status)),
+            text,
+            st.just(False),
+            address,
+            st.sampled_from([None, "main.tf", "modules/db/ü n.tf"]),
+            st.integers(1, 10**6),
+            st.one_of(st.none(), text.filter(bool)),
+        ),
+    )
+    return st.lists(one, min_size=1, max_size=12)
+
+
+def test_generated_findings_are_always_importable_and_valid_ocsf() -> None:
+    from finding_formats import ocsf_problems
+    from hypothesis import HealthCheck, given, settings
+
+    from validator.reporters import ocsf
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_findings_strategy())
+    def check(findings: list[Finding]) -> None:
+        report = report_of(*findings)
+        docs = asff.findings(report, show_passed=True, account=ACCOUNT, region="us-east-1", environ=NO_ENV)
+        assert len(docs) == len(findings)
+        assert asff_problems(docs) == []
+        events = ocsf.events(report, show_passed=True, account=ACCOUNT, region="us-east-1", environ=NO_ENV)
+        assert ocsf_problems(events) == []
+        assert [e["finding_info"]["uid"] for e in events] == [d["Id"] for d in docs]
+        for doc in docs:
+            arn = doc["Resources"][0]["Id"]
+            if arn.startswith("arn:"):
+                assert doc["AwsAccountId"] == arn.split(":")[4] and doc["Region"] == arn.split(":")[3]
+
+    check()
