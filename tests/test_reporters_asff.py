@@ -155,6 +155,32 @@ def test_the_region_of_the_terraform_provider_is_the_last_resort() -> None:
     assert doc["Region"] == "ap-northeast-1"
 
 
+def test_a_refused_call_in_a_region_takes_the_account_the_audit_read() -> None:
+    from validator.model import Provider, Unknown, Value
+
+    refused = _finding(
+        "AV503",
+        Status.FAIL,
+        "AWS refused ec2:DescribeSecurityGroups",
+        "eu-west-1",
+        Location(api_call="ec2:DescribeSecurityGroups"),
+        "eu-west-1",
+    )
+    region_dep = Deployment(kind="live", root="eu-west-1", provider=Provider(Value("eu-west-1"), Value(Unknown("n/a"))))
+    report = report_of(live_finding(), refused)
+    report.deployments = [region_dep]
+    docs = asff.findings(report, environ=NO_ENV)
+    assert sorted((d["GeneratorId"], d["AwsAccountId"], d["Region"]) for d in docs) == [
+        ("AV106", ACCOUNT, "eu-west-1"),
+        ("AV503", ACCOUNT, "eu-west-1"),
+    ]
+    assert asff_problems(docs) == []
+    alone = report_of(refused)
+    alone.deployments = [region_dep]
+    with pytest.raises(UsageError, match="AWS_ACCOUNT_ID"):
+        asff.findings(alone, environ=NO_ENV)  # no ARN anywhere: the account is not guessed
+
+
 def test_the_validator_rejects_what_security_hub_rejects() -> None:
     (good,) = asff.findings(report_of(live_finding()), now=NOW, environ=NO_ENV)
     broken = []

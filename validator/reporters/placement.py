@@ -2,7 +2,8 @@
 
 A live finding carries its account, region and partition in the resource's ARN; a
 finding that names its account (``Finding.account``, set by an audit of several
-accounts) keeps it. Static findings (HCL, plan) name a Terraform address, a file
+accounts) keeps it; a live finding with no ARN (a call refused in a region) takes the
+account of the audit's other ARNs when they all name one. Static findings (HCL, plan) name a Terraform address, a file
 and a line, and no account: the caller gives one (``account=``), else the
 environment does (``AWS_ACCOUNT_ID`` and ``AWS_REGION``, as trivy's ASFF template
 reads them), else the region of the configuration's AWS provider is used.
@@ -154,6 +155,16 @@ class Placer:
         if self.region is not None and not _REGION.match(self.region):
             raise UsageError(f"region {self.region!r} is not an AWS region name (e.g. us-east-1)")
         self.deployments: dict[str, Deployment] = {d.root: d for d in report.deployments}
+        # A live finding with no ARN of its own (a refused call in a region) belongs to the account
+        # the audit read, when every ARN of the report names the same one.
+        seen = {
+            arn.account
+            for f in report.findings
+            for arn in (parse_arn(t) for t in (f.result.location.arn, f.result.resource, f.source))
+            if arn is not None and arn.account
+        }
+        seen |= {a.account for d in report.deployments if (a := parse_arn(d.root)) is not None and a.account}
+        self.audit_account = next(iter(seen)) if len(seen) == 1 else None
 
     def _provider_region(self, root: str) -> str | None:
         dep = self.deployments.get(root)
@@ -168,11 +179,13 @@ class Placer:
         arn = parse_arn(arn_text)
         own = getattr(f, "account", None)  # a finding of a multi-account audit names its account
         account = (own if isinstance(own, str) and own else None) or (arn.account if arn and arn.account else None)
+        dep = self.deployments.get(f.source)
+        kind = dep.kind if dep is not None else ("live" if arn else "hcl")
+        if account is None and kind == "live":
+            account = self.audit_account
         account = account or self.account
         region = (arn.region if arn and arn.region else None) or self.region or self._provider_region(f.source)
         partition = arn.partition if arn else partition_of(region or "")
-        dep = self.deployments.get(f.source)
-        kind = dep.kind if dep is not None else ("live" if arn else "hcl")
         resource = _LINE_SUFFIX.sub("", f.result.resource) if not arn_text else f.result.resource
         address = None if parse_arn(resource) else resource
         tf_type = terraform_type(address) if address and kind in ("hcl", "plan") else None
