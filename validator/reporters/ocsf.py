@@ -2,7 +2,8 @@
 
 The report is a JSON array of events of the Open Cybersecurity Schema Framework,
 schema version 1.5.0 (``metadata.version``), class Compliance Finding (uid 2003,
-category Findings, 2), activity Create (1), as Prowler writes its OCSF output.
+category Findings, 2), activity Create (1): the class Prowler's OCSF models
+(py-ocsf-models) define for compliance checks.
 Every event carries the class's required attributes (``activity_id``,
 ``category_uid``, ``class_uid``, ``compliance``, ``finding_info``, ``metadata``,
 ``severity_id``, ``time``, ``type_uid``) and those of the objects it holds
@@ -18,7 +19,7 @@ Every event carries the class's required attributes (``activity_id``,
   (Informational 1 for a pass, then Low 2, Medium 3, High 4, Critical 5).
 * ``status_id`` is the finding's life cycle: New (1), or Suppressed (3) for a
   suppressed finding, what suppressed it in ``unmapped``; ``status_code`` is our
-  status (PASS, FAIL, UNRESOLVED), as Prowler writes it.
+  status (PASS, FAIL, UNRESOLVED).
 * ``resources``: the ARN (live) or the Terraform address with its root, file and
   line (static scans, in ``resources[].data``); ``cloud`` names the provider and,
   when known, the account and region (from the ARN, the finding, ``AWS_ACCOUNT_ID``
