@@ -207,3 +207,11 @@ def test_dry_run_checks_and_sends_nothing_but_the_identity_call(
 def test_checkov_options_stay_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "checkov", str(tmp_path / "out"), "--dry-run"]) == 2
     assert "for export securityhub" in capsys.readouterr().err
+
+
+def test_an_endpoint_with_nothing_listening_is_an_input_error(
+    aws, reference_files, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", "securityhub", str(reference_files()), "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot connect to the endpoint" in err

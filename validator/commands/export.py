@@ -23,7 +23,8 @@ securityhub: FILE is an ASFF report (aurora-validate PATH --report asff=FILE). E
   account (sts:GetCallerIdentity) before anything is sent; then BatchImportFindings, 100 findings
   per call, in the region of each finding's ProductArn. IAM: policy/aurora-validate-securityhub-import-policy.json.
   exit codes: 0 every finding imported; 2 a file or finding that cannot be imported (nothing is sent
-  when a finding is invalid), no credentials; 3 AWS refused or failed a call, or rejected findings.
+  when a finding is invalid), no credentials, an endpoint with nothing listening; 3 AWS refused or
+  failed a call, or rejected findings.
 """
 
 
@@ -113,6 +114,7 @@ def _import(path: Path, args: argparse.Namespace) -> int:
 
     from validator.commands.live import request_from_args
     from validator.exporters import securityhub
+    from validator.sources.aws.client import check_endpoint_reachable
 
     findings = securityhub.load(path)
     wrong = securityhub.problems(findings)
@@ -128,6 +130,8 @@ def _import(path: Path, args: argparse.Namespace) -> int:
         print(f"{path}: no findings to import")
         return EXIT_OK
     connection = request_from_args(args, dict(os.environ)).connection
+    if connection.endpoint_url:  # nothing listening there is an input error, as for the audit
+        check_endpoint_reachable(connection.endpoint_url)
     importer = securityhub.Importer(connection)
     grouped = securityhub.groups(findings)
     caller = importer.caller_account(next(iter(grouped))[1])
