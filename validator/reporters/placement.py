@@ -16,6 +16,7 @@ resource and file are told apart by their message (numbers left out).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -88,6 +89,7 @@ class Arn:
         return re.split(r"[:/]", self.resource, maxsplit=1)[0]
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_arn(text: str | None) -> Arn | None:
     """The parts of ``arn:partition:service:region:account:resource``; None for anything else."""
     if not text or not text.startswith("arn:"):
