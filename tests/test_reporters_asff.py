@@ -69,6 +69,17 @@ def test_a_live_finding_names_the_account_region_and_resource_of_its_arn() -> No
     assert doc["ProductFields"]["aurora-validate/ApiCall"] == "rds:DescribeDBClusters"
 
 
+def test_a_live_finding_on_a_named_resource_uses_the_arn_it_was_read_from() -> None:
+    named = _finding("AV106", Status.FAIL, "m", "kb-store", Location(api_call="rds:DescribeDBClusters", arn=ARN), ARN)
+    group = _finding("AV301", Status.FAIL, "m", "sg-0abc", Location(api_call="ec2:DescribeSecurityGroups"), ARN)
+    docs = asff.findings(report_of(named, group), environ=NO_ENV)
+    assert asff_problems(docs) == []
+    assert sorted((d["Resources"][0]["Type"], d["Resources"][0]["Id"]) for d in docs) == [
+        ("AwsEc2SecurityGroup", f"arn:aws:ec2:eu-west-1:{ACCOUNT}:security-group/sg-0abc"),
+        ("AwsRdsDbCluster", ARN),
+    ]
+
+
 def test_compliance_status_per_result() -> None:
     report = report_of(
         live_finding(Status.PASS, message="IAM auth is on"),

@@ -177,46 +177,58 @@ class Placer:
 
     def place(self, f: Finding) -> Placement:
         loc = f.result.location
-        arn_text = next((t for t in (loc.arn, f.result.resource, f.source) if parse_arn(t) is not None), None)
-        arn = parse_arn(arn_text)
-        own = getattr(f, "account", None)  # a finding of a multi-account audit names its account
-        account = (own if isinstance(own, str) and own else None) or (arn.account if arn and arn.account else None)
+        arn = next((a for a in map(parse_arn, (loc.arn, f.result.resource, f.source)) if a is not None), None)
         dep = self.deployments.get(f.source)
         kind = dep.kind if dep is not None else ("live" if arn else "hcl")
+        own = getattr(f, "account", None)  # a finding of a multi-account audit names its account
+        account = own if isinstance(own, str) and own else (arn.account if arn and arn.account else None)
         if account is None and kind == "live":
             account = self.audit_account
         account = account or self.account
         region = (arn.region if arn and arn.region else None) or self.region or self._provider_region(f.source)
         partition = arn.partition if arn else partition_of(region or "")
-        resource = _LINE_SUFFIX.sub("", f.result.resource) if not arn_text else f.result.resource
-        address = None if parse_arn(resource) else resource
-        tf_type = terraform_type(address) if address and kind in ("hcl", "plan") else None
-        if arn is not None and parse_arn(f.result.resource) is not None:
-            resource_type = ARN_TYPES.get((arn.service, arn.resource_kind), OTHER)
-        elif tf_type:
-            resource_type = RESOURCE_TYPES.get(tf_type, OTHER)
-        elif f.result.resource.startswith("sg-"):
-            resource_type = "AwsEc2SecurityGroup"
-        else:
-            resource_type = OTHER
-        resource_id = f.result.resource if parse_arn(f.result.resource) else (address or f.result.resource)
-        if resource_type == "AwsEc2SecurityGroup" and resource_id.startswith("sg-") and account and region:
-            resource_id = f"arn:{partition}:ec2:{region}:{account}:security-group/{resource_id}"
-        file = display_path(f.source, loc.file) if loc.file else None
+        resource_id, resource_type, address, tf_type = self._resource(f, kind, account, region, partition)
         return Placement(
             account=account,
             region=region,
             partition=partition,
-            resource_id=resource_id or f.source or "?",
+            resource_id=resource_id,
             resource_type=resource_type,
             arn=resource_id if parse_arn(resource_id) else None,
             kind=kind,
             root=f.source,
-            address=address if kind in ("hcl", "plan") else None,
+            address=address,
             terraform_type=tf_type,
-            file=file,
+            file=display_path(f.source, loc.file) if loc.file else None,
             line=loc.line if loc.file and loc.line else None,
         )
+
+    @staticmethod
+    def _resource(
+        f: Finding, kind: str, account: str | None, region: str | None, partition: str
+    ) -> tuple[str, str, str | None, str | None]:
+        """(id, type, Terraform address, Terraform type) of the finding's resource."""
+        resource = f.result.resource
+        own_arn = parse_arn(resource)
+        if own_arn is not None:
+            return resource, ARN_TYPES.get((own_arn.service, own_arn.resource_kind), OTHER), None, None
+        if kind in ("hcl", "plan"):
+            address = _LINE_SUFFIX.sub("", resource) or f.source or "?"
+            tf_type = terraform_type(address)
+            return address, RESOURCE_TYPES.get(tf_type or "", OTHER), address, tf_type
+        if resource.startswith("sg-"):  # a live security group: EC2 names it by id
+            if account and region:
+                return (
+                    f"arn:{partition}:ec2:{region}:{account}:security-group/{resource}",
+                    "AwsEc2SecurityGroup",
+                    None,
+                    None,
+                )
+            return resource, "AwsEc2SecurityGroup", None, None
+        where = parse_arn(f.result.location.arn)
+        if where is not None and f.result.location.arn:
+            return f.result.location.arn, ARN_TYPES.get((where.service, where.resource_kind), OTHER), None, None
+        return resource or f.source or "?", OTHER, None, None
 
 
 def findings_of(report: Report, show_passed: bool) -> list[Finding]:
