@@ -192,6 +192,18 @@ def test_a_refused_call_in_a_region_takes_the_account_the_audit_read() -> None:
         asff.findings(alone, environ=NO_ENV)  # no ARN anywhere: the account is not guessed
 
 
+def test_a_deployment_that_names_its_account_gives_it_to_findings_without_an_arn() -> None:
+    @dataclasses.dataclass
+    class AccountDeployment(Deployment):  # as an audit of several accounts may name each one's account
+        account: str | None = None
+
+    refused = _finding("AV503", Status.FAIL, "refused", "us-east-2", Location(api_call="rds:X"), "us-east-2")
+    report = report_of(refused)
+    report.deployments = [AccountDeployment(kind="live", root="us-east-2", account="777788889999")]
+    (doc,) = asff.findings(report, region="us-east-2", environ=NO_ENV)
+    assert doc["AwsAccountId"] == "777788889999" and asff_problems([doc]) == []
+
+
 def test_the_validator_rejects_what_security_hub_rejects() -> None:
     (good,) = asff.findings(report_of(live_finding()), now=NOW, environ=NO_ENV)
     broken = []

@@ -1,8 +1,9 @@
 """Where a finding sits in AWS, for the security-finding formats (ASFF, OCSF).
 
 A live finding carries its account, region and partition in the resource's ARN; a
-finding that names its account (``Finding.account``, set by an audit of several
-accounts) keeps it; a live finding with no ARN (a call refused in a region) takes the
+finding that names its account (``Finding.account``, as an audit of several accounts
+may set it) keeps it, and a deployment that names one (``Deployment.account``) gives it
+to its findings without an ARN; a live finding with no ARN (a call refused in a region) takes the
 account of the audit's other ARNs when they all name one. Static findings (HCL, plan) name a Terraform address, a file
 and a line, and no account: the caller gives one (``account=``), else the
 environment does (``AWS_ACCOUNT_ID`` and ``AWS_REGION``, as trivy's ASFF template
@@ -182,6 +183,9 @@ class Placer:
         kind = dep.kind if dep is not None else ("live" if arn else "hcl")
         own = getattr(f, "account", None)  # a finding of a multi-account audit names its account
         account = own if isinstance(own, str) and own else (arn.account if arn and arn.account else None)
+        if account is None and dep is not None:  # a deployment of a multi-account audit may name it
+            named = getattr(dep, "account", None)
+            account = named if isinstance(named, str) and named else None
         if account is None and kind == "live":
             account = self.audit_account
         account = account or self.account
