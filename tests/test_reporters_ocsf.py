@@ -111,3 +111,15 @@ def test_the_reference_as_ocsf(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     assert events and ocsf_problems(events) == []
     assert {e["cloud"]["region"] for e in events} == {"ap-northeast-1"}
     assert {e["compliance"]["status"] for e in events} == {"Pass", "Fail"}
+
+
+def test_the_finding_formats_load_neither_boto3_nor_botocore() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import validator.reporters.asff, validator.reporters.ocsf, validator.commands.export; "
+        "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO).stdout
+    assert out.strip() == "[]"
