@@ -215,3 +215,41 @@ def test_an_endpoint_with_nothing_listening_is_an_input_error(
     assert main(["export", "securityhub", str(reference_files()), "--endpoint-url", "http://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot connect to the endpoint" in err
+
+
+def test_findings_security_hub_rejects_are_counted_and_named() -> None:
+    """What BatchImportFindings answers for findings it refuses (botocore's Stubber gives that answer)."""
+    from botocore.stub import Stubber
+
+    from validator.sources.aws.client import Connection
+
+    importer = securityhub.Importer(Connection(endpoint_url="http://127.0.0.1:9", static_credentials=CREDENTIALS))
+    arn = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+    findings = [
+        {
+            "SchemaVersion": "2018-10-08",
+            "Id": f"f{n}",
+            "ProductArn": arn,
+            "GeneratorId": "AV106",
+            "AwsAccountId": ACCOUNT,
+            "CreatedAt": "2026-01-02T03:04:05.678Z",
+            "UpdatedAt": "2026-01-02T03:04:05.678Z",
+            "Title": "t",
+            "Description": "d",
+            "Resources": [{"Type": "Other", "Id": f"r{n}"}],
+        }
+        for n in range(150)
+    ]
+    with Stubber(importer.client("securityhub", REGION)) as stub:
+        stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 100, "FailedFindings": []})
+        stub.add_response(
+            "batch_import_findings",
+            {
+                "FailedCount": 1,
+                "SuccessCount": 49,
+                "FailedFindings": [{"Id": "f120", "ErrorCode": "InvalidInput", "ErrorMessage": "bad"}],
+            },
+        )
+        done = importer.send(ACCOUNT, REGION, findings)
+    assert (done.sent, done.imported, done.calls) == (150, 149, 2)
+    assert [(r.finding_id, r.code, r.message) for r in done.rejected] == [("f120", "InvalidInput", "bad")]

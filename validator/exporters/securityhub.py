@@ -146,8 +146,16 @@ class Importer:
         except botocore.exceptions.ProfileNotFound:
             raise UsageError(f"AWS profile {connection.aws_profile!r} is not configured") from None
         self.sent: list[str] = []  # "service:Operation" of every call, in order
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str) -> Any:
+        """The client for ``service`` in ``region`` (one per pair)."""
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = self._make(service, region)
+        return self._clients[key]
+
+    def _make(self, service: str, region: str) -> Any:
         from botocore.config import Config
 
         conn = self.connection
