@@ -253,3 +253,19 @@ def test_findings_security_hub_rejects_are_counted_and_named() -> None:
         done = importer.send(ACCOUNT, REGION, findings)
     assert (done.sent, done.imported, done.calls) == (150, 149, 2)
     assert [(r.finding_id, r.code, r.message) for r in done.rejected] == [("f120", "InvalidInput", "bad")]
+
+
+def test_rejected_findings_are_one_line_each_and_exit_3(
+    aws, reference_files, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def send(self, account: str, region: str, findings: list) -> securityhub.Imported:
+        done = securityhub.Imported(account, region, sent=len(findings), imported=len(findings) - 1, calls=1)
+        done.rejected.append(securityhub.Rejected(findings[0]["Id"], "InvalidInput", "as Security Hub answers"))
+        return done
+
+    monkeypatch.setattr(securityhub.Importer, "send", send)
+    assert main(["export", "securityhub", str(reference_files()), "--endpoint-url", aws.url]) == 3
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and "rejected in eu-west-1: InvalidInput: as Security Hub answers" in err
+    count = len(json.loads(reference_files().read_text(encoding="utf-8")))
+    assert f"imported {count - 1} of {count} finding(s)" in out
