@@ -10,7 +10,7 @@ import pytest
 
 from validator import parallel
 from validator.cli import FORMATS, main
-from validator.commands.static import RootScan, ScanOptions, scan_root
+from validator.rootscan import RootScan, ScanOptions, scan_root
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCES = [REPO / "reference" / "terraform", REPO / "reference" / "terraform-bedrock"]

@@ -38,17 +38,15 @@ import hashlib
 import json
 import os
 import re
-import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from validator import limits
-from validator.engine import Finding, Report
 from validator.errors import InputError
-from validator.reporters.common import display_path
-from validator.rules import Status
+from validator.findings import Finding, Report, display_path
+from validator.rules.base import Status
 
 FORMAT_VERSION = 1
 SUPPRESSED_BY = "baseline"
@@ -63,7 +61,7 @@ def _file_key(finding: Finding, base: Path) -> str:
     loc = finding.result.location
     if not loc.file:
         return ""
-    shown = Path(display_path(finding.source, loc.file))
+    shown = Path(display_path(finding.root, loc.file))
     try:
         return Path(os.path.relpath(shown.resolve(), base.resolve())).as_posix()
     except ValueError:  # another drive on Windows
@@ -195,14 +193,18 @@ def entries_for(
     return entries
 
 
-def write(report: Report, path: str | Path) -> None:
-    """Record the report's findings in ``path``; they count as suppressed from now on."""
+def write(report: Report, path: str | Path) -> int | None:
+    """Record the report's findings in ``path``; they count as suppressed from now on.
+
+    Returns how many findings were recorded, or None when the file could not be written
+    (the reason is then one of the report's input errors). Nothing is printed.
+    """
     p = Path(path)
     previous: list[dict[str, Any]] = []
     problem = limits.describe_non_file(p)
     if problem not in (None, "not found"):  # opening a FIFO to write would wait for a reader
         report.errors.append(InputError(str(p), f"cannot write baseline: it is {problem}", "baseline"))
-        return
+        return None
     if p.is_file():
         try:
             previous = load(p)
@@ -214,7 +216,7 @@ def write(report: Report, path: str | Path) -> None:
         p.write_text(json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
     except OSError as exc:
         report.errors.append(InputError(str(p), f"cannot write baseline: {exc.strerror}", "baseline"))
-        return
+        return None
     recorded = Counter(e["fingerprint"] for e in entries)
     out = []
     for finding in report.findings:
@@ -227,4 +229,4 @@ def write(report: Report, path: str | Path) -> None:
         else:
             out.append(finding)
     report.findings = out
-    print(f"aurora-validate: recorded {len(entries)} finding(s) in {p}", file=sys.stderr)
+    return len(entries)

@@ -20,7 +20,7 @@ _DIRS = {"bash": "_shtab_compgen_dirs", "zsh": "_files -/", "tcsh": "d"}
 def completion_parser() -> argparse.ArgumentParser:
     """The scan parser with every other command as a subcommand, for completion only."""
     from validator import demo
-    from validator.cli import SUBCOMMANDS, add_output_options, build_parser
+    from validator.arguments import SUBCOMMANDS, add_output_options, build_parser
     from validator.commands import db, export
 
     parser = build_parser()

@@ -129,7 +129,7 @@ def apply_config(args: argparse.Namespace) -> None:
     path, section = found
     for old, new in RENAMED.items():
         if old in section:
-            from validator.engine import PROFILES
+            from validator.findings import PROFILES
 
             value = section[old]
             hint = f"write {new} = {value!r}" if value in PROFILES else f"{new} is one of {', '.join(PROFILES)}"
@@ -140,7 +140,7 @@ def apply_config(args: argparse.Namespace) -> None:
     args.config_file = str(path)
     base = path.parent
     if getattr(args, "ruleset", None) is None and "ruleset" in section:
-        from validator.engine import PROFILES
+        from validator.findings import PROFILES
 
         args.ruleset = _text(path, section, "ruleset", PROFILES)
     if "exclude" in section:

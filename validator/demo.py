@@ -336,8 +336,9 @@ def _run_demo(args: argparse.Namespace, source: Path) -> int:
 
 def deploy_and_report(args: argparse.Namespace, source: Path, local: LocalAws) -> int:
     """Apply ``source`` into ``local`` with terraform, audit the clusters live (with drift), print the report."""
-    from validator.engine import Report, evaluate
+    from validator.engine import evaluate
     from validator.errors import AccessDenied, InputError, UsageError
+    from validator.findings import Report
     from validator.reporters import render
     from validator.sources.aws.audit import LiveRequest, audit
     from validator.sources.aws.client import Connection

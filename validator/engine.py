@@ -1,95 +1,18 @@
-"""Run the rule catalogue on models and collect findings."""
+"""Run the rule catalogue on models, and filter the findings of a run."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
-from validator.errors import InputError
+from validator import baseline
+from validator.findings import PROFILES, Finding, Report
 from validator.model import Deployment
-from validator.rules import Result, Rule, Severity, Status, all_rules
+from validator.rules import Rule, all_rules
+from validator.suppressions import apply_suppressions
 
-PROFILES = ("default", "bedrock-kb")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A rule result placed in context: severity for the profile, suppression."""
-
-    rule: Rule
-    severity: Severity
-    result: Result
-    source: str  # the deployment root the result came from
-    suppressed_by: str | None = None  # "inline: reason", "baseline", "config"
-
-    @property
-    def status(self) -> Status:
-        return self.result.status
-
-    @property
-    def rule_id(self) -> str:
-        return self.rule.id
-
-
-def suppression_kind(suppressed_by: str) -> str:
-    """What suppressed a finding: "inline (main.tf:3): why" -> "inline", "baseline" -> "baseline"."""
-    return re.split(r"[\s:(]", suppressed_by.strip(), maxsplit=1)[0] or "other"
-
-
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    roots: list[str] = field(default_factory=list)
-    profile: str = "default"
-    deployments: list[Deployment] = field(default_factory=list)
-    # AWS operations refused during a live audit (exit 3), e.g. "rds:DescribeDBClusters".
-    denied: list[str] = field(default_factory=list)
-    # What ``roots`` are, for people ("root module", "database"); derived from them when empty.
-    noun: str = ""
-    # AWS operations that failed otherwise (errors, timeouts, unreadable answers; exit 3 too).
-    failed_calls: list[str] = field(default_factory=list)
-
-    def active(self, include_pass: bool = False) -> list[Finding]:
-        """Findings that are not suppressed; passes only when asked."""
-        return [
-            f
-            for f in self.findings
-            if f.suppressed_by is None and (include_pass or f.status is not Status.PASS)
-        ]
-
-    def suppressed(self) -> list[Finding]:
-        return [f for f in self.findings if f.suppressed_by is not None]
-
-    def suppression_counts(self) -> dict[str, int]:
-        """Suppressed findings by what suppressed them: {"baseline": 2, "inline": 1}."""
-        counts: dict[str, int] = {}
-        for f in self.suppressed():
-            kind = suppression_kind(f.suppressed_by or "")
-            counts[kind] = counts.get(kind, 0) + 1
-        return dict(sorted(counts.items()))
-
-    def failures_at_or_above(self, level: Severity) -> list[Finding]:
-        return [f for f in self.active() if f.status is Status.FAIL and f.severity.rank >= level.rank]
-
-    def unresolved(self) -> list[Finding]:
-        """Unresolved results that are not suppressed (``--fail-on-unresolved`` fails on these)."""
-        return [f for f in self.active() if f.status is Status.UNRESOLVED]
-
-    def summary(self) -> dict[str, int]:
-        counts = {"error": 0, "warning": 0, "info": 0, "unresolved": 0, "passed": 0, "suppressed": 0}
-        for f in self.findings:
-            if f.suppressed_by is not None:
-                counts["suppressed"] += 1
-            elif f.status is Status.PASS:
-                counts["passed"] += 1
-            elif f.status is Status.UNRESOLVED:
-                counts["unresolved"] += 1
-            else:
-                counts[f.severity.value] += 1
-        counts["input_errors"] = len(self.errors)
-        return counts
+__all__ = ["PROFILES", "FilterOptions", "Finding", "Report", "apply_filters", "evaluate"]
 
 
 def evaluate(
@@ -108,18 +31,36 @@ def evaluate(
     return out
 
 
-def rule_ids(text: str | None) -> set[str]:
-    """Rule ids from a comma-separated option value, upper-cased."""
-    return {part.strip().upper() for part in (text or "").split(",") if part.strip()}
+@dataclass(frozen=True)
+class FilterOptions:
+    """Which findings of a run count: the command line builds it from its options and configuration."""
+
+    select: frozenset[str] = frozenset()  # only these rule ids (empty: every rule)
+    skip: frozenset[str] = frozenset()  # never these rule ids
+    baseline: Path | None = None  # accepted findings: those recorded here count as suppressed
+    write_baseline: Path | None = None  # record the findings that still count here
 
 
-def apply_filters(report: Report, args: object) -> None:
-    """Apply --select/--skip, inline suppressions and the baseline to a report in place."""
-    from validator.suppressions import apply_suppressions
+@dataclass(frozen=True)
+class FilterOutcome:
+    """What filtering did besides changing the report: the findings recorded in a new baseline."""
 
-    select, skip = rule_ids(getattr(args, "select", None)), rule_ids(getattr(args, "skip", None))
+    recorded: int | None = None  # None: no baseline was written
+
+
+def apply_filters(report: Report, options: FilterOptions) -> FilterOutcome:
+    """Apply rule selection, inline suppressions and the baseline to a report in place.
+
+    Problems with a baseline file become the report's input errors; nothing is printed.
+    """
+    select, skip = options.select, options.skip
     if select or skip:
         report.findings = [
             f for f in report.findings if (not select or f.rule_id in select) and f.rule_id not in skip
         ]
-    apply_suppressions(report, args)
+    apply_suppressions(report)
+    if options.baseline is not None:
+        baseline.apply(report, options.baseline)
+    if options.write_baseline is None:
+        return FilterOutcome()
+    return FilterOutcome(recorded=baseline.write(report, options.write_baseline))

@@ -16,8 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from validator.commands.static import RootScan, ScanOptions, open_cache, scan_root
-from validator.engine import Finding
+from validator.findings import Finding
+from validator.rootscan import RootScan, ScanOptions, open_cache, scan_root
 from validator.sources.terraform.hcl.cache import ParseCache
 
 # Fewer roots than this are scanned in-process: starting workers would cost more than it saves.
@@ -80,7 +80,7 @@ def _start(options: ScanOptions) -> None:
 def _scan(root: str) -> tuple[RootScan, list[tuple[Any, ...]]]:
     assert _options is not None
     scan = scan_root(Path(root), _options, _cache)
-    findings = [(f.rule.id, f.severity, f.result, f.source, f.suppressed_by) for f in scan.findings]
+    findings = [(f.rule.id, f.severity, f.result, f.root, f.suppressed_by) for f in scan.findings]
     scan.findings = []
     return scan, findings
 

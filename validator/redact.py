@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from validator.engine import Report
+    from validator.findings import Report
 
 MASK = "(sensitive)"
 # Shorter values would mask ordinary words; no password is that short.
@@ -100,6 +100,6 @@ def scrub_report(report: Report) -> None:
         location = replace(loc, file=_scrub_optional(loc.file), arn=_scrub_optional(loc.arn),
                            via=_scrub_optional(loc.via))
         result = replace(r, message=scrub(r.message), resource=scrub(r.resource), location=location)
-        findings.append(replace(f, result=result, source=scrub(f.source)))
+        findings.append(replace(f, result=result, root=scrub(f.root)))
     report.findings = findings
     report.errors = [replace(e, where=scrub(e.where), message=scrub(e.message)) for e in report.errors]

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.model import Deployment
-from validator.rules import Status
+from validator.rules import Status, get_rule
 
 
 def valid_suppression(rule_id: str, reason: str) -> bool:
-    from validator.rules import get_rule
-
     return bool(reason.strip()) and get_rule(rule_id) is not None and rule_id != "AV001"
 
 
@@ -37,22 +35,14 @@ def _match(finding: Finding, deployment: Deployment) -> str | None:
     return None
 
 
-def apply_suppressions(report: Report, args: object) -> None:
+def apply_suppressions(report: Report) -> None:
+    """Mark the findings an inline comment suppresses (the baseline is ``validator.baseline``)."""
     by_root = {d.root: d for d in report.deployments}
     out = []
     for finding in report.findings:
-        deployment = by_root.get(finding.source)
+        deployment = by_root.get(finding.root)
         # A passed check has nothing to hide: only failures and unresolved checks are suppressed.
         relevant = deployment and deployment.suppressions and finding.status is not Status.PASS
         reason = _match(finding, deployment) if relevant else None
         out.append(replace(finding, suppressed_by=reason) if reason else finding)
     report.findings = out
-    baseline = getattr(args, "baseline", None)
-    write = getattr(args, "write_baseline", None)
-    if baseline or write:
-        from validator import baseline as baseline_mod
-
-        if baseline:
-            baseline_mod.apply(report, baseline)
-        if write:
-            baseline_mod.write(report, write)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from validator.errors import UsageError
 from validator.rules import Rule, all_rules, get_rule
 
 
@@ -42,8 +43,7 @@ def main(command: str, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     rule = get_rule(args.rule_id)
     if rule is None:
-        print(f"aurora-validate: error: unknown rule {args.rule_id!r} (see: aurora-validate rules)", file=sys.stderr)
-        return 2
+        raise UsageError(f"unknown rule {args.rule_id!r} (see: aurora-validate rules)")
     if args.format == "json":
         sys.stdout.write(json.dumps(rule_dict(rule), indent=2) + "\n")
         return 0

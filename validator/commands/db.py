@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 
 from validator import facts
-from validator.engine import Finding, Report, evaluate
+from validator.engine import evaluate
 from validator.errors import AccessDenied, InputError, UsageError
+from validator.findings import Finding, Report
 from validator.model import KnowledgeBase, Secret
 from validator.sources import database as source
 from validator.sources.database import (
@@ -198,7 +199,7 @@ def _terraform_path(args: argparse.Namespace) -> str | None:
 def _terraform_knowledge_bases(
     args: argparse.Namespace, terraform_path: str
 ) -> tuple[list[KnowledgeBase], str | None, list[InputError]]:
-    from validator.commands.static import _under
+    from validator.rootscan import under_root
     from validator.sources.terraform.hcl import load_root
 
     cli_vars: dict[str, str] = {}
@@ -224,7 +225,7 @@ def _terraform_knowledge_bases(
         if cluster is not None and cluster.master_username.known and cluster.master_username.value:
             master = str(cluster.master_username.value)
             break
-    return kbs, master, [_under(Path(terraform_path), e) for e in loaded.errors]
+    return kbs, master, [under_root(Path(terraform_path), e) for e in loaded.errors]
 
 
 def _choose_knowledge_base(kbs: list[KnowledgeBase], wanted: str | None) -> KnowledgeBase | None:

@@ -6,8 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from validator.engine import Report, evaluate
+from validator.engine import evaluate
 from validator.errors import InputError, UsageError
+from validator.findings import Report
 from validator.model import Deployment
 from validator.sources.aws.audit import LiveRequest, audit
 from validator.sources.aws.client import DEFAULT_CONNECT_TIMEOUT, Connection, localstack_endpoint, retry_settings
@@ -52,7 +53,8 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
 
 def _baselines(args: argparse.Namespace, report: Report) -> list[Deployment]:
     """The Terraform deployments to compare with (``--live PATH ...``)."""
-    from validator.commands.static import _under, parse_vars
+    from validator.commands.static import parse_vars
+    from validator.rootscan import under_root
     from validator.sources.terraform.hcl import load_root
     from validator.sources.terraform.roots import resolve_roots
 
@@ -67,7 +69,7 @@ def _baselines(args: argparse.Namespace, report: Report) -> list[Deployment]:
         except InputError as exc:
             report.errors.append(exc)
             continue
-        report.errors.extend(_under(root, e) for e in loaded.errors)
+        report.errors.extend(under_root(root, e) for e in loaded.errors)
         out.append(loaded.deployment)
     return out
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from validator.engine import Report, evaluate
+from validator.engine import evaluate
 from validator.errors import InputError, UsageError
+from validator.findings import Report
 
 
 def collect(args: argparse.Namespace) -> Report:
-    from validator.commands.static import _under, parse_vars
+    from validator.commands.static import parse_vars
+    from validator.rootscan import under_root
     from validator.sources.terraform.plan import load_plan
 
     paths = list(getattr(args, "paths", []) or [])
@@ -32,7 +34,7 @@ def collect(args: argparse.Namespace) -> Report:
             var_files=[Path(p) for p in getattr(args, "var_file", []) or []],
             cli_vars=parse_vars(getattr(args, "var", []) or []),
         )
-        errors = [_under(config_dir, e) for e in loaded.errors] if config_dir else list(loaded.errors)
+        errors = [under_root(config_dir, e) for e in loaded.errors] if config_dir else list(loaded.errors)
     except InputError as exc:
         if config_dir is None or exc.where == str(plan):
             raise

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the registry is imported by the command line's parser, which stays light
-    from validator.engine import Report
+    from validator.findings import Report
 
 FORMATS = {
     "text": "validator.reporters.text",

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report, display_path
 from validator.rules import Status
+
+__all__ = ["STATUS_ORDER", "display_path", "error_dict", "finding_dict", "location_dict", "ordered", "sort_key"]
 
 STATUS_ORDER = {Status.FAIL: 0, Status.UNRESOLVED: 1, Status.PASS: 2}
 
 
-def display_path(root: str, file: str) -> str:
-    """A finding's file as seen from the current directory."""
-    if not root or root == "." or "://" in root or root.startswith("arn:"):
-        return file
-    return f"{root.rstrip('/')}/{file}"
-
-
 def sort_key(f: Finding) -> tuple[Any, ...]:
     loc = f.result.location
-    return (f.source, loc.file or loc.arn or "", loc.line or 0, f.rule_id, f.result.resource, f.result.message)
+    return (f.root, loc.file or loc.arn or "", loc.line or 0, f.rule_id, f.result.resource, f.result.message)
 
 
 def ordered(report: Report, show_passed: bool) -> list[Finding]:
@@ -43,7 +38,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "message": f.result.message,
         "resource": f.result.resource,
         "location": location_dict(f),
-        "root": f.source,
+        "root": f.root,
         "doc_url": f.rule.doc_url,
     }
     if f.suppressed_by:

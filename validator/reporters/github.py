@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.reporters.common import display_path, ordered
 from validator.reporters.text import render as render_text
 from validator.rules import Severity, Status
@@ -41,10 +41,10 @@ def annotation(f: Finding) -> str | None:
     if f.status is Status.PASS:
         return None
     loc = f.result.location
-    file = display_path(f.source, loc.file) if loc.file else None
+    file = display_path(f.root, loc.file) if loc.file else None
     message = f"{f.result.message} [{f.result.resource}]"
     if not loc.file and (loc.arn or loc.api_call):
-        message += f" ({loc.arn or f.source}{', ' + loc.api_call if loc.api_call else ''})"
+        message += f" ({loc.arn or f.root}{', ' + loc.api_call if loc.api_call else ''})"
     if f.status is Status.UNRESOLVED:
         name, title = "notice", f"{f.rule_id} unresolved"
     else:

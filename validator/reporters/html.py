@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from validator import __version__
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.model import Cluster, Deployment, IngressRule, KnowledgeBase, Secret, SecurityGroup, Value
 from validator.reporters.common import display_path, ordered
 from validator.rules import Status
@@ -98,7 +98,7 @@ def _row_class(f: Finding) -> str:
 def _where(f: Finding) -> str:
     loc = f.result.location
     if loc.file:
-        path = display_path(f.source, loc.file)
+        path = display_path(f.root, loc.file)
         return f"{path}:{loc.line}" if loc.line else path
     return str(loc) if str(loc) != "<unknown>" else (loc.via or "")
 
@@ -224,7 +224,7 @@ def _knowledge_base(kb: KnowledgeBase, failing: _Failing) -> str:
 
 
 def _deployment(dep: Deployment, findings: list[Finding]) -> str:
-    failing = _Failing([f for f in findings if f.source == dep.root])
+    failing = _Failing([f for f in findings if f.root == dep.root])
     in_cluster = {g.address for c in dep.clusters for g in c.security_groups}
     parts = [_cluster(c, failing) for c in dep.clusters]
     parts += [_security_group(g, failing) for g in dep.security_groups if g.address not in in_cluster]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 
 from validator import __version__
-from validator.engine import Report
+from validator.findings import Report
 from validator.reporters.common import error_dict, finding_dict, ordered, sort_key
 
 

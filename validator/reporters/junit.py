@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from validator import __version__
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.reporters.common import display_path, sort_key
 from validator.rules import Status
 
@@ -29,17 +29,17 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 def _text(f: Finding) -> str:
     where = f.result.location
-    shown = display_path(f.source, where.file) if where.file else str(where)
+    shown = display_path(f.root, where.file) if where.file else str(where)
     return f"{f.rule_id} {f.severity.value}: {f.result.message} [{f.result.resource}] at {shown}"
 
 
 def _case(suite: ET.Element, group: list[Finding]) -> str:
     """Add one testcase for the findings of one rule on one resource; returns its outcome."""
     first = group[0]
-    case = ET.SubElement(suite, "testcase", classname=first.rule_id, name=first.result.resource or first.source)
+    case = ET.SubElement(suite, "testcase", classname=first.rule_id, name=first.result.resource or first.root)
     loc = next((f.result.location for f in group if f.result.location.file), first.result.location)
     if loc.file:
-        case.set("file", display_path(first.source, loc.file))
+        case.set("file", display_path(first.root, loc.file))
         if loc.line:
             case.set("line", str(loc.line))
     active = [f for f in group if f.suppressed_by is None]
@@ -86,7 +86,7 @@ def render(report: Report, show_passed: bool = False, color: bool = False) -> st
     _properties(root, report)
     groups: dict[str, dict[tuple[str, str], list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in sorted(report.findings, key=sort_key):
-        groups[f.source][(f.rule_id, f.result.resource)].append(f)
+        groups[f.root][(f.rule_id, f.result.resource)].append(f)
     totals = {"tests": 0, "failures": 0, "skipped": 0, "errors": 0}
     for source in sorted(groups):
         suite = ET.SubElement(root, "testsuite", name=source)

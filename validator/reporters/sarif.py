@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import quote
 
 from validator import __version__
-from validator.engine import Finding, Report, suppression_kind
+from validator.findings import Finding, Report, suppression_kind
 from validator.model import Location
 from validator.reporters.common import display_path, ordered, sort_key
 from validator.rules import Rule, Severity, Status, all_rules
@@ -168,9 +168,9 @@ class _Places:
 
     def physical(self, f: Finding) -> dict[str, Any] | None:
         loc = f.result.location
-        root = self.file_root.get(f.source, f.source)
+        root = self.file_root.get(f.root, f.root)
         if not loc.file:
-            block = self.block.get((f.source, loc.arn or "")) or self.block.get((f.source, f.result.resource))
+            block = self.block.get((f.root, loc.arn or "")) or self.block.get((f.root, f.result.resource))
             if block is None:
                 return None
             loc = block
@@ -224,7 +224,7 @@ def result(f: Finding, index: dict[str, int], places: _Places | None = None) -> 
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(f)}
     if f.suppressed_by:
         out["suppressions"] = [_suppression(f)]
-    out["properties"] = {"resource": f.result.resource, "root": f.source, "severity": f.severity.value}
+    out["properties"] = {"resource": f.result.resource, "root": f.root, "severity": f.severity.value}
     return out
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.reporters.common import display_path, ordered
 from validator.rules import Rule, Status
 
@@ -56,11 +56,11 @@ def _paint(text: str, key: str, color: bool) -> str:
 def _where(f: Finding) -> str:
     loc = f.result.location
     if loc.file:
-        path = display_path(f.source, loc.file)
+        path = display_path(f.root, loc.file)
         return f"{path}:{loc.line}" if loc.line else path
     if loc.api_call:
-        return f"{loc.arn or f.source} ({loc.api_call})"
-    return f.source
+        return f"{loc.arn or f.root} ({loc.api_call})"
+    return f.root
 
 
 def _label(f: Finding) -> str:
@@ -199,7 +199,7 @@ def _detail(f: Finding, sources: _Sources, color: bool) -> list[str]:
     arrow = f"{' ' * (gutter_width + 4)}{_paint('-->', 'gutter', color)}"
     out.append(f"{arrow} {_where(f)} [{f.result.resource}]")
     if loc.file and loc.line:
-        out += _excerpt(sources, display_path(f.source, loc.file), loc.line, label, color)
+        out += _excerpt(sources, display_path(f.root, loc.file), loc.line, label, color)
     eq = _paint("=", "gutter", color)
     if f.status is Status.FAIL:
         out.append(f"{pad}{eq} fix: {_fix_hint(f)}")
@@ -235,7 +235,7 @@ def _groups(findings: Iterable[Finding]) -> dict[str, dict[str, list[Finding]]]:
     for f in findings:
         loc = f.result.location
         where = loc.file or ""
-        grouped.setdefault(f.source, {}).setdefault(where, []).append(f)
+        grouped.setdefault(f.root, {}).setdefault(where, []).append(f)
     return grouped
 
 

@@ -25,8 +25,7 @@ from validator.model import (
     Unknown,
     Value,
 )
-from validator.sources.terraform.hcl.evaluate import RefStr, refs_of
-from validator.sources.terraform.records import Record
+from validator.sources.terraform.records import DYNAMIC_UNKNOWN, Record, RefStr, refs_of
 
 IAM_TYPES = frozenset(
     {
@@ -37,7 +36,6 @@ IAM_TYPES = frozenset(
         "data.aws_iam_policy_document",
     }
 )
-DYNAMIC = "__dynamic__"  # module.DYNAMIC_UNKNOWN, without importing the HCL module here
 
 
 def _matches(ref: str, address: str) -> bool:
@@ -136,12 +134,12 @@ def _strings(rec: Record, name: str) -> tuple[Any, ...] | None:
 
 
 def _statement(block: Record) -> PolicyStatement | Unknown:
-    if DYNAMIC in block.attrs:
-        return Unknown(block.attrs[DYNAMIC].reason)
+    if DYNAMIC_UNKNOWN in block.attrs:
+        return Unknown(block.attrs[DYNAMIC_UNKNOWN].reason)
     for name in ("principals", "not_principals", "condition"):
         for nested in block.blocks.get(name, []):
-            if DYNAMIC in nested.attrs:
-                return Unknown(nested.attrs[DYNAMIC].reason)
+            if DYNAMIC_UNKNOWN in nested.attrs:
+                return Unknown(nested.attrs[DYNAMIC_UNKNOWN].reason)
     effect = block.get("effect")
     effect_raw = _plain(effect.raw) if effect is not None else "Allow"
 
@@ -241,7 +239,7 @@ def build_roles(by_type: dict[str, list[Record]]) -> list[IamRole]:
         if role.permissions_boundary is not None:
             role.boundary_policy = attached(role.permissions_boundary.raw, role.permissions_boundary.origin)
         for block in rec.blocks.get("inline_policy", []):
-            if DYNAMIC in block.attrs:
+            if DYNAMIC_UNKNOWN in block.attrs:
                 role.incomplete.append(f"{rec.address} has inline_policy blocks the scan cannot expand")
                 continue
             policy = block.get("policy")

@@ -29,10 +29,8 @@ from validator.model import (
     Value,
     missing,
 )
-from validator.sources.terraform.hcl.evaluate import RefStr, refs_of
-from validator.sources.terraform.hcl.module import DYNAMIC_UNKNOWN
 from validator.sources.terraform.iam import IAM_TYPES, build_roles, link_role
-from validator.sources.terraform.records import Record
+from validator.sources.terraform.records import DYNAMIC_UNKNOWN, Record, RefStr, refs_of
 
 MODEL_TYPES = IAM_TYPES | frozenset(
     {

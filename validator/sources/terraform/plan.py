@@ -27,9 +27,8 @@ from typing import Any
 from validator import limits, redact
 from validator.errors import InputError
 from validator.model import AttributeUnknown, Deployment, EncodedUnknown, Location, Unknown, Value
-from validator.sources.terraform.hcl.evaluate import RefStr, refs_of
 from validator.sources.terraform.mapping import MODEL_TYPES, ProviderSettings, build_deployment
-from validator.sources.terraform.records import Record
+from validator.sources.terraform.records import Record, RefStr, refs_of
 
 __all__ = ["PlanLoad", "load_plan", "plan_records", "read_plan"]
 

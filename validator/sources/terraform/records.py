@@ -1,15 +1,51 @@
 """Resource records: the common shape Terraform sources (HCL, plan JSON) produce.
 
 A record is one resource instance with its arguments as model values (each
-with provenance) and its nested blocks as records. ``terraform_model`` turns
+with provenance) and its nested blocks as records. ``mapping`` turns
 records into the model, so HCL and plan share one mapping.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from validator.model import Location, Value
+from validator.model import Location, Unknown, Value
+
+# The argument of a record whose dynamic blocks could not be expanded (its reason is the Unknown).
+DYNAMIC_UNKNOWN = "__dynamic__"
+
+
+class RefStr(str):
+    """A known string that is also a reference to resources (e.g. a cluster id)."""
+
+    refs: tuple[str, ...] = ()
+
+    def __new__(cls, value: str, refs: tuple[str, ...]) -> RefStr:
+        obj = super().__new__(cls, value)
+        obj.refs = refs
+        return obj
+
+
+@dataclass
+class ResourceObj:
+    """A declared resource instance, whose attributes are evaluated on demand."""
+
+    address: str
+    get: Callable[[str], Any]  # attribute name -> value
+
+    def attr(self, name: str) -> Any:
+        return self.get(name)
+
+
+def refs_of(value: Any) -> tuple[str, ...]:
+    """The resource addresses a value refers to."""
+    if isinstance(value, Unknown | RefStr):
+        return value.refs
+    if isinstance(value, ResourceObj):
+        return (value.address,)
+    return ()
 
 
 @dataclass

@@ -26,6 +26,7 @@ from validator.sources.terraform.hcl.values import (
     to_number,
     to_str,
 )
+from validator.sources.terraform.records import refs_of
 
 __all__ = [
     "EvalError",
@@ -49,15 +50,6 @@ class Scope(Protocol):
     """What an expression can read: the module's names and the local bindings."""
 
     def lookup(self, name: str, line: int) -> Any: ...
-
-
-def refs_of(value: Any) -> tuple[str, ...]:
-    """The resource addresses a value refers to."""
-    if isinstance(value, Unknown | RefStr):
-        return value.refs
-    if isinstance(value, ResourceObj):
-        return (value.address,)
-    return ()
 
 
 def merge_unknown(*values: Any, reason: str | None = None) -> Unknown:

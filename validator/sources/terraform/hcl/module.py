@@ -29,7 +29,7 @@ from validator.sources.terraform.hcl.evaluate import (
 )
 from validator.sources.terraform.hcl.provenance import Prov, Tracer
 from validator.sources.terraform.hcl.values import to_number
-from validator.sources.terraform.records import Record
+from validator.sources.terraform.records import DYNAMIC_UNKNOWN, Record
 
 if TYPE_CHECKING:
     from validator.sources.terraform.hcl.cache import ParseCache
@@ -38,7 +38,6 @@ MAX_MODULE_DEPTH = 16
 # terraform reads count into a Go int: a larger whole number is an error, not a huge count.
 TERRAFORM_MAX_INT = 2**63 - 1
 # The one argument of a record standing for dynamic blocks that cannot be expanded.
-DYNAMIC_UNKNOWN = "__dynamic__"
 
 # Resource attributes that equal another argument once applied.
 ID_ALIASES = {

@@ -16,13 +16,13 @@ Numbers beyond ``MAX_EXPONENT_BITS`` make the value unknown rather than exhaust 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from validator.model import Unknown
+from validator.sources.terraform.records import RefStr as RefStr
+from validator.sources.terraform.records import ResourceObj as ResourceObj
 
 PREC = 512  # terraform's mantissa bits for numbers it parses and computes
 FLOAT64_PREC = 53  # results of float64 functions (pow, log)
@@ -35,28 +35,6 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 class EvalError(Exception):
     """An expression that cannot be evaluated (type error, bad call): becomes Unknown."""
-
-
-class RefStr(str):
-    """A known string that is also a reference to resources (e.g. a cluster id)."""
-
-    refs: tuple[str, ...] = ()
-
-    def __new__(cls, value: str, refs: tuple[str, ...]) -> RefStr:
-        obj = super().__new__(cls, value)
-        obj.refs = refs
-        return obj
-
-
-@dataclass
-class ResourceObj:
-    """A declared resource instance, whose attributes are evaluated on demand."""
-
-    address: str
-    get: Callable[[str], Any]  # attribute name -> value
-
-    def attr(self, name: str) -> Any:
-        return self.get(name)
 
 
 # --------------------------------------------------------------------------- #

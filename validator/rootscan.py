@@ -1,0 +1,97 @@
+"""One root module scanned: loaded from HCL, checked by every rule, its errors named from here.
+
+What a worker process runs for each root of a parallel scan (``validator.parallel``) and what the
+static command runs in its own process; neither needs the other's module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from validator.engine import evaluate
+from validator.errors import InputError, internal_error_line
+from validator.findings import Finding
+
+if TYPE_CHECKING:
+    from validator.model import Deployment
+    from validator.sources.terraform.hcl.cache import ParseCache
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What every root of a run is scanned with (sent to worker processes as is)."""
+
+    var_files: tuple[str, ...] = ()
+    cli_vars: tuple[tuple[str, str], ...] = ()
+    profile: str = "default"
+    cache: bool = True  # the on-disk parse cache (a run always shares trees in memory)
+    cache_dir: str | None = None
+    debug: bool = False  # print the traceback of a root's internal error
+
+
+@dataclass
+class RootScan:
+    """One root's share of a report: its deployment and findings, or the error that stopped it."""
+
+    root: str
+    deployment: Deployment | None = None
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)  # errors in the root's files
+    failure: InputError | None = None  # the root could not be read at all
+    secrets: tuple[str, ...] = ()  # sensitive values met (workers send them to the parent's redaction)
+
+
+def open_cache(options: ScanOptions) -> ParseCache:
+    from validator.sources.terraform.hcl.cache import open_cache
+
+    return open_cache(options.cache, Path(options.cache_dir) if options.cache_dir else None)
+
+
+def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> RootScan:
+    """Load one root module and run the rules on it."""
+    from validator import redact
+    from validator.sources.terraform.hcl import load_root
+    from validator.sources.terraform.hcl.module import Sources
+
+    try:
+        loaded = load_root(
+            root,
+            var_files=[Path(p) for p in options.var_files],
+            cli_vars=dict(options.cli_vars),
+            env=os.environ,
+            sources=Sources(root, cache=cache),
+        )
+        findings = evaluate(loaded.deployment, options.profile)
+    except Exception as exc:  # one root's failure (even an internal error) must not hide the others
+        return RootScan(str(root), failure=root_failure(root, exc, options.debug), secrets=redact.remembered())
+    return RootScan(
+        str(root),
+        loaded.deployment,
+        findings,
+        [under_root(root, e) for e in loaded.errors],
+        secrets=redact.remembered(),
+    )
+
+
+def root_failure(root: Path | str, exc: Exception, debug: bool = False) -> InputError:
+    """An input error for a root whose scan failed unexpectedly (the traceback with --debug)."""
+    if isinstance(exc, InputError):
+        return exc
+    if debug:
+        import traceback
+
+        from validator.redact import scrub
+
+        sys.stderr.write(scrub("".join(traceback.format_exception(exc))))
+    return InputError(str(root), f"not checked: {internal_error_line(exc)}", "error")
+
+
+def under_root(root: Path, error: InputError) -> InputError:
+    """Name the file by its path from the current directory, not from the root."""
+    if error.where.startswith(("/", "..")) or str(root) in (".", ""):
+        return error
+    return InputError(f"{root.as_posix()}/{error.where}", error.message, error.kind)
