@@ -134,7 +134,7 @@ def test_refused_calls_are_named_with_their_consequence():
 
 
 def _with_baseline(live: Deployment, *tf_clusters) -> Deployment:
-    live.baseline = Deployment(kind="hcl", root="infra", clusters=list(tf_clusters))
+    live.declared = Deployment(kind="hcl", root="infra", clusters=list(tf_clusters))
     return live
 
 

@@ -58,7 +58,7 @@ def _live(local, **kw) -> list[Finding]:
     result = audit(LiveRequest(regions=[REGION], connection=connection(local.url), all=True, **kw))
     assert len(result.deployments) == 1
     [dep] = result.deployments
-    dep.baseline = load_root(REFERENCE).deployment
+    dep.declared = load_root(REFERENCE).deployment
     return evaluate(dep)
 
 

@@ -434,7 +434,7 @@ def test_live_results_point_at_the_terraform_block_when_a_configuration_is_given
     live_cluster = dataclasses.replace(
         tf_cluster, address=arn, arn=arn, origin=Location(api_call="rds:DescribeDBClusters", arn=arn)
     )
-    live = Deployment(kind="live", root="123456789012/ap-northeast-1", clusters=[live_cluster], baseline=baseline)
+    live = Deployment(kind="live", root="123456789012/ap-northeast-1", clusters=[live_cluster], declared=baseline)
     rule = get_rule("AV106")
     assert rule is not None
     api = Result(
@@ -462,6 +462,6 @@ def test_live_results_point_at_the_terraform_block_when_a_configuration_is_given
     assert drift_loc.endswith("modules/aurora/aurora.tf") and "123456789012" not in drift_loc
     assert root.split("/")[-1] in drift_loc
     # Without the configuration, the API result keeps only its logical location.
-    report.deployments = [dataclasses.replace(live, baseline=None)]
+    report.deployments = [dataclasses.replace(live, declared=None)]
     alone = json.loads(sarif.render(report))
     assert "physicalLocation" not in results(alone)[0]["locations"][0]

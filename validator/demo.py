@@ -372,7 +372,7 @@ def deploy_and_report(args: argparse.Namespace, source: Path, local: LocalAws) -
         failed_calls=sorted({r.operation for r in result.refused if not r.denied}),
     )
     for dep in result.deployments:
-        dep.baseline = static
+        dep.declared = static
         report.deployments.append(dep)
         report.roots.append(dep.root)
         report.findings.extend(evaluate(dep, args.ruleset))

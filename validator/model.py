@@ -145,7 +145,7 @@ class Value(Generic[T]):
 
     @property
     def reason(self) -> str:
-        unknown = _first_unknown(self.raw)
+        unknown = _unknown_inside(self.raw)
         return unknown.reason if unknown else ""
 
     def get(self, default: Any = None) -> Any:
@@ -153,20 +153,21 @@ class Value(Generic[T]):
 
 
 def _contains_unknown(raw: Any) -> bool:
-    return _first_unknown(raw) is not None
+    return _unknown_inside(raw) is not None
 
 
-def _first_unknown(raw: Any) -> Unknown | None:
+def _unknown_inside(raw: Any) -> Unknown | None:
+    """The first Unknown in ``raw`` or at any depth of its lists and maps."""
     if isinstance(raw, Unknown):
         return raw
     if isinstance(raw, (list, tuple)):
         for item in raw:
-            found = _first_unknown(item)
+            found = _unknown_inside(item)
             if found:
                 return found
     elif isinstance(raw, dict):
         for item in raw.values():
-            found = _first_unknown(item)
+            found = _unknown_inside(item)
             if found:
                 return found
     return None
@@ -484,7 +485,8 @@ class Deployment:
     spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     # AWS operations the live source was refused ("rds:DescribeDBInstances"), for AV503.
     refused_calls: list[str] = field(default_factory=list)
-    # The comparison target for drift (live with a Terraform path).
-    baseline: Deployment | None = None
+    # The Terraform deployment declaring this live one, compared with it for drift (``--live PATH``).
+    # (Not the accepted-findings baseline of ``--baseline``, which is ``validator.baseline``.)
+    declared: Deployment | None = None
     # Module calls of a Terraform configuration (HCL source): read or not, for AV002.
     module_calls: list[ModuleCall] = field(default_factory=list)

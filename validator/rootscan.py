@@ -55,7 +55,7 @@ def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> Roo
     """Load one root module and run the rules on it."""
     from validator import redact
     from validator.sources.terraform.hcl import load_root
-    from validator.sources.terraform.hcl.module import Sources
+    from validator.sources.terraform.hcl.module import ParsedFiles
 
     try:
         loaded = load_root(
@@ -63,7 +63,7 @@ def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> Roo
             var_files=[Path(p) for p in options.var_files],
             cli_vars=dict(options.cli_vars),
             env=os.environ,
-            sources=Sources(root, cache=cache),
+            files=ParsedFiles(root, cache=cache),
         )
         findings = evaluate(loaded.deployment, options.profile)
     except Exception as exc:  # one root's failure (even an internal error) must not hide the others

@@ -51,7 +51,7 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
     )
 
 
-def _baselines(args: argparse.Namespace, report: Report) -> list[Deployment]:
+def _declared_deployments(args: argparse.Namespace, report: Report) -> list[Deployment]:
     """The Terraform deployments to compare with (``--live PATH ...``)."""
     from validator.commands.static import parse_vars
     from validator.rootscan import under_root
@@ -74,13 +74,13 @@ def _baselines(args: argparse.Namespace, report: Report) -> list[Deployment]:
     return out
 
 
-def pick_baseline(live: Deployment, baselines: list[Deployment]) -> Deployment | None:
+def pick_declared(live: Deployment, declared: list[Deployment]) -> Deployment | None:
     """The Terraform deployment holding a cluster with the live identifier, else the only one."""
     ident = live.clusters[0].identifier.get() if live.clusters else None
-    for dep in baselines:
+    for dep in declared:
         if any(c.identifier.known and c.identifier.value == ident for c in dep.clusters):
             return dep
-    return baselines[0] if len(baselines) == 1 else None
+    return declared[0] if len(declared) == 1 else None
 
 
 def collect(args: argparse.Namespace) -> Report:
@@ -88,11 +88,11 @@ def collect(args: argparse.Namespace) -> Report:
     profile = getattr(args, "rules_profile", None) or "default"
     request = request_from_args(args)
     report = Report(profile=profile)
-    baselines = _baselines(args, report) if getattr(args, "paths", None) else []
+    declared = _declared_deployments(args, report) if getattr(args, "paths", None) else []
     result = audit(request)
     for dep in result.deployments:
-        if baselines and dep.clusters:
-            dep.baseline = pick_baseline(dep, baselines)
+        if declared and dep.clusters:
+            dep.declared = pick_declared(dep, declared)
         report.deployments.append(dep)
         report.roots.append(dep.root)
         report.findings.extend(evaluate(dep, profile))

@@ -152,7 +152,7 @@ class _Places:
         self.file_root: dict[str, str] = {}  # live root -> the Terraform root its file locations use
         self.block: dict[tuple[str, str], Location] = {}  # (live root, ARN or address) -> Terraform block
         for dep in report.deployments:
-            base = dep.baseline
+            base = dep.declared
             if dep.kind != "live" or base is None:
                 continue
             self.file_root[dep.root] = base.root

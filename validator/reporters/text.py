@@ -118,7 +118,7 @@ def _fix_hint(f: Finding) -> str:
     return f"{fix}  (full fix: aurora-validate explain {f.rule_id})" if several_lines else fix
 
 
-class _Sources:
+class _FileLines:
     """Source lines by display path, read once; knows which lines hold sensitive values."""
 
     def __init__(self, report: Report) -> None:
@@ -189,7 +189,7 @@ class _Sources:
         return False
 
 
-def _detail(f: Finding, sources: _Sources, color: bool) -> list[str]:
+def _detail(f: Finding, lines: _FileLines, color: bool) -> list[str]:
     label = _label(f)
     head = f"    {_paint(label, label, color)} {_paint(f.rule_id, 'bold', color)} {f.result.message}"
     out = [head]
@@ -199,7 +199,7 @@ def _detail(f: Finding, sources: _Sources, color: bool) -> list[str]:
     arrow = f"{' ' * (gutter_width + 4)}{_paint('-->', 'gutter', color)}"
     out.append(f"{arrow} {_where(f)} [{f.result.resource}]")
     if loc.file and loc.line:
-        out += _excerpt(sources, display_path(f.root, loc.file), loc.line, label, color)
+        out += _excerpt(lines, display_path(f.root, loc.file), loc.line, label, color)
     eq = _paint("=", "gutter", color)
     if f.status is Status.FAIL:
         out.append(f"{pad}{eq} fix: {_fix_hint(f)}")
@@ -207,15 +207,15 @@ def _detail(f: Finding, sources: _Sources, color: bool) -> list[str]:
     return out
 
 
-def _excerpt(sources: _Sources, path: str, number: int, label: str, color: bool) -> list[str]:
+def _excerpt(lines: _FileLines, path: str, number: int, label: str, color: bool) -> list[str]:
     """The reported line, marked; a short block it opens (``ingress {``) is shown whole."""
-    text = sources.excerpt(path, number)
+    text = lines.excerpt(path, number)
     if text is None:
         return []
     width = len(str(number + _BLOCK_LINES))
     bar = _paint("|", "gutter", color)
     pad = " " * (width + 5)
-    block = sources.block_after(path, number) if text.rstrip().endswith("{") else []
+    block = lines.block_after(path, number) if text.rstrip().endswith("{") else []
     if not block:
         stripped = text.lstrip()
         marker = " " * (len(text) - len(stripped)) + "^" * max(1, min(len(stripped), 80))
@@ -290,7 +290,7 @@ def render(
 
 
 def _full(report: Report, findings: list[Finding], color: bool) -> list[str]:
-    sources = _Sources(report)
+    lines = _FileLines(report)
     out: list[str] = []
     for root, files in _groups(findings).items():
         out.append(_paint(root, "bold", color))
@@ -303,6 +303,6 @@ def _full(report: Report, findings: list[Finding], color: bool) -> list[str]:
                     label = _paint("pass", "pass", color)
                     out.append(f"    {label} {f.rule_id} {f.result.message} [{f.result.resource}]{at}")
                 else:
-                    out += _detail(f, sources, color)
+                    out += _detail(f, lines, color)
         out.append("")
     return out

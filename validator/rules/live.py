@@ -300,7 +300,7 @@ def _drift_pairs(tf: Cluster, live: Cluster) -> list[tuple[str, Side, Side, Call
 
 
 def _in_root(origin: Location, root: str) -> Location:
-    """A Terraform location as seen from the current directory (the baseline's root joined in)."""
+    """A Terraform location as seen from the current directory (the declaring root joined in)."""
     if not origin.file or not root or root in (".", "") or origin.file.startswith(root.rstrip("/") + "/"):
         return origin
     return Location(
@@ -313,14 +313,14 @@ def _named(c: Cluster) -> bool:
     return c.identifier.known and not c.identifier.defaulted and c.identifier.value not in (None, "")
 
 
-def match_cluster(live: Cluster, baseline: Deployment) -> Cluster | None:
+def match_cluster(live: Cluster, declared: Deployment) -> Cluster | None:
     """The Terraform cluster with the live cluster's identifier, else the only one if its identifier is unknown."""
     if live.identifier.known:
-        for c in baseline.clusters:
+        for c in declared.clusters:
             if c.identifier.known and str(c.identifier.value) == str(live.identifier.value):
                 return c
-    if len(baseline.clusters) == 1 and not (live.identifier.known and _named(baseline.clusters[0])):
-        return baseline.clusters[0]
+    if len(declared.clusters) == 1 and not (live.identifier.known and _named(declared.clusters[0])):
+        return declared.clusters[0]
     return None
 
 
@@ -346,21 +346,21 @@ class Drift(Rule):
     sources = LIVE
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
-        baseline = deployment.baseline
-        if baseline is None:
+        declared = deployment.declared
+        if declared is None:
             return
         for live in deployment.clusters:
-            tf = match_cluster(live, baseline)
+            tf = match_cluster(live, declared)
             if tf is None:
                 yield Result(
                     Status.UNRESOLVED,
-                    f"drift cannot be determined: no Terraform cluster in {baseline.root} has the identifier "
-                    f"{live.identifier.get('?')!r} (it has {len(baseline.clusters)} clusters)",
+                    f"drift cannot be determined: no Terraform cluster in {declared.root} has the identifier "
+                    f"{live.identifier.get('?')!r} (it has {len(declared.clusters)} clusters)",
                     live.address,
                     live.origin,
                 )
                 continue
-            yield from self._compare(tf, live, baseline.root)
+            yield from self._compare(tf, live, declared.root)
 
     def _compare(self, tf: Cluster, live: Cluster, root: str) -> Iterator[Result]:
         drifted = 0

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from validator import facts
 from validator.model import Cluster, Deployment, Value
 from validator.rules.base import Result, Rule, Severity
-from validator.rules.security import db_port, default_group_note, first_unknown, security_groups_or_reason
+from validator.rules.security import db_port, default_group_note, security_groups_or_reason, unknown_ingress_input
 from validator.rules.serverless import (
     acu,
     aurora_postgresql,
@@ -18,7 +18,7 @@ from validator.rules.serverless import (
     unresolved_value,
     where,
 )
-from validator.sources.terraform.version import ConstraintError, lowest_allowed, parse_version
+from validator.sources.terraform.version import ConstraintError, lowest_allowed, parse_semver
 
 IAM_TOKEN_MYTH_PORT = 443
 
@@ -60,7 +60,7 @@ class NoHttpsForIamAuth(Rule):
                 continue
             if unknown is not None:
                 address, rule = unknown
-                reason, origin = first_unknown(rule, c.port)
+                reason, origin = unknown_ingress_input(rule, c.port)
                 yield undetermined(address, f"whether {address} admits port {IAM_TOKEN_MYTH_PORT}", reason, origin)
             elif incomplete:
                 yield undetermined(
@@ -265,7 +265,7 @@ class ProviderVersionFloor(Rule):
                 continue
             if lowest is None:
                 yield self.passed(c.address, f"version constraint {v.value!r} admits no version", loc)
-            elif lowest < parse_version(top.version)[0]:
+            elif lowest < parse_semver(top.version)[0]:
                 yield self.failed(
                     c.address,
                     f"version constraint {v.value!r} admits {lowest}, older than {top.version} which "

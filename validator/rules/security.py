@@ -23,7 +23,7 @@ def db_port(cluster: Cluster) -> int | None:
         return None
 
 
-def first_unknown(rule: IngressRule, *others: Value) -> tuple[str, Location]:
+def unknown_ingress_input(rule: IngressRule, *others: Value) -> tuple[str, Location]:
     """The reason and location of the first unknown input of an ingress rule."""
     for v in (rule.from_port, rule.to_port, rule.protocol, rule.cidr_blocks, *others):
         if not v.known:
@@ -107,9 +107,9 @@ class OpenDatabasePort(Rule):
                     )
                 elif (opened and covers is None) or (cidrs_unknown and covers is not False):
                     if cidrs_unknown:
-                        reason, origin = first_unknown(rule)
+                        reason, origin = unknown_ingress_input(rule)
                     else:
-                        reason, origin = first_unknown(rule, c.port)
+                        reason, origin = unknown_ingress_input(rule, c.port)
                     unknown.append((sg.address, reason, origin))
         if found:
             return

@@ -305,8 +305,8 @@ def _ingress(rec: Record, source: str) -> IngressRule:
             cidrs.extend(v.raw)
         else:
             cidrs.append(v.raw)
-    first_unknown = next((c for c in cidrs if isinstance(c, Unknown)), None)
-    cidr_value = Value(first_unknown if first_unknown else [str(c) for c in cidrs], origin)
+    unknown_cidr = next((c for c in cidrs if isinstance(c, Unknown)), None)
+    cidr_value = Value(unknown_cidr if unknown_cidr else [str(c) for c in cidrs], origin)
     return IngressRule(
         from_port=_plain(_value(rec, "from_port", {"from_port": 0})),
         to_port=_plain(_value(rec, "to_port", {"to_port": 0})),
@@ -332,7 +332,7 @@ def _vpc_ingress(rec: Record) -> IngressRule:
         if v is not None:
             cidrs.append(v.raw)
             origin = v.origin
-    first_unknown = next((c for c in cidrs if isinstance(c, Unknown)), None)
+    unknown_cidr = next((c for c in cidrs if isinstance(c, Unknown)), None)
     proto = _plain(_value(rec, "ip_protocol", {"ip_protocol": None}))
     all_traffic = proto.known and str(proto.raw) in ("-1", "all")
     default_port = -1 if all_traffic else None
@@ -340,7 +340,7 @@ def _vpc_ingress(rec: Record) -> IngressRule:
         from_port=_plain(_value(rec, "from_port", {"from_port": default_port})),
         to_port=_plain(_value(rec, "to_port", {"to_port": default_port})),
         protocol=proto,
-        cidr_blocks=Value(first_unknown if first_unknown else [str(c) for c in cidrs], origin),
+        cidr_blocks=Value(unknown_cidr if unknown_cidr else [str(c) for c in cidrs], origin),
         origin=rec.origin,
         source=rec.address,
     )

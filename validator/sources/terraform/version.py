@@ -39,8 +39,11 @@ class Version:
         return Version(self.major, self.minor, self.patch + 1)
 
 
-def parse_version(text: str) -> tuple[Version, int]:
-    """A version and how many numeric parts were written (1 to 3)."""
+def parse_semver(text: str) -> tuple[Version, int]:
+    """A Terraform version (``1.11.0``, ``5.0.0-beta1``) and how many numeric parts were written (1 to 3).
+
+    Not ``facts.parse_version``, which reads engine versions (``16.4``) as tuples.
+    """
     match = _VERSION.match(text.strip())
     if not match:
         raise ConstraintError(f"{text!r} is not a version")
@@ -106,14 +109,14 @@ def parse_constraint(text: str) -> list[Clause]:
         if not match:
             raise ConstraintError(f"cannot read {part.strip()!r} in {text!r}")
         op, raw = match.groups()
-        version, written = parse_version(raw)
+        version, written = parse_semver(raw)
         clauses.append(Clause(op or "=", version, written))
     return clauses
 
 
 def allows(constraint: str, version: str) -> bool:
     """Whether ``version`` satisfies every clause of ``constraint``."""
-    v, _ = parse_version(version)
+    v, _ = parse_semver(version)
     return all(c.admits(v) for c in parse_constraint(constraint))
 
 
@@ -141,5 +144,5 @@ def admits_below(constraint: str, version: str) -> bool:
     lowest = lowest_allowed(constraint)
     if lowest is None:
         return False
-    target, _ = parse_version(version)
+    target, _ = parse_semver(version)
     return lowest < target

@@ -17,7 +17,14 @@ from validator.errors import InputError
 from validator.model import Deployment, Location, Unknown, Value
 from validator.sources.terraform.hcl import syntax as s
 from validator.sources.terraform.hcl.evaluate import Evaluator
-from validator.sources.terraform.hcl.module import ModuleInstance, Sources, Traced, _NoNames, convert_input, tf_files_in
+from validator.sources.terraform.hcl.module import (
+    ModuleInstance,
+    ParsedFiles,
+    Traced,
+    _NoNames,
+    convert_input,
+    tf_files_in,
+)
 from validator.sources.terraform.hcl.provenance import Prov, Tracer
 from validator.sources.terraform.mapping import MODEL_TYPES, ProviderSettings, build_deployment
 
@@ -36,22 +43,22 @@ def load_root(
     var_files: Sequence[Path] = (),
     cli_vars: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
-    sources: Sources | None = None,
+    files: ParsedFiles | None = None,
 ) -> LoadResult:
     """Evaluate the root module at ``root`` and everything it calls."""
     root = Path(root)
     env = os.environ if env is None else env
-    sources = sources or Sources(root)
-    errors_before = len(sources.errors)
+    files = files or ParsedFiles(root)
+    errors_before = len(files.errors)
     if not root.is_dir():
         raise InputError(str(root), "not a directory", "error")
     if not tf_files_in(root):
         raise InputError(str(root), "no .tf files in this directory", "error")
 
     with limits.scan() as budget:
-        module = ModuleInstance(sources, root, "", {})
+        module = ModuleInstance(files, root, "", {})
         # Nothing is evaluated before the inputs are in place; they need the variable declarations.
-        module.inputs.update(_root_inputs(module, sources, root, var_files, cli_vars or {}, env))
+        module.inputs.update(_root_inputs(module, files, root, var_files, cli_vars or {}, env))
 
         records = list(module.records(MODEL_TYPES))
         provider = _provider_settings(module)
@@ -66,13 +73,13 @@ def load_root(
                     seen.add(key)
                     deployment.module_calls.append(call)
     if budget.exhausted:
-        sources.report(InputError(".", f"{budget.reason}; the values it did not reach are unresolved", "error"))
-    return LoadResult(deployment, sources.errors[errors_before:], module)
+        files.report(InputError(".", f"{budget.reason}; the values it did not reach are unresolved", "error"))
+    return LoadResult(deployment, files.errors[errors_before:], module)
 
 
 def _root_inputs(
     declared: ModuleInstance,
-    sources: Sources,
+    files: ParsedFiles,
     root: Path,
     var_files: Sequence[Path],
     cli_vars: Mapping[str, str],
@@ -95,27 +102,27 @@ def _root_inputs(
     for path in auto:
         problem = limits.describe_non_file(path)
         if problem not in (None, "not found"):  # terraform refuses a terraform.tfvars directory too
-            sources.report(InputError(sources.rel(path), f"is {problem}, not a variable file", "error"))
+            files.report(InputError(files.rel(path), f"is {problem}, not a variable file", "error"))
     for path in [p for p in auto if limits.describe_non_file(p) is None] + [Path(p) for p in var_files]:
         problem = limits.describe_non_file(path)
         if problem is not None:
             message = "variable file not found" if problem == "not found" else f"variable file is {problem}"
-            sources.report(InputError(str(path), message, "error"))
+            files.report(InputError(str(path), message, "error"))
             continue
-        _read_tfvars(path, sources, declared, values)
+        _read_tfvars(path, files, declared, values)
     for name, raw in cli_vars.items():
         if name not in declared.variables:  # Terraform refuses these too
-            sources.report(InputError(f"--var {name}", f"{root} declares no variable {name!r}", "error"))
+            files.report(InputError(f"--var {name}", f"{root} declares no variable {name!r}", "error"))
             continue
         values[name] = Traced(convert_input(raw, declared.variables.get(name)), Location(via=f"-var {name}"))
     return values
 
 
-def _read_tfvars(path: Path, sources: Sources, declared: ModuleInstance, values: dict[str, Traced]) -> None:
+def _read_tfvars(path: Path, files: ParsedFiles, declared: ModuleInstance, values: dict[str, Traced]) -> None:
     if path.suffix == ".json":
-        _read_tfvars_json(path, sources, values)
+        _read_tfvars_json(path, files, values)
         return
-    pf = sources.parse(path)
+    pf = files.parse(path)
     if pf is None:
         return
     ev = Evaluator(_NoNames())
@@ -131,19 +138,19 @@ def _read_tfvars(path: Path, sources: Sources, declared: ModuleInstance, values:
         values[name] = Traced(value, prov.origin, prov.literal, prov)
 
 
-def _read_tfvars_json(path: Path, sources: Sources, values: dict[str, Traced]) -> None:
-    rel = sources.rel(path)
+def _read_tfvars_json(path: Path, files: ParsedFiles, values: dict[str, Traced]) -> None:
+    rel = files.rel(path)
     try:
         text = s.read_text(path, rel)
         doc = limits.loads_json(text, rel, "parse error")
     except InputError as exc:
-        sources.errors.append(exc)
+        files.errors.append(exc)
         return
     except ValueError as exc:
-        sources.errors.append(InputError(f"{rel}:{getattr(exc, 'lineno', 1)}", str(exc).split(":")[0], "parse error"))
+        files.errors.append(InputError(f"{rel}:{getattr(exc, 'lineno', 1)}", str(exc).split(":")[0], "parse error"))
         return
     if not isinstance(doc, dict):
-        sources.errors.append(InputError(rel, "a variable file holds a JSON object", "parse error"))
+        files.errors.append(InputError(rel, "a variable file holds a JSON object", "parse error"))
         return
     lines = text.splitlines()
     for name, value in doc.items():

@@ -34,7 +34,7 @@ __all__ = [
     "RefStr",
     "ResourceObj",
     "Scope",
-    "first_unknown",
+    "first_unknown_argument",
     "get_attr",
     "index_value",
     "merge_unknown",
@@ -73,7 +73,8 @@ def merge_unknown(*values: Any, reason: str | None = None) -> Unknown:
     return Unknown(reason or (reasons[0] if reasons else "value is not known statically"), tuple(refs))
 
 
-def first_unknown(*values: Any) -> Unknown | None:
+def first_unknown_argument(*values: Any) -> Unknown | None:
+    """The first of ``values`` that is itself unknown (unknowns nested inside a value do not count)."""
     for v in values:
         if isinstance(v, Unknown):
             return v
@@ -340,7 +341,7 @@ class Evaluator:
             if not isinstance(args[-1], list):
                 raise EvalError(f"{name}(): the argument before ... must be a list")
             args = args[:-1] + args[-1]
-        unknown = first_unknown(*args) if name not in UNKNOWN_TOLERANT else None
+        unknown = first_unknown_argument(*args) if name not in UNKNOWN_TOLERANT else None
         if unknown is None and name in _ENCODERS:
             deep = _deep_unknowns(args)
             if deep:  # an encoder needs every value: the result is unknown, and depends on all of them

@@ -64,7 +64,7 @@ class Traced:
 
 
 @dataclass
-class Sources:
+class ParsedFiles:
     """Parsed files, cached so each file is parsed once per root (and, with a cache, once per content)."""
 
     root: Path
@@ -127,14 +127,14 @@ class ModuleInstance:
 
     def __init__(
         self,
-        sources: Sources,
+        files: ParsedFiles,
         directory: Path,
         prefix: str,
         inputs: dict[str, Traced],
         depth: int = 0,
         call_origin: Location | None = None,
     ) -> None:
-        self.sources = sources
+        self.files = files
         self.directory = directory
         self.prefix = prefix  # "" for the root, "module.aurora." for a child
         self.inputs = inputs
@@ -161,7 +161,7 @@ class ModuleInstance:
         # What became of each module call: read (local or installed) or unread, and why.
         self.module_calls: dict[str, ModuleCall] = {}
         self.evaluator = Evaluator(self)
-        for pf in sources.module_files(directory):
+        for pf in files.module_files(directory):
             self._collect(pf)
 
     # ------------------------------------------------------------------ load
@@ -253,7 +253,7 @@ class ModuleInstance:
             return self.data_value(rest)
         if head == "path":
             if rest == "module":
-                return self.sources.rel(self.directory) or "."
+                return self.files.rel(self.directory) or "."
             if rest in ("root", "cwd"):
                 return "."
             raise EvalError(f"unknown path.{rest}")
@@ -337,7 +337,7 @@ class ModuleInstance:
             where = str(given.origin) if given.origin.file else declared
             if given.origin.via and not given.origin.file:
                 where = given.origin.via
-            self.sources.report(InputError(
+            self.files.report(InputError(
                 where, f"Invalid value for input variable var.{name} declared at {declared}: {exc}", "error"))
             return Traced(Unknown(f"the value of var.{name} does not convert to its type: {exc}"), given.origin)
         prov = _defaults_provenance(given.provenance, given.value, ty, block.file, f"the type of var.{name}")
@@ -368,7 +368,7 @@ class ModuleInstance:
         try:
             return types.parse_type(attr.expr)
         except types.TypeSyntaxError as exc:
-            self.sources.report(InputError(f"{self.variables[name].file}:{exc.line}",
+            self.files.report(InputError(f"{self.variables[name].file}:{exc.line}",
                                            f"invalid type for var.{name}: {exc}", "error"))
             return None
 
@@ -420,14 +420,14 @@ class ModuleInstance:
                 call.unread = directory.reason
             return directory
         if not source.startswith(("./", "../")):
-            call.installed_at = self.sources.rel(directory)
+            call.installed_at = self.files.rel(directory)
         if self.depth >= MAX_MODULE_DEPTH:
-            self.sources.report(
+            self.files.report(
                 InputError(str(call_origin), f"module nesting deeper than {MAX_MODULE_DEPTH}", "error")
             )
             return Unknown(f"module.{name} is nested too deeply")
         if directory in (*self.ancestors, self.directory.resolve()):
-            self.sources.report(InputError(
+            self.files.report(InputError(
                 str(call_origin), f"module.{name} source {source!r} calls a module that calls it: a cycle", "error"
             ))
             return Unknown(f"module.{name} calls itself (source {source!r})")
@@ -436,7 +436,7 @@ class ModuleInstance:
         for key, ev in self.expansions(block, f"module.{name}"):
             budget.module_instances += 1
             if budget.module_instances > limits.MAX_MODULE_INSTANCES:
-                self.sources.report(InputError(
+                self.files.report(InputError(
                     str(call_origin),
                     f"more than {limits.MAX_MODULE_INSTANCES:,} module instances in one scan "
                     "(validator.limits.MAX_MODULE_INSTANCES); the rest are not read",
@@ -452,7 +452,7 @@ class ModuleInstance:
                 inputs[arg] = self.trace(attr.expr, block.file, ev)
             suffix = "" if key is None else f"[{json.dumps(key)}]"
             child = ModuleInstance(
-                self.sources, directory, f"{self.prefix}module.{name}{suffix}.", inputs, self.depth + 1, call_origin
+                self.files, directory, f"{self.prefix}module.{name}{suffix}.", inputs, self.depth + 1, call_origin
             )
             child.ancestors = (*self.ancestors, self.directory.resolve())
             out.append((key, child))
@@ -469,11 +469,11 @@ class ModuleInstance:
                 problem = "a symbolic link loop" if isinstance(exc, RuntimeError) else "not a usable path"
             if problem != "a directory":
                 what = "not a directory" if problem in (None, "not found") else f"{problem}, not a directory"
-                self.sources.report(InputError(str(origin), f"module.{name} source {shown} is {what}", "error"))
+                self.files.report(InputError(str(origin), f"module.{name} source {shown} is {what}", "error"))
                 state = "does not exist" if problem == "not found" else "is not a readable directory"
                 return Unknown(f"module.{name} source {shown} {state}")
             if not tf_files_in(directory):
-                self.sources.report(
+                self.files.report(
                     InputError(str(origin), f"module.{name} source {source!r} has no .tf files", "error")
                 )
                 return Unknown(f"module.{name} source {source!r} has no .tf files")
@@ -486,28 +486,28 @@ class ModuleInstance:
 
     def _installed_module(self, name: str) -> Path | None:
         """A remote module that ``terraform init`` installed (.terraform/modules/modules.json)."""
-        manifest = self.sources.root / ".terraform" / "modules" / "modules.json"
+        manifest = self.files.root / ".terraform" / "modules" / "modules.json"
         if not manifest.is_file():
             return None
-        where = self.sources.rel(manifest)
+        where = self.files.rel(manifest)
         try:
             doc = limits.loads_json(limits.read_bytes(manifest, where, limits.MAX_JSON_BYTES), where)
         except InputError as exc:
-            self.sources.report(exc)
+            self.files.report(exc)
             return None
         except ValueError:
-            self.sources.report(InputError(where, "not JSON (run terraform init again)", "error"))
+            self.files.report(InputError(where, "not JSON (run terraform init again)", "error"))
             return None
         entries = doc.get("Modules") if isinstance(doc, dict) else None
         if not isinstance(entries, list):
-            self.sources.report(InputError(where, 'not a module manifest: expected an object with a "Modules" list',
+            self.files.report(InputError(where, 'not a module manifest: expected an object with a "Modules" list',
                                            "error"))
             return None
         key = (self.prefix.replace("module.", "") + name).replace("..", ".").strip(".")
         for entry in entries:
             if isinstance(entry, dict) and entry.get("Key") == key and isinstance(entry.get("Dir"), str):
                 try:
-                    path = (self.sources.root / entry["Dir"]).resolve()
+                    path = (self.files.root / entry["Dir"]).resolve()
                     return path if limits.describe_non_file(path) == "a directory" else None
                 except (OSError, RuntimeError, ValueError):
                     return None
@@ -574,7 +574,7 @@ class ModuleInstance:
                                f"{limits.MAX_INSTANCES:,} instances (validator.limits.MAX_INSTANCES)")
             else:
                 return int(number)
-        self.sources.report(InputError(f"{block.file}:{attr.line}", f"{what}: {problem}", "error"))
+        self.files.report(InputError(f"{block.file}:{attr.line}", f"{what}: {problem}", "error"))
         return Unknown(f"line {attr.line}: {problem}")
 
     def _for_each(self, block: s.Block, attr: s.Attribute, what: str) -> list[tuple[Any, Any, Any]] | Unknown:
@@ -593,7 +593,7 @@ class ModuleInstance:
                 else "a bool" if isinstance(coll, bool) else "a string" if isinstance(coll, str)
                 else "a number" if isinstance(coll, int | float) else "a value of another type")
         problem = f"for_each must be a map or a set of strings, not {kind}"
-        self.sources.report(InputError(f"{block.file}:{attr.line}", f"{what}: {problem}", "error"))
+        self.files.report(InputError(f"{block.file}:{attr.line}", f"{what}: {problem}", "error"))
         return Unknown(f"line {attr.line}: {problem}")
 
     def instances(self, key: str) -> list[tuple[str, Any, Evaluator]]:
