@@ -170,8 +170,8 @@ def entries_for(
 ) -> list[dict[str, Any]]:
     """Baseline entries for the report's findings, keeping expires/note of earlier entries."""
     kept: dict[str, list[dict[str, Any]]] = {}
-    for entry in previous or []:
-        kept.setdefault(entry["fingerprint"], []).append(entry)
+    for earlier in previous or []:
+        kept.setdefault(earlier["fingerprint"], []).append(earlier)
     entries = []
     for finding in report.findings:
         if not _recordable(finding):

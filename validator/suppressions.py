@@ -42,7 +42,8 @@ def apply_suppressions(report: Report) -> None:
     for finding in report.findings:
         deployment = by_root.get(finding.root)
         # A passed check has nothing to hide: only failures and unresolved checks are suppressed.
-        relevant = deployment and deployment.suppressions and finding.status is not Status.PASS
-        reason = _match(finding, deployment) if relevant else None
+        reason = None
+        if deployment is not None and deployment.suppressions and finding.status is not Status.PASS:
+            reason = _match(finding, deployment)
         out.append(replace(finding, suppressed_by=reason) if reason else finding)
     report.findings = out

@@ -152,7 +152,7 @@ def _from_current_directory(finding: Finding, terraform_path: str) -> Finding:
     loc = finding.result.location
     if not loc.file or Path(loc.file).is_absolute():
         return finding
-    return dataclasses.replace(finding, source=terraform_path)
+    return dataclasses.replace(finding, root=terraform_path)
 
 
 def _check_options(args: argparse.Namespace) -> None:

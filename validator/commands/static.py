@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator.errors import InputError, UsageError
 from validator.findings import Report
-from validator.rootscan import ScanOptions, open_cache, scan_root
+from validator.rootscan import RootScan, ScanOptions, open_cache, scan_root
 
 if TYPE_CHECKING:
     pass
@@ -73,6 +74,7 @@ def collect(args: argparse.Namespace) -> Report:
         _note_unused_configurations(roots, getattr(args, "config_file", None))
     report = Report(errors=[*var_file_errors, *errors], profile=args.rules_profile)
     jobs = getattr(args, "jobs", None)
+    scans: Iterable[RootScan]
     if len(roots) > 1 and jobs != 1:
         from validator.parallel import scan_roots
 
