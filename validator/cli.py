@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from validator import redact
 from validator.arguments import (
     EPILOG,
     FORMATS,
@@ -24,7 +25,8 @@ from validator.arguments import (
     add_output_options,
     build_parser,
 )
-from validator.errors import UsageError
+from validator.errors import AccessDenied, InputError, UsageError, internal_error_line
+from validator.redact import scrub, scrub_report
 from validator.reporters import FORMATS as REPORTERS
 
 if TYPE_CHECKING:
@@ -67,8 +69,6 @@ def _split_profile(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from validator import redact
-
     redact.forget()
     try:
         return _main(argv)
@@ -83,22 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def internal_error(exc: BaseException, debug: bool = False) -> int:
     """Report an unexpected exception in one line (the traceback with ``--debug``); exit code 4."""
-    from validator import redact
-
     if debug:
         import traceback
 
         sys.stderr.write(redact.scrub("".join(traceback.format_exception(exc))))
-    from validator.errors import internal_error_line
-
     print(f"aurora-validate: {internal_error_line(exc)}", file=sys.stderr)
     return EXIT_INTERNAL
 
 
 def _main(argv: list[str]) -> int:
-    from validator.errors import AccessDenied, InputError
-    from validator.redact import scrub
-
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     rest = [a for a in argv[1:] if a != "--debug"]  # every command accepts --debug (see main)
     try:
@@ -232,7 +225,6 @@ def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Repor
 
 def _finish(args: argparse.Namespace, report: Report) -> int:
     from validator.engine import apply_filters
-    from validator.redact import scrub, scrub_report
     from validator.rules import Severity
 
     scrub_report(report)  # before the baseline sees (and fingerprints) any message

@@ -21,8 +21,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from validator.errors import UsageError
+from validator import limits
+from validator.errors import InputError, UsageError
+from validator.findings import PROFILES
+from validator.redact import excerpt
 from validator.reporters import FORMATS
+from validator.rules import get_rule
 from validator.rules.base import Severity
 
 KEYS = {
@@ -106,9 +110,6 @@ def _table(path: Path, doc: dict[str, Any], key: str, shown: str) -> dict[str, A
 
 
 def _read(path: Path) -> dict[str, Any]:
-    from validator import limits
-    from validator.errors import InputError
-
     try:
         return tomllib.loads(limits.read_bytes(path, str(path)).decode("utf-8"))
     except InputError as exc:
@@ -129,8 +130,6 @@ def apply_config(args: argparse.Namespace) -> None:
     path, section = found
     for old, new in RENAMED.items():
         if old in section:
-            from validator.findings import PROFILES
-
             value = section[old]
             hint = f"write {new} = {value!r}" if value in PROFILES else f"{new} is one of {', '.join(PROFILES)}"
             raise UsageError(f"{path}: {old} is now {new} ({hint}); --profile names an AWS profile")
@@ -140,8 +139,6 @@ def apply_config(args: argparse.Namespace) -> None:
     args.config_file = str(path)
     base = path.parent
     if getattr(args, "ruleset", None) is None and "ruleset" in section:
-        from validator.findings import PROFILES
-
         args.ruleset = _text(path, section, "ruleset", PROFILES)
     if "exclude" in section:
         args.exclude = _texts(path, section, "exclude")
@@ -167,8 +164,6 @@ def apply_config(args: argparse.Namespace) -> None:
 
 def check_rule_ids(ids: list[str], where: str) -> list[str]:
     """The ids, when every one names a rule of the catalogue; else a usage error naming ``where``."""
-    from validator.rules import get_rule
-
     unknown = [i for i in ids if get_rule(i) is None]
     if unknown:
         raise UsageError(f"{where}: unknown rule id(s): {', '.join(unknown)} (see: aurora-validate rules)")
@@ -191,6 +186,4 @@ def _texts(path: Path, section: dict[str, Any], key: str) -> list[str]:
 
 
 def _shown(value: Any) -> str:
-    from validator.redact import excerpt
-
     return excerpt(repr(value), 60)

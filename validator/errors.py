@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from validator.redact import excerpt
+
 
 @dataclass
 class InputError(Exception):
@@ -34,8 +36,6 @@ class AccessDenied(Exception):
 
 def internal_error_line(exc: BaseException) -> str:
     """``internal error: ValueError: <short, redacted message>; run with --debug for the traceback``."""
-    from validator.redact import excerpt
-
     text = str(exc).strip()
     message = excerpt(text.splitlines()[0], 160) if text else ""
     detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__

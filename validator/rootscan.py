@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from validator import redact
 from validator.engine import evaluate
 from validator.errors import InputError, internal_error_line
 from validator.findings import Finding
@@ -53,7 +54,6 @@ def open_cache(options: ScanOptions) -> ParseCache:
 
 def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> RootScan:
     """Load one root module and run the rules on it."""
-    from validator import redact
     from validator.sources.terraform.hcl import load_root
     from validator.sources.terraform.hcl.module import ParsedFiles
 
@@ -84,9 +84,7 @@ def root_failure(root: Path | str, exc: Exception, debug: bool = False) -> Input
     if debug:
         import traceback
 
-        from validator.redact import scrub
-
-        sys.stderr.write(scrub("".join(traceback.format_exception(exc))))
+        sys.stderr.write(redact.scrub("".join(traceback.format_exception(exc))))
     return InputError(str(root), f"not checked: {internal_error_line(exc)}", "error")
 
 

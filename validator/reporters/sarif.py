@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import quote
 
 from validator import __version__
+from validator.baseline import fingerprint
 from validator.findings import Finding, Report, suppression_kind
 from validator.model import Location
 from validator.reporters.common import display_path, ordered, sort_key
@@ -207,8 +208,6 @@ def _suppression(f: Finding) -> dict[str, Any]:
 
 def result(f: Finding, index: dict[str, int], places: _Places | None = None) -> dict[str, Any]:
     """The SARIF result of one finding."""
-    from validator.baseline import fingerprint
-
     kind = KINDS[f.status]
     out: dict[str, Any] = {
         "ruleId": f.rule_id,
