@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from validator.errors import UsageError
+
 SHELLS = ("bash", "zsh", "tcsh")
 _FILES = {"bash": "_shtab_compgen_files", "zsh": "_files", "tcsh": "f"}
 _DIRS = {"bash": "_shtab_compgen_dirs", "zsh": "_files -/", "tcsh": "d"}
@@ -72,7 +74,6 @@ def main(argv: list[str]) -> int:
     try:
         import shtab
     except ImportError:
-        print("aurora-validate: error: completion needs shtab (pip install shtab)", file=sys.stderr)
-        return 2
+        raise UsageError("completion needs shtab (pip install shtab)") from None
     sys.stdout.write(shtab.complete(completion_parser(), shell=args.shell))
     return 0
