@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from validator import __version__
-from validator.findings import PROFILES
+from validator.profiles import PROFILES
 from validator.reporters import FORMATS as REPORTERS
 
 RULESETS = PROFILES

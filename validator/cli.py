@@ -1,7 +1,8 @@
 """The ``aurora-validate`` command line.
 
 Start-up stays lazy: the static path never imports boto3 or psycopg, and the
-HCL parser is loaded only when there is HCL to read. The options are defined in
+HCL parser is loaded only when there is HCL to read (so even light modules are imported
+where they are used: ``--help`` and ``--version`` load no dataclasses). The options are defined in
 ``validator.arguments``; this module runs a command and does its I/O: reading the
 configuration, printing errors and notes, writing reports.
 """
@@ -15,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validator import redact
 from validator.arguments import (
     EPILOG,
     FORMATS,
@@ -25,8 +25,6 @@ from validator.arguments import (
     add_output_options,
     build_parser,
 )
-from validator.errors import AccessDenied, InputError, UsageError, internal_error_line
-from validator.redact import scrub, scrub_report
 from validator.reporters import FORMATS as REPORTERS
 
 if TYPE_CHECKING:
@@ -60,6 +58,8 @@ EXIT_INTERNAL = 4
 
 def _split_profile(args: argparse.Namespace) -> None:
     """``--ruleset`` is the rule profile; ``--profile`` is only ever an AWS named profile."""
+    from validator.errors import UsageError
+
     if args.aws_profile in RULESETS and args.aws_profile != "default":
         raise UsageError(f"--profile names an AWS profile; the rule profile is --ruleset {args.aws_profile}")
     args.rules_profile = args.ruleset = args.ruleset or "default"
@@ -68,6 +68,8 @@ def _split_profile(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from validator import redact
+
     argv = list(sys.argv[1:] if argv is None else argv)
     redact.forget()
     try:
@@ -83,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def internal_error(exc: BaseException, debug: bool = False) -> int:
     """Report an unexpected exception in one line (the traceback with ``--debug``); exit code 4."""
+    from validator import redact
+    from validator.errors import internal_error_line
+
     if debug:
         import traceback
 
@@ -92,6 +97,9 @@ def internal_error(exc: BaseException, debug: bool = False) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    from validator.errors import AccessDenied, InputError, UsageError
+    from validator.redact import scrub
+
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     rest = [a for a in argv[1:] if a != "--debug"]  # every command accepts --debug (see main)
     try:
@@ -146,6 +154,8 @@ def _check_command_word(word: str) -> None:
     """A first word that is no path but close to a command is a typo of the command."""
     import difflib
 
+    from validator.errors import UsageError
+
     if word.startswith("-") or os.path.exists(word) or "/" in word or "." in word:
         return
     close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
@@ -191,6 +201,8 @@ def filter_options(args: argparse.Namespace) -> FilterOptions:
 
 def _report_targets(values: list[str]) -> list[tuple[str, str]]:
     """``--report FMT=FILE`` values as (format, file); any registered reporter is a format."""
+    from validator.errors import UsageError
+
     out: list[tuple[str, str]] = []
     for value in values:
         fmt, sep, path = value.partition("=")
@@ -205,6 +217,8 @@ def _report_targets(values: list[str]) -> list[tuple[str, str]]:
 
 
 def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Report:
+    from validator.errors import UsageError
+
     if args.live:
         from validator.commands import live
 
@@ -225,6 +239,7 @@ def _collect(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Repor
 
 def _finish(args: argparse.Namespace, report: Report) -> int:
     from validator.engine import apply_filters
+    from validator.redact import scrub, scrub_report
     from validator.rules import Severity
 
     scrub_report(report)  # before the baseline sees (and fingerprints) any message

@@ -23,7 +23,7 @@ from typing import Any
 
 from validator import limits
 from validator.errors import InputError, UsageError
-from validator.findings import PROFILES
+from validator.profiles import PROFILES
 from validator.redact import excerpt
 from validator.reporters import FORMATS
 from validator.rules import get_rule

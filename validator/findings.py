@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from validator.profiles import PROFILES
 from validator.rules.base import Result, Rule, Severity, Status
 
 if TYPE_CHECKING:
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
     from validator.model import Deployment
 
 __all__ = ["PROFILES", "Finding", "Report", "display_path", "suppression_kind"]
-
-# Rule profiles (``--ruleset``): the severities a run gives each rule.
-PROFILES = ("default", "bedrock-kb")
-
 
 @dataclass(frozen=True)
 class Finding:
