@@ -41,7 +41,7 @@ def report_of(size: int) -> Report:
         if n % 10 == 0:
             f = dataclasses.replace(f, suppressed_by="baseline")
         findings.append(f)
-    return Report(findings=findings, roots=sorted({f.source for f in findings}))
+    return Report(findings=findings, roots=sorted({f.root for f in findings}))
 
 
 def main() -> None:

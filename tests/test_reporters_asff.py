@@ -45,7 +45,7 @@ def static_finding(
 
 
 def report_of(*findings: Finding) -> Report:
-    return Report(findings=list(findings), roots=sorted({f.source for f in findings}))
+    return Report(findings=list(findings), roots=sorted({f.root for f in findings}))
 
 
 def test_asff_and_ocsf_are_report_formats() -> None:

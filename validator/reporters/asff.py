@@ -41,8 +41,8 @@ import json
 from typing import Any
 
 from validator import __version__
-from validator.engine import Finding, Report
 from validator.errors import UsageError
+from validator.findings import Finding, Report
 from validator.reporters.placement import (
     ACCOUNT_ENV,
     PRODUCT_NAME,

@@ -35,7 +35,7 @@ import json
 from typing import Any
 
 from validator import __version__
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.reporters.placement import (
     PRODUCT_NAME,
     Placement,

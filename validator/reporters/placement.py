@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from validator.baseline import normalise_message
-from validator.engine import Finding, Report
 from validator.errors import UsageError
+from validator.findings import Finding, Report
 from validator.model import Deployment
 from validator.reporters.common import display_path, ordered, sort_key
 from validator.reporters.sarif import FAMILY_TAGS, SECURITY_SEVERITY
@@ -163,7 +163,7 @@ class Placer:
         seen = {
             arn.account
             for f in report.findings
-            for arn in (parse_arn(t) for t in (f.result.location.arn, f.result.resource, f.source))
+            for arn in (parse_arn(t) for t in (f.result.location.arn, f.result.resource, f.root))
             if arn is not None and arn.account
         }
         seen |= {a.account for d in report.deployments if (a := parse_arn(d.root)) is not None and a.account}
@@ -178,8 +178,8 @@ class Placer:
 
     def place(self, f: Finding) -> Placement:
         loc = f.result.location
-        arn = next((a for a in map(parse_arn, (loc.arn, f.result.resource, f.source)) if a is not None), None)
-        dep = self.deployments.get(f.source)
+        arn = next((a for a in map(parse_arn, (loc.arn, f.result.resource, f.root)) if a is not None), None)
+        dep = self.deployments.get(f.root)
         kind = dep.kind if dep is not None else ("live" if arn else "hcl")
         own = getattr(f, "account", None)  # a finding of a multi-account audit names its account
         account = own if isinstance(own, str) and own else (arn.account if arn and arn.account else None)
@@ -189,7 +189,7 @@ class Placer:
         if account is None and kind == "live":
             account = self.audit_account
         account = account or self.account
-        region = (arn.region if arn and arn.region else None) or self.region or self._provider_region(f.source)
+        region = (arn.region if arn and arn.region else None) or self.region or self._provider_region(f.root)
         partition = arn.partition if arn else partition_of(region or "")
         resource_id, resource_type, address, tf_type = self._resource(f, kind, account, region, partition)
         return Placement(
@@ -200,10 +200,10 @@ class Placer:
             resource_type=resource_type,
             arn=resource_id if parse_arn(resource_id) else None,
             kind=kind,
-            root=f.source,
+            root=f.root,
             address=address,
             terraform_type=tf_type,
-            file=display_path(f.source, loc.file) if loc.file else None,
+            file=display_path(f.root, loc.file) if loc.file else None,
             line=loc.line if loc.file and loc.line else None,
         )
 
@@ -217,7 +217,7 @@ class Placer:
         if own_arn is not None:
             return resource, ARN_TYPES.get((own_arn.service, own_arn.resource_kind), OTHER), None, None
         if kind in ("hcl", "plan"):
-            address = _LINE_SUFFIX.sub("", resource) or f.source or "?"
+            address = _LINE_SUFFIX.sub("", resource) or f.root or "?"
             tf_type = terraform_type(address)
             return address, RESOURCE_TYPES.get(tf_type or "", OTHER), address, tf_type
         if resource.startswith("sg-"):  # a live security group: EC2 names it by id
@@ -232,7 +232,7 @@ class Placer:
         where = parse_arn(f.result.location.arn)
         if where is not None and f.result.location.arn:
             return f.result.location.arn, ARN_TYPES.get((where.service, where.resource_kind), OTHER), None, None
-        return resource or f.source or "?", OTHER, None, None
+        return resource or f.root or "?", OTHER, None, None
 
 
 def findings_of(report: Report, show_passed: bool) -> list[Finding]:
