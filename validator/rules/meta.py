@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validator.model import Deployment, Location
+from validator.rules import get_rule
 from validator.rules.base import Result, Rule, Severity, Status
 
 
@@ -22,8 +23,6 @@ class MalformedSuppression(Rule):
     sources = frozenset({"hcl", "plan"})
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
-        from validator.rules import get_rule
-
         for (file, line), items in sorted(deployment.suppressions.items()):
             where = Location(file=file, line=line)
             for rule_id, reason in items:
