@@ -381,7 +381,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         print(f"{'would write' if args.dry_run else 'wrote'} {rel}")
+    for step in next_steps(spec):
+        print(f"next: {step}")
     return 0
+
+
+def next_steps(spec: Spec) -> list[str]:
+    """What the scaffold leaves to the author (the tests that name the new rule say the same)."""
+    steps: list[str] = []
+    if not spec.argument:
+        steps.append(f"write {spec.class_name}.check_cluster and the fixtures ({PLACEHOLDER} marks them)")
+    steps.append(
+        f"export {spec.rule_id} to checkov in validator/exporters/checkov.py (POLICIES), "
+        "or say why not (NOT_EXPRESSIBLE)"
+    )
+    steps.append("UPDATE_SNAPSHOTS=1 python -m pytest tests/test_snapshots.py, and read the diff of tests/snapshots/")
+    return steps
 
 
 if __name__ == "__main__":
