@@ -15,12 +15,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from validator import reporters
 from validator.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "reference" / "terraform"
 AURORA_TF = "modules/aurora/aurora.tf"
-FORMATS = ("text", "json", "sarif", "junit", "github", "html")
+FORMATS = tuple(reporters.FORMATS)  # every registered format, a new one included
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from validator import reporters
 from validator.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "reference" / "terraform"
 ARTICLE = REPO / "tests" / "fixtures" / "article_as_published"
-FORMATS = ("text", "json", "sarif", "junit", "github", "html")
+FORMATS = tuple(reporters.FORMATS)  # every registered format, a new one included
 
 
 def exit_code(capsys: pytest.CaptureFixture[str], *argv: str) -> int:
