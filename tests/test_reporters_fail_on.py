@@ -24,7 +24,11 @@ def exit_code(capsys: pytest.CaptureFixture[str], *argv: str) -> int:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(("level", "expected"), [("error", 0), ("warning", 1), ("info", 1)])
-def test_reference_levels(capsys: pytest.CaptureFixture[str], fmt: str, level: str, expected: int) -> None:
+def test_reference_levels(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fmt: str, level: str, expected: int
+) -> None:
+    monkeypatch.setenv("AWS_ACCOUNT_ID", "123456789012")  # ASFF names the account whose Security Hub imports
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
     # The reference fails warnings (AV301-AV303) and notes (AV401-AV403) but no error: the gate on those.
     argv = [str(REFERENCE), "--select", "AV301,AV302,AV303,AV401,AV402,AV403", "--format", fmt, "--fail-on", level]
     assert exit_code(capsys, *argv) == expected
