@@ -12,8 +12,17 @@ from pathlib import Path
 import pytest
 
 from validator import scaffold
+from validator.rules import get_rule
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def free_id(family: str) -> str:
+    """An id no rule has in the family (from the top, so a rule being added by hand does not take it)."""
+    return next(f"AV{family}{n:02d}" for n in range(99, 0, -1) if get_rule(f"AV{family}{n:02d}") is None)
+
+
+NEW = free_id("1")
 STEP = re.compile(r"^\s*(?:Then|And|But)\s+rule (AV\d{3}) (fails|passes|is unresolved)\b", re.MULTILINE)
 
 # Run in the copy: the new rule is in the catalogue, its fixtures give what their markers say, the table is current.
@@ -73,7 +82,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 ARGUMENT_RULE = (
-    "-m", "validator.scaffold", "AV109", "Deletion protection is enabled",
+    "-m", "validator.scaffold", NEW, "Deletion protection is enabled",
     "--severity", "info", "--argument", "deletion_protection",
     "--doc-url", "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html",
     "--rationale", "AWS refuses to delete a cluster with deletion protection until it is turned off.",
@@ -92,9 +101,9 @@ def test_a_rule_on_a_boolean_argument_is_complete_and_its_fixtures_hold(tmp_path
         "README.md",
         "features/serverless_v2.feature",
         "tests/fixtures/rules/AV101/pass/aurora_postgresql.tf",
-        "tests/fixtures/rules/AV109/fail/deletion_protection_false.tf",
-        "tests/fixtures/rules/AV109/pass/deletion_protection_true.tf",
-        "tests/fixtures/rules/AV109/unresolved/deletion_protection_variable.tf",
+        f"tests/fixtures/rules/{NEW}/fail/deletion_protection_false.tf",
+        f"tests/fixtures/rules/{NEW}/pass/deletion_protection_true.tf",
+        f"tests/fixtures/rules/{NEW}/unresolved/deletion_protection_variable.tf",
         "validator/rules/serverless.py",
     ]
     assert set(before) <= set(after)  # nothing removed
@@ -103,7 +112,7 @@ def test_a_rule_on_a_boolean_argument_is_complete_and_its_fixtures_hold(tmp_path
     assert all(line.startswith("next: ") for line in lines[len(changed) :])
     assert any("exporters/checkov.py" in line for line in lines) and any("UPDATE_SNAPSHOTS" in line for line in lines)
 
-    check = run_in(root, "-c", CHECK, "AV109")
+    check = run_in(root, "-c", CHECK, NEW)
     assert check.returncode == 0, check.stderr
     assert check.stdout.splitlines() == ["3 fixtures", "ok"]
     lint = run_in(root, "-m", "ruff", "check", "--no-cache", "validator/rules/serverless.py")
@@ -112,23 +121,20 @@ def test_a_rule_on_a_boolean_argument_is_complete_and_its_fixtures_hold(tmp_path
     assert "class DeletionProtectionIsEnabled(ClusterRule):" in module
     assert "cluster.deletion_protection" in module and scaffold.PLACEHOLDER not in module
     feature = (root / "features/serverless_v2.feature").read_text(encoding="utf-8")
-    assert {m.groups() for m in STEP.finditer(feature) if m.group(1) == "AV109"} == {
-        ("AV109", "passes"),
-        ("AV109", "fails"),
-    }
-    assert "| AV109 | info | Deletion protection is enabled | hcl, plan, live |" in (root / "README.md").read_text(
-        encoding="utf-8"
-    )
+    assert {m.groups() for m in STEP.finditer(feature) if m.group(1) == NEW} == {(NEW, "passes"), (NEW, "fails")}
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert f"| {NEW} | info | Deletion protection is enabled | hcl, plan, live |" in readme
 
 
 def test_a_stub_fails_its_own_fixtures_until_it_is_written(tmp_path: Path) -> None:
     root = checkout_copy(tmp_path)
-    done = run_in(root, "-m", "validator.scaffold", "AV305", "Something holds", "--severity", "warning")
+    stub = free_id("3")
+    done = run_in(root, "-m", "validator.scaffold", stub, "Something holds", "--severity", "warning")
     assert done.returncode == 0, done.stderr
     assert "wrote validator/rules/security.py" in done.stdout.splitlines()
     module = (root / "validator/rules/security.py").read_text(encoding="utf-8")
     assert "class SomethingHolds(ClusterRule):" in module and scaffold.PLACEHOLDER in module
-    check = run_in(root, "-c", CHECK, "AV305")
+    check = run_in(root, "-c", CHECK, stub)
     assert check.returncode == 0, check.stderr
     lines = check.stdout.splitlines()
     assert lines[0] == "3 fixtures"
@@ -145,10 +151,10 @@ def test_a_stub_fails_its_own_fixtures_until_it_is_written(tmp_path: Path) -> No
         (["AV101", "Taken"], "AV101 is taken by EngineIsAuroraPostgresql"),
         (["AV1O9", "Typo"], "is not a rule id"),
         (["AV509", "Live only"], "the scaffold writes rules checked on Terraform fixtures"),
-        (["AV109", "x", "--argument", "no_such_argument"], "Cluster has no boolean attribute 'no_such_argument'"),
-        (["AV109", "x", "--field", "storage_encrypted"], "--field needs --argument"),
-        (["AV109", "Engine is aurora postgresql", "--class", "EngineIsAuroraPostgresql"], "exists already"),
-        (["AV109", "x", "--doc-url", "https://example.com/"], "--doc-url must be an AWS documentation page"),
+        ([NEW, "x", "--argument", "no_such_argument"], "Cluster has no boolean attribute 'no_such_argument'"),
+        ([NEW, "x", "--field", "storage_encrypted"], "--field needs --argument"),
+        ([NEW, "Engine is aurora postgresql", "--class", "EngineIsAuroraPostgresql"], "exists already"),
+        ([NEW, "x", "--doc-url", "https://example.com/"], "--doc-url must be an AWS documentation page"),
     ],
 )
 def test_usage_errors_are_one_line_and_write_nothing(
@@ -165,11 +171,12 @@ def test_usage_errors_are_one_line_and_write_nothing(
 def test_dry_run_lists_the_files_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = checkout_copy(tmp_path)
     before = snapshot(root)
-    assert scaffold.main(["AV405", "A note holds", "--severity", "info", "--dry-run", "--root", str(root)]) == 0
+    note = free_id("4")
+    assert scaffold.main([note, "A note holds", "--severity", "info", "--dry-run", "--root", str(root)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "would write validator/rules/notes.py" in out and "would write README.md" in out
     assert "would write features/cost_and_operations.feature" in out
-    assert sum(line.startswith("would write tests/fixtures/rules/AV405/") for line in out) == 3
+    assert sum(line.startswith(f"would write tests/fixtures/rules/{note}/") for line in out) == 3
     assert snapshot(root) == before
 
 
