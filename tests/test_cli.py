@@ -50,7 +50,7 @@ def test_reference_passes_default_profile_with_its_dev_warnings(capsys: pytest.C
     assert code == 0
     assert failing(doc, "error") == set()
     assert {"AV301", "AV302", "AV303"} <= failing(doc, "warning")
-    assert failing(doc, "info") == {"AV401", "AV402", "AV403"}
+    assert {"AV401", "AV402", "AV403"} <= failing(doc, "info")  # the whole report: tests/snapshots
     assert [f for f in doc["findings"] if f["status"] == "unresolved"] == []
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from validator import docs
+from validator import docs, scaffold
 from validator.rules import Severity, all_rules
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -32,6 +32,8 @@ def test_metadata_is_complete(rule) -> None:
     assert all(isinstance(s, Severity) for s in rule.profile_severity.values())
     assert rule.sources and rule.sources <= {"hcl", "plan", "live", "database"}
     assert "\n" not in rule.title
+    for name in ("title", "rationale", "risk", "fix", "doc_url"):
+        assert scaffold.PLACEHOLDER not in getattr(rule, name), f"{rule.id}.{name} is still the scaffold's placeholder"
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.id[2] in "1234"], ids=lambda r: r.id)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from validator.model import NOWHERE, Deployment, Location, Value
+from validator.model import NOWHERE, Cluster, Deployment, Location, Value
 
 
 class Severity(str, enum.Enum):
@@ -74,10 +74,21 @@ class Rule:
         return Result(Status.FAIL, message, resource, location)
 
     @staticmethod
-    def unresolved(resource: str, value: Value, what: str) -> Result:
+    def unresolved(resource: str, value: Value[Any], what: str) -> Result:
         return Result(
             Status.UNRESOLVED,
             f"{what} cannot be determined: {value.reason}",
             resource,
             value.origin,
         )
+
+
+class ClusterRule(Rule):
+    """A rule checked on each cluster in turn: the subclass writes ``check_cluster`` only."""
+
+    def check(self, deployment: Deployment) -> Iterator[Result]:
+        for cluster in deployment.clusters:
+            yield from self.check_cluster(cluster, deployment)
+
+    def check_cluster(self, cluster: Cluster, deployment: Deployment) -> Iterator[Result]:
+        raise NotImplementedError

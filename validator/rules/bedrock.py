@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 from validator import facts
 from validator.model import NOWHERE, AttributeUnknown, Cluster, Deployment, IamRole, KnowledgeBase, Location
-from validator.rules.base import Result, Rule, Severity, Status
-from validator.rules.serverless import (
+from validator.rules.base import ClusterRule, Result, Rule, Severity, Status
+from validator.rules.helpers import (
     aurora_postgresql,
     engine_support_of,
     engine_version_value,
@@ -27,7 +27,7 @@ def knowledge_bases_of(deployment: Deployment, cluster: Cluster) -> list[Knowled
     return [kb for kb in deployment.knowledge_bases if kb.cluster_address == cluster.address]
 
 
-class DataApiEnabled(Rule):
+class DataApiEnabled(ClusterRule):
     id = "AV201"
     title = "The RDS Data API is enabled"
     severity = Severity.WARNING
@@ -41,43 +41,42 @@ class DataApiEnabled(Rule):
     doc_url = facts.URL_DATA_API
     fix = 'resource "aws_rds_cluster" "this" {\n  enable_http_endpoint = true\n}'
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            v = c.http_endpoint
-            if not v.known:
-                yield unresolved_value(c, v, "enable_http_endpoint")
-                continue
-            if v.value is not True:
-                left_out = " (left out: the default is false)" if v.defaulted else ""
-                yield self.failed(
-                    c.address, f"enable_http_endpoint is false{left_out}, so the Data API is off", where(v, c)
-                )
-                continue
-            if aurora_postgresql(c) is False:
-                yield self.passed(c.address, "enable_http_endpoint is true", where(v, c))
-                continue
-            if c.engine_mode.known and c.engine_mode.value == facts.SERVERLESS_V1_ENGINE_MODE:
-                yield self._serverless_v1(c)
-                continue
-            support, reason = engine_support_of(c)
-            version = engine_version_value(c)
-            if support is None or support.data_api is None:
-                why = reason or (support.note if support else "") or "the facts table has no answer"
-                yield undetermined(
-                    c.address, "whether the engine version supports the Data API", why, where(version, c)
-                )
-            elif support.data_api is False:
-                first = facts.minimum_for("data_api", support.version) or facts.lowest_minimum("data_api")
-                yield self.failed(
-                    c.address,
-                    f"enable_http_endpoint is true but Aurora PostgreSQL {support.version} has no Data API "
-                    f"(it starts at {first})",
-                    where(version, c),
-                )
-            else:
-                yield self.passed(
-                    c.address, f"the Data API is enabled on Aurora PostgreSQL {support.version}", where(v, c)
-                )
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        v = c.http_endpoint
+        if not v.known:
+            yield unresolved_value(c, v, "enable_http_endpoint")
+            return
+        if v.value is not True:
+            left_out = " (left out: the default is false)" if v.defaulted else ""
+            yield self.failed(
+                c.address, f"enable_http_endpoint is false{left_out}, so the Data API is off", where(v, c)
+            )
+            return
+        if aurora_postgresql(c) is False:
+            yield self.passed(c.address, "enable_http_endpoint is true", where(v, c))
+            return
+        if c.engine_mode.known and c.engine_mode.value == facts.SERVERLESS_V1_ENGINE_MODE:
+            yield self._serverless_v1(c)
+            return
+        support, reason = engine_support_of(c)
+        version = engine_version_value(c)
+        if support is None or support.data_api is None:
+            why = reason or (support.note if support else "") or "the facts table has no answer"
+            yield undetermined(
+                c.address, "whether the engine version supports the Data API", why, where(version, c)
+            )
+        elif support.data_api is False:
+            first = facts.minimum_for("data_api", support.version) or facts.lowest_minimum("data_api")
+            yield self.failed(
+                c.address,
+                f"enable_http_endpoint is true but Aurora PostgreSQL {support.version} has no Data API "
+                f"(it starts at {first})",
+                where(version, c),
+            )
+        else:
+            yield self.passed(
+                c.address, f"the Data API is enabled on Aurora PostgreSQL {support.version}", where(v, c)
+            )
 
 
     def _serverless_v1(self, c: Cluster) -> Result:
@@ -102,7 +101,7 @@ class DataApiEnabled(Rule):
         )
 
 
-class CredentialsInSecretsManager(Rule):
+class CredentialsInSecretsManager(ClusterRule):
     id = "AV202"
     title = "The database credentials are in AWS Secrets Manager"
     severity = Severity.WARNING
@@ -115,40 +114,39 @@ class CredentialsInSecretsManager(Rule):
     doc_url = facts.URL_SECRETS_MANAGER
     fix = 'resource "aws_rds_cluster" "this" {\n  manage_master_user_password = true # replaces master_password\n}'
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            v = c.manage_master_password
-            if c.master_user_secret_arn:
-                yield self.passed(c.address, "RDS manages the master password in Secrets Manager", c.origin)
-                continue
-            if v.known and v.value is True:
-                yield self.passed(c.address, "manage_master_user_password is true", where(v, c))
-                continue
-            if c.password_secret:
-                yield self.passed(
-                    c.address,
-                    f"the master password is kept in Secrets Manager ({c.password_secret})",
-                    where(c.master_password, c),
-                )
-                continue
-            referenced = [kb for kb in knowledge_bases_of(deployment, c) if is_set(kb.credentials_secret_arn)]
-            if referenced:
-                kb = referenced[0]
-                yield self.passed(
-                    c.address,
-                    f"{kb.address} reads the credentials from a Secrets Manager secret",
-                    where(kb.credentials_secret_arn, kb),
-                )
-            elif not v.known:
-                yield unresolved_value(c, v, "manage_master_user_password")
-            else:
-                left_out = " is left out" if v.defaulted else " is false"
-                yield self.failed(
-                    c.address,
-                    f"manage_master_user_password{left_out} and no knowledge base references a "
-                    "Secrets Manager secret for this cluster",
-                    where(v, c),
-                )
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        v = c.manage_master_password
+        if c.master_user_secret_arn:
+            yield self.passed(c.address, "RDS manages the master password in Secrets Manager", c.origin)
+            return
+        if v.known and v.value is True:
+            yield self.passed(c.address, "manage_master_user_password is true", where(v, c))
+            return
+        if c.password_secret:
+            yield self.passed(
+                c.address,
+                f"the master password is kept in Secrets Manager ({c.password_secret})",
+                where(c.master_password, c),
+            )
+            return
+        referenced = [kb for kb in knowledge_bases_of(deployment, c) if is_set(kb.credentials_secret_arn)]
+        if referenced:
+            kb = referenced[0]
+            yield self.passed(
+                c.address,
+                f"{kb.address} reads the credentials from a Secrets Manager secret",
+                where(kb.credentials_secret_arn, kb),
+            )
+        elif not v.known:
+            yield unresolved_value(c, v, "manage_master_user_password")
+        else:
+            left_out = " is left out" if v.defaulted else " is false"
+            yield self.failed(
+                c.address,
+                f"manage_master_user_password{left_out} and no knowledge base references a "
+                "Secrets Manager secret for this cluster",
+                where(v, c),
+            )
 
 
 class KnowledgeBaseConfiguration(Rule):

@@ -9,14 +9,14 @@ from typing import Any
 
 from validator import facts
 from validator.model import NOWHERE, Cluster, Deployment, Location, Value
-from validator.rules.base import Result, Rule, Severity, Status
-from validator.rules.serverless import engine_support_of, open_cidrs
+from validator.rules.base import ClusterRule, Result, Rule, Severity, Status
+from validator.rules.helpers import engine_support_of, open_cidrs
 
 LIVE = frozenset({"live"})
 POLICY_FILE = "policy/aurora-validate-readonly-policy.json"
 
 
-class StoppedCluster(Rule):
+class StoppedCluster(ClusterRule):
     id = "AV501"
     title = "The cluster is not left stopped"
     severity = Severity.WARNING
@@ -42,17 +42,16 @@ class StoppedCluster(Rule):
     )
     sources = LIVE
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            where = c.origin
-            if c.status is None:
-                yield Result(Status.UNRESOLVED, "the cluster status was not reported", c.address, where)
-            elif c.status in ("stopped", "stopping"):
-                yield self.failed(
-                    c.address, f"{_name(c)} is {c.status}; {_restart(c)}; {_auto_pause(c)}", where
-                )
-            else:
-                yield self.passed(c.address, f"{_name(c)} is {c.status}", where)
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        where = c.origin
+        if c.status is None:
+            yield Result(Status.UNRESOLVED, "the cluster status was not reported", c.address, where)
+        elif c.status in ("stopped", "stopping"):
+            yield self.failed(
+                c.address, f"{_name(c)} is {c.status}; {_restart(c)}; {_auto_pause(c)}", where
+            )
+        else:
+            yield self.passed(c.address, f"{_name(c)} is {c.status}", where)
 
 
 def _name(c: Cluster) -> str:

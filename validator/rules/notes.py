@@ -6,15 +6,18 @@ from collections.abc import Iterator
 
 from validator import facts
 from validator.model import Cluster, Deployment, Value
-from validator.rules.base import Result, Rule, Severity
-from validator.rules.security import db_port, default_group_note, security_groups_or_reason, unknown_ingress_input
-from validator.rules.serverless import (
+from validator.rules.base import ClusterRule, Result, Severity
+from validator.rules.helpers import (
     acu,
     aurora_postgresql,
+    db_port,
+    default_group_note,
     engine_support_of,
     is_set,
     number,
+    security_groups_or_reason,
     undetermined,
+    unknown_ingress_input,
     unresolved_value,
     where,
 )
@@ -23,7 +26,7 @@ from validator.sources.terraform.version import ConstraintError, lowest_allowed,
 IAM_TOKEN_MYTH_PORT = 443
 
 
-class NoHttpsForIamAuth(Rule):
+class NoHttpsForIamAuth(ClusterRule):
     id = "AV401"
     title = "Inbound 443 on the database security group is not needed for IAM authentication"
     severity = Severity.INFO
@@ -35,55 +38,54 @@ class NoHttpsForIamAuth(Rule):
     doc_url = facts.URL_IAM_AUTH_CONNECT
     fix = "# Remove the ingress block for port 443 from the database security group."
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            groups, incomplete = security_groups_or_reason(c)
-            port = db_port(c)
-            found = with_database = False
-            unknown = None
-            for sg in groups:
-                for rule in sg.ingress:
-                    https = rule.covers_port(IAM_TOKEN_MYTH_PORT)
-                    database = None if port is None else rule.covers_port(port)
-                    with_database = with_database or bool(https and database)
-                    if https and database is False:
-                        found = True
-                        yield self.failed(
-                            sg.address,
-                            f"{sg.address} admits port {IAM_TOKEN_MYTH_PORT}, which neither IAM database "
-                            f"authentication nor PostgreSQL (port {port}) uses",
-                            rule.origin,
-                        )
-                    elif https is None or (https and database is None):
-                        unknown = (sg.address, rule)
-            if found:
-                continue
-            if unknown is not None:
-                address, rule = unknown
-                reason, origin = unknown_ingress_input(rule, c.port)
-                yield undetermined(address, f"whether {address} admits port {IAM_TOKEN_MYTH_PORT}", reason, origin)
-            elif incomplete:
-                yield undetermined(
-                    c.address,
-                    "the security groups of the cluster",
-                    incomplete,
-                    where(c.security_group_refs, c),
-                )
-            elif default_group_note(c):
-                yield self.passed(
-                    c.address,
-                    f"no ingress to port {IAM_TOKEN_MYTH_PORT}: {default_group_note(c)}",
-                    where(c.security_group_refs, c),
-                )
-            else:
-                yield self.passed(
-                    c.address,
-                    f"the cluster's security groups admit port {IAM_TOKEN_MYTH_PORT} only together with the "
-                    f"database port {port}"
-                    if with_database
-                    else f"no ingress to port {IAM_TOKEN_MYTH_PORT} on the cluster's security groups",
-                    where(c.security_group_refs, c),
-                )
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        groups, incomplete = security_groups_or_reason(c)
+        port = db_port(c)
+        found = with_database = False
+        unknown = None
+        for sg in groups:
+            for rule in sg.ingress:
+                https = rule.covers_port(IAM_TOKEN_MYTH_PORT)
+                database = None if port is None else rule.covers_port(port)
+                with_database = with_database or bool(https and database)
+                if https and database is False:
+                    found = True
+                    yield self.failed(
+                        sg.address,
+                        f"{sg.address} admits port {IAM_TOKEN_MYTH_PORT}, which neither IAM database "
+                        f"authentication nor PostgreSQL (port {port}) uses",
+                        rule.origin,
+                    )
+                elif https is None or (https and database is None):
+                    unknown = (sg.address, rule)
+        if found:
+            return
+        if unknown is not None:
+            address, rule = unknown
+            reason, origin = unknown_ingress_input(rule, c.port)
+            yield undetermined(address, f"whether {address} admits port {IAM_TOKEN_MYTH_PORT}", reason, origin)
+        elif incomplete:
+            yield undetermined(
+                c.address,
+                "the security groups of the cluster",
+                incomplete,
+                where(c.security_group_refs, c),
+            )
+        elif default_group_note(c):
+            yield self.passed(
+                c.address,
+                f"no ingress to port {IAM_TOKEN_MYTH_PORT}: {default_group_note(c)}",
+                where(c.security_group_refs, c),
+            )
+        else:
+            yield self.passed(
+                c.address,
+                f"the cluster's security groups admit port {IAM_TOKEN_MYTH_PORT} only together with the "
+                f"database port {port}"
+                if with_database
+                else f"no ingress to port {IAM_TOKEN_MYTH_PORT} on the cluster's security groups",
+                where(c.security_group_refs, c),
+            )
 
 
 def region_of(deployment: Deployment, cluster: Cluster) -> Value | None:
@@ -92,7 +94,7 @@ def region_of(deployment: Deployment, cluster: Cluster) -> Value | None:
     return deployment.provider.region if deployment.provider else None
 
 
-class ComputeFloor(Rule):
+class ComputeFloor(ClusterRule):
     id = "AV402"
     title = "min_capacity above 0 bills compute every hour"
     severity = Severity.INFO
@@ -115,29 +117,28 @@ class ComputeFloor(Rule):
         "}"
     )
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            if c.scaling is None:
-                continue  # AV104 reports the missing block
-            v = c.scaling.min_capacity
-            if not v.known:
-                yield unresolved_value(c, v, "min_capacity")
-                continue
-            n = number(v.value)
-            if n is None:
-                continue  # AV104 reports a missing or non-numeric value
-            if n <= 0:
-                yield self.passed(
-                    c.address,
-                    "min_capacity is 0: an idle cluster pauses and pays for storage only",
-                    where(v, c),
-                )
-                continue
-            yield self.failed(
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        if c.scaling is None:
+            return  # AV104 reports the missing block
+        v = c.scaling.min_capacity
+        if not v.known:
+            yield unresolved_value(c, v, "min_capacity")
+            return
+        n = number(v.value)
+        if n is None:
+            return  # AV104 reports a missing or non-numeric value
+        if n <= 0:
+            yield self.passed(
                 c.address,
-                f"min_capacity {acu(n)} {self._cost(deployment, c, n)}; {self._pause(c)}",
+                "min_capacity is 0: an idle cluster pauses and pays for storage only",
                 where(v, c),
             )
+            return
+        yield self.failed(
+            c.address,
+            f"min_capacity {acu(n)} {self._cost(deployment, c, n)}; {self._pause(c)}",
+            where(v, c),
+        )
 
     @staticmethod
     def _cost(deployment: Deployment, c: Cluster, n: float) -> str:
@@ -167,7 +168,7 @@ class ComputeFloor(Rule):
         return f"Aurora PostgreSQL {support.version} has no auto-pause (it starts at {first})"
 
 
-class FinalSnapshotConfigured(Rule):
+class FinalSnapshotConfigured(ClusterRule):
     id = "AV403"
     title = "terraform destroy can delete the cluster (final snapshot settings)"
     severity = Severity.INFO
@@ -185,27 +186,26 @@ class FinalSnapshotConfigured(Rule):
     )
     sources = frozenset({"hcl", "plan"})
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            skip = c.skip_final_snapshot
-            final = c.final_snapshot_identifier
-            if not skip.known:
-                yield unresolved_value(c, skip, "skip_final_snapshot")
-            elif skip.value is True:
-                yield self.passed(c.address, "skip_final_snapshot is true", where(skip, c))
-            elif is_set(final):
-                yield self.passed(c.address, "final_snapshot_identifier is set", where(final, c))
-            else:
-                left_out = "is left out (default false)" if skip.defaulted else "is false"
-                yield self.failed(
-                    c.address,
-                    f"skip_final_snapshot {left_out} and final_snapshot_identifier is missing, so terraform "
-                    "destroy fails",
-                    where(skip, c),
-                )
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        skip = c.skip_final_snapshot
+        final = c.final_snapshot_identifier
+        if not skip.known:
+            yield unresolved_value(c, skip, "skip_final_snapshot")
+        elif skip.value is True:
+            yield self.passed(c.address, "skip_final_snapshot is true", where(skip, c))
+        elif is_set(final):
+            yield self.passed(c.address, "final_snapshot_identifier is set", where(final, c))
+        else:
+            left_out = "is left out (default false)" if skip.defaulted else "is false"
+            yield self.failed(
+                c.address,
+                f"skip_final_snapshot {left_out} and final_snapshot_identifier is missing, so terraform "
+                "destroy fails",
+                where(skip, c),
+            )
 
 
-class ProviderVersionFloor(Rule):
+class ProviderVersionFloor(ClusterRule):
     id = "AV404"
     title = "The AWS provider constraint excludes versions too old for the arguments used"
     severity = Severity.INFO
@@ -225,56 +225,55 @@ class ProviderVersionFloor(Rule):
     )
     sources = frozenset({"hcl", "plan"})
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
         provider = deployment.provider
-        for c in deployment.clusters:
-            used = set(deployment.arguments_used.get(c.address, set()))
-            if not (c.http_endpoint.known and c.http_endpoint.value is True):
-                # Older providers know the argument; enabling it on a provisioned cluster needs 5.64.0.
-                used = {a for a in used if a.rsplit(".", 1)[-1] != "enable_http_endpoint"}
-            needed = facts.provider_requirements(used)
-            if not needed:
-                yield self.passed(c.address, "the arguments used need no particular provider version", c.origin)
-                continue
-            top = needed[0]
-            uses = ", ".join(f"{r.what} {r.version}" for r in needed)
-            if provider is None:
-                yield undetermined(
-                    c.address,
-                    "the AWS provider version constraint",
-                    "the configuration has no provider block or required_providers entry",
-                    c.origin,
-                )
-                continue
-            v = provider.version_constraint
-            loc = where(v, None) if v.origin.file or v.origin.api_call else provider.origin
-            if not v.known:
-                yield unresolved_value(c, v, "the AWS provider version constraint")
-                continue
-            if v.value in (None, ""):
-                yield self.failed(
-                    c.address,
-                    f"hashicorp/aws has no version constraint, so any version may be selected, while {uses} are needed",
-                    loc,
-                )
-                continue
-            try:
-                lowest = lowest_allowed(str(v.value))
-            except ConstraintError as exc:
-                yield undetermined(c.address, "the AWS provider versions admitted", str(exc), loc)
-                continue
-            if lowest is None:
-                yield self.passed(c.address, f"version constraint {v.value!r} admits no version", loc)
-            elif lowest < parse_semver(top.version)[0]:
-                yield self.failed(
-                    c.address,
-                    f"version constraint {v.value!r} admits {lowest}, older than {top.version} which "
-                    f"{top.what} needs (in use: {uses})",
-                    loc,
-                )
-            else:
-                yield self.passed(
-                    c.address,
-                    f"version constraint {v.value!r} starts at {lowest}, new enough for {uses}",
-                    loc,
-                )
+        used = set(deployment.arguments_used.get(c.address, set()))
+        if not (c.http_endpoint.known and c.http_endpoint.value is True):
+            # Older providers know the argument; enabling it on a provisioned cluster needs 5.64.0.
+            used = {a for a in used if a.rsplit(".", 1)[-1] != "enable_http_endpoint"}
+        needed = facts.provider_requirements(used)
+        if not needed:
+            yield self.passed(c.address, "the arguments used need no particular provider version", c.origin)
+            return
+        top = needed[0]
+        uses = ", ".join(f"{r.what} {r.version}" for r in needed)
+        if provider is None:
+            yield undetermined(
+                c.address,
+                "the AWS provider version constraint",
+                "the configuration has no provider block or required_providers entry",
+                c.origin,
+            )
+            return
+        v = provider.version_constraint
+        loc = where(v, None) if v.origin.file or v.origin.api_call else provider.origin
+        if not v.known:
+            yield unresolved_value(c, v, "the AWS provider version constraint")
+            return
+        if v.value in (None, ""):
+            yield self.failed(
+                c.address,
+                f"hashicorp/aws has no version constraint, so any version may be selected, while {uses} are needed",
+                loc,
+            )
+            return
+        try:
+            lowest = lowest_allowed(str(v.value))
+        except ConstraintError as exc:
+            yield undetermined(c.address, "the AWS provider versions admitted", str(exc), loc)
+            return
+        if lowest is None:
+            yield self.passed(c.address, f"version constraint {v.value!r} admits no version", loc)
+        elif lowest < parse_semver(top.version)[0]:
+            yield self.failed(
+                c.address,
+                f"version constraint {v.value!r} admits {lowest}, older than {top.version} which "
+                f"{top.what} needs (in use: {uses})",
+                loc,
+            )
+        else:
+            yield self.passed(
+                c.address,
+                f"version constraint {v.value!r} starts at {lowest}, new enough for {uses}",
+                loc,
+            )

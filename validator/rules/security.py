@@ -5,62 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from validator import facts
-from validator.model import NOWHERE, Cluster, Deployment, IngressRule, Location, SecurityGroup, Unknown, Value
-from validator.rules.base import Result, Rule, Severity
-from validator.rules.serverless import argument_is_true, open_cidrs, undetermined, unresolved_value, where
+from validator.model import Cluster, Deployment, Location, Unknown
+from validator.rules.base import ClusterRule, Result, Severity
+from validator.rules.helpers import (
+    argument_is_true,
+    db_port,
+    default_group_note,
+    open_cidrs,
+    security_groups_or_reason,
+    undetermined,
+    unknown_ingress_input,
+    unresolved_value,
+    where,
+)
 
 
-def db_port(cluster: Cluster) -> int | None:
-    """The database port: the cluster's port, 5432 when left out, None when unknown."""
-    v = cluster.port
-    if not v.known:
-        return None
-    if v.value in (None, ""):
-        return facts.DEFAULT_PORT
-    try:
-        return int(v.value)
-    except (TypeError, ValueError, OverflowError):  # 1e999, NaN
-        return None
-
-
-def unknown_ingress_input(rule: IngressRule, *others: Value) -> tuple[str, Location]:
-    """The reason and location of the first unknown input of an ingress rule."""
-    for v in (rule.from_port, rule.to_port, rule.protocol, rule.cidr_blocks, *others):
-        if not v.known:
-            return (
-                v.reason or "value is not known statically",
-                v.origin if v.origin != NOWHERE else rule.origin,
-            )
-    return "the rule's ports or protocol are not known statically", rule.origin
-
-
-def default_group_note(cluster: Cluster) -> str:
-    """Why a cluster naming no security group is guarded by its VPC's default group ("" otherwise)."""
-    if not cluster.default_group_as_created:
-        return ""
-    return (
-        "vpc_security_group_ids is left out, so the VPC's default security group applies, which admits "
-        f"{facts.DEFAULT_SECURITY_GROUP_INGRESS} unless changed; the configuration does not manage it "
-        f"({facts.DEFAULT_SECURITY_GROUP_TYPE} would)"
-    )
-
-
-def security_groups_or_reason(cluster: Cluster) -> tuple[list[SecurityGroup], str]:
-    """The cluster's security groups, and why the list may be incomplete ("" when complete)."""
-    refs = cluster.security_group_refs
-    if refs is not None and not refs.known:
-        return cluster.security_groups, refs.reason or "vpc_security_group_ids is not known statically"
-    if cluster.default_group_as_created:
-        return [], ""
-    if not cluster.security_groups and (refs is None or not refs.get()):
-        return [], (
-            "vpc_security_group_ids is left out, so the VPC's default security group applies, "
-            "which the configuration does not describe"
-        )
-    return cluster.security_groups, ""
-
-
-class OpenDatabasePort(Rule):
+class OpenDatabasePort(ClusterRule):
     id = "AV301"
     title = "The database port is not open to the whole internet"
     severity = Severity.WARNING
@@ -81,11 +41,7 @@ class OpenDatabasePort(Rule):
         "}"
     )
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            yield from self._cluster(c)
-
-    def _cluster(self, c: Cluster) -> Iterator[Result]:
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
         groups, incomplete = security_groups_or_reason(c)
         port = db_port(c)
         found = False
@@ -131,7 +87,7 @@ class OpenDatabasePort(Rule):
             )
 
 
-class PlaintextMasterPassword(Rule):
+class PlaintextMasterPassword(ClusterRule):
     id = "AV302"
     title = "No plaintext master password in the configuration"
     severity = Severity.WARNING
@@ -144,26 +100,25 @@ class PlaintextMasterPassword(Rule):
     fix = 'resource "aws_rds_cluster" "this" {\n  manage_master_user_password = true # and remove master_password\n}'
     sources = frozenset({"hcl", "plan"})  # a live cluster never shows its password
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            v = c.master_password
-            loc = where(v, c)
-            if v.literal:
-                place = f" at {loc}" if loc.file or loc.api_call else ""
-                via = f" ({loc.via})" if loc.via else ""
-                yield self.failed(c.address, f"master_password is a plaintext literal{place}{via}", loc)
-            elif v.known:
-                if v.value in (None, ""):
-                    yield self.passed(c.address, "master_password is not set", loc)
-                else:
-                    yield self.passed(c.address, "master_password is not written as a literal", loc)
-            elif isinstance(v.raw, Unknown) and v.raw.refs:
-                yield self.passed(c.address, f"master_password is computed from {', '.join(v.raw.refs)}", loc)
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        v = c.master_password
+        loc = where(v, c)
+        if v.literal:
+            place = f" at {loc}" if loc.file or loc.api_call else ""
+            via = f" ({loc.via})" if loc.via else ""
+            yield self.failed(c.address, f"master_password is a plaintext literal{place}{via}", loc)
+        elif v.known:
+            if v.value in (None, ""):
+                yield self.passed(c.address, "master_password is not set", loc)
             else:
-                yield unresolved_value(c, v, "whether master_password is a literal")
+                yield self.passed(c.address, "master_password is not written as a literal", loc)
+        elif isinstance(v.raw, Unknown) and v.raw.refs:
+            yield self.passed(c.address, f"master_password is computed from {', '.join(v.raw.refs)}", loc)
+        else:
+            yield unresolved_value(c, v, "whether master_password is a literal")
 
 
-class PubliclyAccessibleInstance(Rule):
+class PubliclyAccessibleInstance(ClusterRule):
     id = "AV303"
     title = "No instance is publicly accessible"
     severity = Severity.WARNING
@@ -172,19 +127,18 @@ class PubliclyAccessibleInstance(Rule):
     doc_url = facts.URL_PUBLIC_ACCESS
     fix = 'resource "aws_rds_cluster_instance" "this" {\n  publicly_accessible = false\n}'
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            for inst in c.instances:
-                v = inst.publicly_accessible
-                if not v.known:
-                    yield unresolved_value(inst, v, "publicly_accessible")
-                elif v.value is True:
-                    yield self.failed(inst.address, f"{inst.address} has publicly_accessible = true", where(v, inst))
-                else:
-                    yield self.passed(inst.address, "publicly_accessible is false", where(v, inst))
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        for inst in c.instances:
+            v = inst.publicly_accessible
+            if not v.known:
+                yield unresolved_value(inst, v, "publicly_accessible")
+            elif v.value is True:
+                yield self.failed(inst.address, f"{inst.address} has publicly_accessible = true", where(v, inst))
+            else:
+                yield self.passed(inst.address, "publicly_accessible is false", where(v, inst))
 
 
-class StorageEncrypted(Rule):
+class StorageEncrypted(ClusterRule):
     id = "AV304"
     title = "Cluster storage is encrypted"
     severity = Severity.WARNING
@@ -197,18 +151,17 @@ class StorageEncrypted(Rule):
     doc_url = facts.URL_ENCRYPTION
     fix = 'resource "aws_rds_cluster" "this" {\n  storage_encrypted = true\n}'
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            v = c.storage_encrypted
-            if v.known and v.value is True and v.defaulted:
-                mode = c.engine_mode.get()
-                yield self.passed(
-                    c.address,
-                    f"storage_encrypted is left out, and the provider default is true for engine_mode {mode!r}",
-                    where(v, c),
-                )
-                continue
-            yield argument_is_true(
-                self, c, v, "storage_encrypted",
-                "storage_encrypted is true", "it defaults to false for provisioned mode",
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        v = c.storage_encrypted
+        if v.known and v.value is True and v.defaulted:
+            mode = c.engine_mode.get()
+            yield self.passed(
+                c.address,
+                f"storage_encrypted is left out, and the provider default is true for engine_mode {mode!r}",
+                where(v, c),
             )
+            return
+        yield argument_is_true(
+            self, c, v, "storage_encrypted",
+            "storage_encrypted is true", "it defaults to false for provisioned mode",
+        )

@@ -1,8 +1,4 @@
-"""AV101-AV108: the invariants of an Aurora PostgreSQL Serverless v2 cluster.
-
-Also the small functions the static rule families share (engine support lookup,
-locations, presence tests).
-"""
+"""AV101-AV108: the invariants of an Aurora PostgreSQL Serverless v2 cluster."""
 
 from __future__ import annotations
 
@@ -10,113 +6,22 @@ from collections.abc import Iterator
 from typing import Any
 
 from validator import facts
-from validator.model import NOWHERE, Cluster, Deployment, Location, Resource, Unknown, UnknownElement, Value
-from validator.rules.base import Result, Rule, Severity, Status
-
-# --------------------------------------------------------------------------- #
-# Functions shared by the static rule families
-
-
-def where(value: Value | None, resource: Resource | None = None) -> Location:
-    """The location of the attribute to change, else the resource's block."""
-    if value is not None and value.origin != NOWHERE:
-        return value.origin
-    return resource.origin if resource is not None else NOWHERE
-
-
-def undetermined(resource: str, what: str, reason: str, location: Location) -> Result:
-    """An unresolved result with the reason the value cannot be known."""
-    return Result(Status.UNRESOLVED, f"{what} cannot be determined: {reason}", resource, location)
+from validator.model import NOWHERE, Cluster, Deployment, Resource, Unknown, UnknownElement, Value
+from validator.rules.base import ClusterRule, Result, Severity
+from validator.rules.helpers import (
+    acu,
+    argument_is_true,
+    aurora_postgresql,
+    engine_support_of,
+    engine_version_value,
+    number,
+    undetermined,
+    unresolved_value,
+    where,
+)
 
 
-def unresolved_value(resource: Resource, value: Value, what: str) -> Result:
-    return undetermined(resource.address, what, value.reason or "value is not known statically", where(value, resource))
-
-
-def is_set(value: Value | None) -> bool:
-    """Whether an argument is written with a value (an unknown expression counts as set)."""
-    if value is None or value.defaulted:
-        return False
-    if not value.known:
-        return True
-    return value.value not in (None, "", [], {})
-
-
-def argument_is_true(
-    rule: Rule, cluster: Cluster, value: Value, argument: str, passed: str, default_note: str
-) -> Result:
-    """Pass when a boolean cluster argument is true, fail when false (saying when it is left out)."""
-    if not value.known:
-        return unresolved_value(cluster, value, argument)
-    if value.value is True:
-        return rule.passed(cluster.address, passed, where(value, cluster))
-    left_out = f" (left out: {default_note})" if value.defaulted else ""
-    return rule.failed(cluster.address, f"{argument} is false{left_out}", where(value, cluster))
-
-
-def number(raw: Any) -> float | None:
-    if isinstance(raw, bool):
-        return None
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        return None
-
-
-def acu(value: float) -> str:
-    """0.5 -> "0.5", 4.0 -> "4"."""
-    return f"{value:g}"
-
-
-def engine_version_value(cluster: Cluster) -> Value:
-    """The engine version, with a left-out version turned into an unknown with its reason."""
-    v = cluster.engine_version
-    if v.known and (v.value is None or str(v.value).strip() == ""):
-        return Value(
-            Unknown("engine_version is left out, so AWS selects its default version when the cluster is created"),
-            v.origin,
-            defaulted=True,
-        )
-    return v
-
-
-def aurora_postgresql(cluster: Cluster) -> bool | None:
-    """Whether the cluster's engine is aurora-postgresql; None when unknown."""
-    if not cluster.engine.known:
-        return None
-    return cluster.engine.value == facts.ENGINE
-
-
-def engine_support_of(cluster: Cluster) -> tuple[facts.EngineSupport | None, str]:
-    """What the engine version supports: AWS's own answer first, then the facts table.
-
-    Returns (support, reason); support is None with the reason when the version is unknown.
-    """
-    reported = cluster.reported_engine_support
-    version = engine_version_value(cluster)
-    table = facts.engine_support(str(version.value)) if version.known else None
-    if isinstance(reported, facts.EngineSupport):
-        return reported.over(table), ""
-    if table is None:
-        return None, version.reason
-    return table, ""
-
-
-def open_cidrs(rule_cidrs: Value) -> tuple[list[str], bool]:
-    """The open-to-the-world CIDRs among the known entries, and whether some entry is unknown."""
-    raw = rule_cidrs.raw
-    if isinstance(raw, Unknown):
-        return [], True
-    items = raw if isinstance(raw, (list, tuple)) else [raw]
-    known = [c for c in items if isinstance(c, str)]
-    return [c for c in known if c.strip() in ("0.0.0.0/0", "::/0")], len(known) != len(items)
-
-
-# --------------------------------------------------------------------------- #
-# Rules
-
-
-class EngineIsAuroraPostgresql(Rule):
+class EngineIsAuroraPostgresql(ClusterRule):
     id = "AV101"
     title = "The cluster engine is aurora-postgresql"
     severity = Severity.ERROR
@@ -127,21 +32,20 @@ class EngineIsAuroraPostgresql(Rule):
     doc_url = facts.URL_BEDROCK_AURORA
     fix = 'resource "aws_rds_cluster" "this" {\n  engine = "aurora-postgresql"\n}'
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            if not c.engine.known:
-                yield unresolved_value(c, c.engine, "engine")
-            elif c.engine.value == facts.ENGINE:
-                yield self.passed(c.address, f"engine is {facts.ENGINE}", where(c.engine, c))
-            else:
-                yield self.failed(
-                    c.address,
-                    f"engine is {c.engine.value!r}, not {facts.ENGINE!r}",
-                    where(c.engine, c),
-                )
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        if not c.engine.known:
+            yield unresolved_value(c, c.engine, "engine")
+        elif c.engine.value == facts.ENGINE:
+            yield self.passed(c.address, f"engine is {facts.ENGINE}", where(c.engine, c))
+        else:
+            yield self.failed(
+                c.address,
+                f"engine is {c.engine.value!r}, not {facts.ENGINE!r}",
+                where(c.engine, c),
+            )
 
 
-class EngineModeProvisioned(Rule):
+class EngineModeProvisioned(ClusterRule):
     id = "AV102"
     title = "engine_mode is provisioned (Serverless v2), not serverless (v1)"
     severity = Severity.ERROR
@@ -157,31 +61,30 @@ class EngineModeProvisioned(Rule):
         "}"
     )
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            mode = c.engine_mode
-            loc = where(mode, c)
-            if not mode.known:
-                yield unresolved_value(c, mode, "engine_mode")
-            elif mode.value in (None, "", facts.ENGINE_MODE):
-                note = " (left out: the provider default)" if mode.defaulted or not mode.value else ""
-                yield self.passed(c.address, f"engine_mode is {facts.ENGINE_MODE}{note}", loc)
-            elif mode.value == "serverless":
-                yield self.failed(
-                    c.address,
-                    'engine_mode "serverless" is Aurora Serverless v1, which reached end of life on '
-                    f'{facts.SERVERLESS_V1_END_OF_LIFE}; Serverless v2 needs engine_mode "provisioned"',
-                    loc,
-                )
-            else:
-                yield self.failed(
-                    c.address,
-                    f'engine_mode {mode.value!r} cannot hold Serverless v2 instances; use "provisioned"',
-                    loc,
-                )
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        mode = c.engine_mode
+        loc = where(mode, c)
+        if not mode.known:
+            yield unresolved_value(c, mode, "engine_mode")
+        elif mode.value in (None, "", facts.ENGINE_MODE):
+            note = " (left out: the provider default)" if mode.defaulted or not mode.value else ""
+            yield self.passed(c.address, f"engine_mode is {facts.ENGINE_MODE}{note}", loc)
+        elif mode.value == "serverless":
+            yield self.failed(
+                c.address,
+                'engine_mode "serverless" is Aurora Serverless v1, which reached end of life on '
+                f'{facts.SERVERLESS_V1_END_OF_LIFE}; Serverless v2 needs engine_mode "provisioned"',
+                loc,
+            )
+        else:
+            yield self.failed(
+                c.address,
+                f'engine_mode {mode.value!r} cannot hold Serverless v2 instances; use "provisioned"',
+                loc,
+            )
 
 
-class ServerlessInstances(Rule):
+class ServerlessInstances(ClusterRule):
     id = "AV103"
     title = "The cluster has at least one instance and every instance is db.serverless"
     severity = Severity.ERROR
@@ -200,40 +103,39 @@ class ServerlessInstances(Rule):
         "}"
     )
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            if not c.instances:
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        if not c.instances:
+            yield self.failed(
+                c.address,
+                f"cluster {c.address} has no DB instance; add an aws_rds_cluster_instance with "
+                f'instance_class "{facts.SERVERLESS_INSTANCE_CLASS}"',
+                c.origin,
+            )
+            return
+        if all(inst.uncertain for inst in c.instances):
+            yield undetermined(
+                c.address, "whether the cluster has a DB instance", c.instances[0].uncertain, c.instances[0].origin
+            )
+        for inst in c.instances:
+            cls = inst.instance_class
+            if not cls.known:
+                yield unresolved_value(inst, cls, "instance_class")
+            elif inst.uncertain and cls.value != facts.SERVERLESS_INSTANCE_CLASS:
+                what = f"whether instances of class {cls.value!r} exist"
+                yield undetermined(inst.address, what, inst.uncertain, where(cls, inst))
+            elif cls.value == facts.SERVERLESS_INSTANCE_CLASS:
+                yield self.passed(
+                    inst.address, f"instance_class is {facts.SERVERLESS_INSTANCE_CLASS}", where(cls, inst)
+                )
+            else:
                 yield self.failed(
-                    c.address,
-                    f"cluster {c.address} has no DB instance; add an aws_rds_cluster_instance with "
-                    f'instance_class "{facts.SERVERLESS_INSTANCE_CLASS}"',
-                    c.origin,
+                    inst.address,
+                    f"instance_class is {cls.value!r}, not {facts.SERVERLESS_INSTANCE_CLASS!r}",
+                    where(cls, inst),
                 )
-                continue
-            if all(inst.uncertain for inst in c.instances):
-                yield undetermined(
-                    c.address, "whether the cluster has a DB instance", c.instances[0].uncertain, c.instances[0].origin
-                )
-            for inst in c.instances:
-                cls = inst.instance_class
-                if not cls.known:
-                    yield unresolved_value(inst, cls, "instance_class")
-                elif inst.uncertain and cls.value != facts.SERVERLESS_INSTANCE_CLASS:
-                    what = f"whether instances of class {cls.value!r} exist"
-                    yield undetermined(inst.address, what, inst.uncertain, where(cls, inst))
-                elif cls.value == facts.SERVERLESS_INSTANCE_CLASS:
-                    yield self.passed(
-                        inst.address, f"instance_class is {facts.SERVERLESS_INSTANCE_CLASS}", where(cls, inst)
-                    )
-                else:
-                    yield self.failed(
-                        inst.address,
-                        f"instance_class is {cls.value!r}, not {facts.SERVERLESS_INSTANCE_CLASS!r}",
-                        where(cls, inst),
-                    )
 
 
-class ScalingConfiguration(Rule):
+class ScalingConfiguration(ClusterRule):
     id = "AV104"
     title = "serverlessv2_scaling_configuration is present and in the range the engine version allows"
     severity = Severity.ERROR
@@ -256,11 +158,7 @@ class ScalingConfiguration(Rule):
         "}"
     )
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            yield from self._cluster(c)
-
-    def _cluster(self, c: Cluster) -> Iterator[Result]:
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
         s = c.scaling
         if s is None:
             yield self.failed(
@@ -396,7 +294,7 @@ class ScalingConfiguration(Rule):
             )
 
 
-class SubnetsInTwoZones(Rule):
+class SubnetsInTwoZones(ClusterRule):
     id = "AV105"
     title = "The DB subnet group spans at least two Availability Zones"
     severity = Severity.ERROR
@@ -409,11 +307,7 @@ class SubnetsInTwoZones(Rule):
         "}"
     )
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            yield from self._cluster(c)
-
-    def _cluster(self, c: Cluster) -> Iterator[Result]:
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
         group = c.subnet_group
         if group is None:
             ref = c.subnet_group_ref
@@ -492,7 +386,7 @@ class SubnetsInTwoZones(Rule):
             )
 
 
-class IamAuthentication(Rule):
+class IamAuthentication(ClusterRule):
     id = "AV106"
     title = "IAM database authentication is enabled"
     severity = Severity.ERROR
@@ -504,15 +398,14 @@ class IamAuthentication(Rule):
     doc_url = facts.URL_IAM_AUTH
     fix = 'resource "aws_rds_cluster" "this" {\n  iam_database_authentication_enabled = true\n}'
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            yield argument_is_true(
-                self, c, c.iam_auth, "iam_database_authentication_enabled",
-                "IAM database authentication is enabled", "the default is false",
-            )
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        yield argument_is_true(
+            self, c, c.iam_auth, "iam_database_authentication_enabled",
+            "IAM database authentication is enabled", "the default is false",
+        )
 
 
-class EngineVersionSupport(Rule):
+class EngineVersionSupport(ClusterRule):
     id = "AV107"
     title = f"The engine version supports Serverless v2 and ships pgvector {facts.PGVECTOR_FOR_HNSW} or later"
     severity = Severity.ERROR
@@ -525,53 +418,52 @@ class EngineVersionSupport(Rule):
     doc_url = facts.URL_SV2_VERSIONS
     fix = f'resource "aws_rds_cluster" "this" {{\n  engine_version = "{facts.EXAMPLE_ENGINE_VERSION}"\n}}'
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            if aurora_postgresql(c) is False:
-                continue  # AV101 reports the engine; versions of other engines are not in the table
-            version = engine_version_value(c)
-            loc = where(version, c)
-            support, _ = engine_support_of(c)
-            if support is None:
-                yield unresolved_value(c, version, "engine_version")
-                continue
-            label = f"Aurora PostgreSQL {support.version}"
-            text = str(support.version)
-            why = support.note or f"the facts table has no answer for {label}"
-            failures: list[str] = []
-            unknown: list[str] = []
-            if support.serverless_v2 is False:
-                first = facts.minimum_for("serverless_v2", text) or facts.lowest_minimum("serverless_v2")
-                failures.append(f"{label} does not support Serverless v2 (it starts at {first})")
-            elif support.serverless_v2 is None:
-                unknown.append("Serverless v2 support")
-            hnsw = support.pgvector_has_hnsw
-            if hnsw is False:
-                first = facts.minimum_for("pgvector_hnsw", text)
-                subject = "it" if failures else label
-                shipped = (
-                    f"ships pgvector {support.pgvector}, older than {facts.PGVECTOR_FOR_HNSW}"
-                    if support.pgvector
-                    else "ships no pgvector"
-                )
-                since = f" (pgvector {facts.PGVECTOR_FOR_HNSW} starts at {first})" if first else ""
-                failures.append(f"{subject} {shipped}{since}")
-            elif hnsw is None:
-                unknown.append("the pgvector version")
-            if failures:
-                yield self.failed(c.address, "; ".join(failures), loc)
-            elif unknown:
-                yield undetermined(c.address, f"{' and '.join(unknown)} of {label}", why, loc)
-            else:
-                yield self.passed(
-                    c.address,
-                    f"{label} supports Serverless v2 and ships pgvector {support.pgvector} "
-                    f"(confidence {support.confidence})",
-                    loc,
-                )
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        if aurora_postgresql(c) is False:
+            return  # AV101 reports the engine; versions of other engines are not in the table
+        version = engine_version_value(c)
+        loc = where(version, c)
+        support, _ = engine_support_of(c)
+        if support is None:
+            yield unresolved_value(c, version, "engine_version")
+            return
+        label = f"Aurora PostgreSQL {support.version}"
+        text = str(support.version)
+        why = support.note or f"the facts table has no answer for {label}"
+        failures: list[str] = []
+        unknown: list[str] = []
+        if support.serverless_v2 is False:
+            first = facts.minimum_for("serverless_v2", text) or facts.lowest_minimum("serverless_v2")
+            failures.append(f"{label} does not support Serverless v2 (it starts at {first})")
+        elif support.serverless_v2 is None:
+            unknown.append("Serverless v2 support")
+        hnsw = support.pgvector_has_hnsw
+        if hnsw is False:
+            first = facts.minimum_for("pgvector_hnsw", text)
+            subject = "it" if failures else label
+            shipped = (
+                f"ships pgvector {support.pgvector}, older than {facts.PGVECTOR_FOR_HNSW}"
+                if support.pgvector
+                else "ships no pgvector"
+            )
+            since = f" (pgvector {facts.PGVECTOR_FOR_HNSW} starts at {first})" if first else ""
+            failures.append(f"{subject} {shipped}{since}")
+        elif hnsw is None:
+            unknown.append("the pgvector version")
+        if failures:
+            yield self.failed(c.address, "; ".join(failures), loc)
+        elif unknown:
+            yield undetermined(c.address, f"{' and '.join(unknown)} of {label}", why, loc)
+        else:
+            yield self.passed(
+                c.address,
+                f"{label} supports Serverless v2 and ships pgvector {support.pgvector} "
+                f"(confidence {support.confidence})",
+                loc,
+            )
 
 
-class ValidIdentifiers(Rule):
+class ValidIdentifiers(ClusterRule):
     id = "AV108"
     title = "RDS identifiers and the DB subnet group name are valid"
     severity = Severity.ERROR
@@ -592,14 +484,13 @@ class ValidIdentifiers(Rule):
     )
     sources = frozenset({"hcl", "plan"})
 
-    def check(self, deployment: Deployment) -> Iterator[Result]:
-        for c in deployment.clusters:
-            yield self._named(c, c.identifier, "cluster_identifier", c.identifier_prefix)
-            for inst in c.instances:
-                yield self._named(inst, inst.identifier, "identifier", inst.identifier_prefix)
-            if c.subnet_group is not None:
-                g = c.subnet_group
-                yield self._one(g, g.name, "name", facts.subnet_group_name_problems)
+    def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
+        yield self._named(c, c.identifier, "cluster_identifier", c.identifier_prefix)
+        for inst in c.instances:
+            yield self._named(inst, inst.identifier, "identifier", inst.identifier_prefix)
+        if c.subnet_group is not None:
+            g = c.subnet_group
+            yield self._one(g, g.name, "name", facts.subnet_group_name_problems)
 
     def _named(self, resource: Resource, v: Value, attr: str, prefix: Value | None) -> Result:
         """The identifier, or the prefix the provider makes it from when only the prefix is written."""
