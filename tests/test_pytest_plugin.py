@@ -20,10 +20,9 @@ from validator.pytest_plugin import (
     ConfigurationError,
     Run,
     TerraformCopy,
-    blocks_in,
-    line_depths,
     select,
 )
+from validator.pytest_plugin.text import HclText
 
 REPO = Path(__file__).resolve().parents[1]
 WRONG_EXPECTATION = """\
@@ -97,7 +96,7 @@ def test_the_plugin_loads_without_pytest_bdd() -> None:
 # Editing HCL text
 
 
-def test_depths_ignore_brackets_in_strings_comments_and_heredocs() -> None:
+def test_extents_ignore_brackets_in_strings_comments_and_heredocs(tmp_path: Path) -> None:
     text = textwrap.dedent(
         """\
         resource "a" "b" {
@@ -113,11 +112,15 @@ def test_depths_ignore_brackets_in_strings_comments_and_heredocs() -> None:
         }
         """
     )
-    depths = line_depths(text)
-    lines = text.split("\n")
-    assert depths[:12] == [0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 0]
-    (block,) = blocks_in(lines, depths, 0, len(lines) - 1, 0)
-    assert (block.kind, block.labels, block.start, block.end) == ("resource", ("a", "b"), 0, 10)
+    path = tmp_path / "main.tf"
+    path.write_text(text, encoding="utf-8")
+    hcl = HclText(path, "main.tf")
+    (block,) = hcl.items()
+    extent = hcl.extent(block)
+    assert (block.type, block.labels, extent.start.line, extent.end.line) == ("resource", ("a", "b"), 1, 11)
+    lines = {item.name: (hcl.extent(item).start.line, hcl.extent(item).end.line) for item in hcl.items(block)}
+    assert lines == {"name": (2, 2), "policy": (5, 7), "tags": (8, 10)}
+    assert hcl.find_lines("k", block) == [9]
 
 
 def _copy(tmp_path: Path, name: str = "terraform") -> TerraformCopy:

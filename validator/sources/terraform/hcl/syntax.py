@@ -135,6 +135,10 @@ class Attribute:
     name: str
     expr: Expr
     line: int
+    # Where the attribute's text starts and ends (1-based columns, the end exclusive), for text edits.
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
 
 
 @dataclass
@@ -331,6 +335,14 @@ def _line(node: Any, default: int = 0) -> int:
     return line if isinstance(line, int) else default
 
 
+def _extent(node: Any) -> tuple[int, int, int]:
+    """A node's first column and where it ends (line, column after its last character)."""
+    meta = getattr(node, "meta", None)
+    if meta is None or meta.empty:
+        return 0, 0, 0
+    return meta.column, meta.end_line, meta.end_column
+
+
 def _is_tree(node: Any, name: str | None = None) -> bool:
     data = getattr(node, "data", None)
     return data is not None and (name is None or data == name)
@@ -377,7 +389,7 @@ class _Builder:
             if child.data == "attribute":
                 name = self.identifier(child.children[0])
                 expr = self.expr(child.children[2])
-                body.attributes[name] = Attribute(name, expr, _line(child))
+                body.attributes[name] = Attribute(name, expr, _line(child), *_extent(child))
             elif child.data == "block":
                 body.blocks.append(self.block(child))
         return body
