@@ -20,9 +20,11 @@ from validator.pytest_plugin import (
     ConfigurationError,
     Run,
     TerraformCopy,
+    run_cli,
     select,
 )
 from validator.pytest_plugin.text import HclText
+from validator.sources.terraform.hcl import syntax as s
 
 REPO = Path(__file__).resolve().parents[1]
 WRONG_EXPECTATION = """\
@@ -184,3 +186,169 @@ def test_outcomes_follow_the_documented_meaning() -> None:
     assert select(run, "AV108", "fails", file="main.tf", lines=[7])
     assert not select(run, "AV108", "fails", lines=[3])
     assert not select(run, "AV108", "fails", severity="warning")
+
+
+# --------------------------------------------------------------------------- #
+# Styles a bracket scanner got wrong: the edits read the syntax tree instead
+
+
+def _config(tmp_path: Path, text: str, newline: str = "\n", bom: bool = False) -> TerraformCopy:
+    source = tmp_path / "source"
+    source.mkdir()
+    data = ("\ufeff" if bom else "") + textwrap.dedent(text).replace("\n", newline)
+    (source / "main.tf").write_bytes(data.encode("utf-8"))
+    return TerraformCopy(source, tmp_path / "copy")
+
+
+def _text(c: TerraformCopy) -> str:
+    return (c.root / "main.tf").read_bytes().decode("utf-8")
+
+
+def _parses(c: TerraformCopy) -> s.Body:
+    return s.parse_text(_text(c), c.root / "main.tf", "main.tf").body
+
+
+HEREDOC_POLICY = """\
+    resource "aws_iam_role" "kb" {
+      name = "kb"
+      assume_role_policy = <<EOF
+    {
+      "Statement": [ { "Effect": "Allow", "Principal": { "Service": "bedrock.amazonaws.com" } } ]
+    }
+    EOF
+      tags = { team = "data" }
+    }
+    """
+
+
+def test_an_argument_written_as_a_heredoc_is_replaced_whole(tmp_path: Path) -> None:
+    c = _config(tmp_path, HEREDOC_POLICY)
+    c.set(c.find('aws_iam_role "kb"'), "assume_role_policy", "jsonencode({})")
+    assert _text(c) == textwrap.dedent(
+        """\
+        resource "aws_iam_role" "kb" {
+          name = "kb"
+          assume_role_policy = jsonencode({})
+          tags = { team = "data" }
+        }
+        """
+    )
+
+
+def test_an_argument_written_as_a_heredoc_is_removed_whole(tmp_path: Path) -> None:
+    c = _config(tmp_path, HEREDOC_POLICY)
+    c.remove(c.find('aws_iam_role "kb"'), "assume_role_policy")
+    assert set(_parses(c).blocks[0].body.attributes) == {"name", "tags"}
+    assert "Statement" not in _text(c)
+
+
+COMMENTED = """\
+    resource "aws_rds_cluster" "main" {
+      /*
+      engine_mode = "serverless"
+      */
+      description = <<-EOT
+        engine_mode = "provisioned" is what the article chose
+      EOT
+      engine_mode = "provisioned"
+    }
+    """
+
+
+def test_text_in_comments_and_heredocs_is_not_an_argument(tmp_path: Path) -> None:
+    c = _config(tmp_path, COMMENTED)
+    before = _text(c).splitlines()
+    assert c.line_of("main.tf", "engine_mode") == [8]
+    c.set(c.find("the aurora cluster"), "engine_mode", '"serverless"')
+    after = _text(c).splitlines()
+    assert [(a, b) for a, b in zip(before, after, strict=True) if a != b] == [
+        ('  engine_mode = "provisioned"', '  engine_mode = "serverless"')
+    ]
+
+
+def test_one_line_blocks_are_edited_in_place_or_opened_up(tmp_path: Path) -> None:
+    c = _config(
+        tmp_path,
+        """\
+        variable "min_capacity" { default = 0.5 }
+        variable "name" { type = string }
+        resource "aws_rds_cluster" "main" {
+          timeouts { create = "2h" }
+        }
+        """,
+    )
+    c.set(c.variable("min_capacity"), "default", "1")
+    c.set(c.variable("name"), "default", '"kb"')
+    c.set(c.find("the aurora cluster"), "timeouts.create", '"3h"')
+    assert _text(c) == textwrap.dedent(
+        """\
+        variable "min_capacity" { default = 1 }
+        variable "name" {
+          type = string
+          default = "kb"
+        }
+        resource "aws_rds_cluster" "main" {
+          timeouts { create = "3h" }
+        }
+        """
+    )
+    c.remove(c.find("the aurora cluster"), "timeouts")
+    assert _parses(c).blocks[2].body.blocks == []
+
+
+def test_escaped_interpolations_in_strings_open_no_bracket(tmp_path: Path) -> None:
+    c = _config(
+        tmp_path,
+        """\
+        resource "aws_rds_cluster" "main" {
+          description = "a literal %%{ in a string"
+        }
+        resource "aws_rds_cluster_instance" "writer" {
+          instance_class = "db.r6g.large"
+        }
+        """,
+    )
+    c.set(c.find("the aurora instance"), "instance_class", '"db.serverless"')
+    assert _parses(c).blocks[1].body.attributes["instance_class"].expr == s.Literal(5, "db.serverless")
+
+
+@pytest.mark.parametrize(("newline", "bom"), [("\r\n", False), ("\r\n", True), ("\n", True)])
+def test_line_endings_and_byte_order_mark_are_kept(tmp_path: Path, newline: str, bom: bool) -> None:
+    c = _config(tmp_path, COMMENTED, newline=newline, bom=bom)
+    cluster = c.find("the aurora cluster")
+    c.set(cluster, "engine_mode", '"serverless"')
+    c.append(cluster, "# a note\nport = 5432")
+    c.replace_text("main.tf", "the article chose", "the article\nchose")
+    c.add_file_text("main.tf", 'output "mode" {\n  value = aws_rds_cluster.main.engine_mode\n}')
+    text = _text(c)
+    assert text.startswith("\ufeffresource" if bom else "resource")
+    assert text.count(newline) == text.count("\n") == 16, text
+    body = _parses(c).blocks[0].body
+    assert body.attributes["engine_mode"].expr == s.Literal(9, "serverless")
+    assert body.attributes["port"].line == 11
+
+
+def test_a_file_that_does_not_parse_is_named_when_nothing_is_found(tmp_path: Path) -> None:
+    c = _config(tmp_path, 'resource "aws_rds_cluster" "main" {\n  engine = "aurora-postgresql"\n}\n')
+    (c.root / "broken.tf").write_text('resource "aws_rds_cluster_instance" "writer" {\n', encoding="utf-8")
+    assert c.find("the aurora cluster").labels == ("aws_rds_cluster", "main")
+    unread = r"\(not read: broken\.tf:\d+: unexpected end of file\)"
+    with pytest.raises(ConfigurationError, match=r"no aws_rds_cluster_instance .*" + unread):
+        c.find("the aurora instance")
+    with pytest.raises(ConfigurationError, match=r"cannot read broken\.tf:\d+: unexpected end of file"):
+        c.line_of("broken.tf", "engine")
+
+
+def test_a_crlf_copy_of_the_reference_gives_the_same_report(tmp_path: Path) -> None:
+    reports = []
+    for name, newline in (("lf", "\n"), ("crlf", "\r\n")):
+        c = TerraformCopy(REPO / "reference" / "terraform", tmp_path / name)
+        for path in c.files():
+            path.write_bytes(path.read_bytes().replace(b"\n", newline.encode()))
+        c.set(c.find("the aurora cluster"), "engine_mode", '"serverless"')
+        c.set(c.find("the aurora instance"), "instance_class", '"db.r6g.large"')
+        run = run_cli([str(c.root)], tmp_path / f"reports-{name}")
+        assert run.report is not None, run.describe()
+        reports.append([(f["rule_id"], f["status"], (f.get("location") or {}).get("line")) for f in run.findings])
+        assert select(run, "AV102", "fails", lines=c.line_of("modules/aurora/aurora.tf", "engine_mode"))
+    assert reports[0] == reports[1]
