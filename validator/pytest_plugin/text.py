@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from validator.errors import InputError
@@ -56,10 +57,7 @@ class HclText:
         self.lines: list[str] = pieces[0::2]
         self.endings: list[str] = [*pieces[1::2], ""]
         self.newline = newline_of(raw)
-        try:
-            self.tree = syntax.parse_text(raw, path, rel).body
-        except InputError as exc:
-            raise EditError(f"{exc.where}: {exc.message}") from None
+        self.tree = _tree(raw, rel)
 
     def render(self) -> str:
         return ("\ufeff" if self.bom else "") + "".join(t + e for t, e in zip(self.lines, self.endings, strict=True))
@@ -203,6 +201,18 @@ class HclText:
             self.splice(Pos(block.line, brace.column + 1), close, "\n" + "\n".join(body) + "\n" + lead)
         else:  # "}" after the last argument's text
             self.splice(Pos(close.line, len(before.rstrip())), close, "\n" + "\n".join(added) + "\n" + lead)
+
+
+@lru_cache(maxsize=512)
+def _tree(raw: str, rel: str) -> syntax.Body:
+    """The syntax tree of a text; scenarios copy the same configurations, so each text is parsed once.
+
+    Nothing changes a parsed tree (edits change the lines, then the text is parsed again), so trees are shared.
+    """
+    try:
+        return syntax.parse_text(raw, Path(rel), rel).body
+    except InputError as exc:
+        raise EditError(f"{exc.where}: {exc.message}") from None
 
 
 def read(path: Path) -> str:
