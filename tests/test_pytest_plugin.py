@@ -74,6 +74,7 @@ def test_the_readme_example_works_in_a_team_project(tmp_path: Path) -> None:
     )
     out = proc.stdout + proc.stderr
     assert "2 passed" in out and "1 failed" in out, out
+    assert "PytestAssertRewriteWarning" not in out, "pytest imports the steps module itself: its asserts are rewritten"
     assert proc.returncode == 1, out
     # The failure names what was expected and lists what the validator found.
     assert "expected AV303 passes" in out, out

@@ -18,15 +18,17 @@ by editing its HCL text, runs the real command line in-process with
 The package: ``text`` (a file's text beside its syntax tree, and edits that
 keep the rest as written), ``configuration`` (the copy, blocks named as a user
 would, the edits steps make), ``runner`` (the in-process run, scenario state,
-outcomes) and ``steps`` (the vocabulary, registered through ``pytest_plugins``).
+outcomes), ``bdd`` (pytest-bdd's decorators, if installed) and ``steps`` (the
+vocabulary, registered through ``pytest_plugins``).
 """
 
 from __future__ import annotations
 
+from validator.pytest_plugin.bdd import given, parsers, then, when
 from validator.pytest_plugin.configuration import ALIASES, BlockRef, ConfigurationError, TerraformCopy
 from validator.pytest_plugin.runner import OUTCOMES, AuroraScenario, Run, run_cli, select
-from validator.pytest_plugin.steps import given, parsers, then, when
 
+# pytest imports the steps itself, so that their asserts are rewritten (this package never imports them).
 pytest_plugins = ["validator.pytest_plugin.steps"]
 
 __all__ = [

@@ -14,16 +14,9 @@ from typing import Any
 
 import pytest
 
+from validator.pytest_plugin.bdd import given, parsers, then, when
 from validator.pytest_plugin.configuration import BlockRef, ConfigurationError, TerraformCopy
 from validator.pytest_plugin.runner import AuroraScenario, Run, run_cli, select
-
-try:
-    from pytest_bdd import given as given
-    from pytest_bdd import parsers as parsers
-    from pytest_bdd import then as then
-    from pytest_bdd import when as when
-except ImportError:  # pytest without pytest-bdd: the plugin offers nothing
-    given = when = then = parsers = None  # type: ignore[assignment]
 
 
 @pytest.fixture
