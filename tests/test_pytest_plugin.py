@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -353,3 +354,62 @@ def test_a_crlf_copy_of_the_reference_gives_the_same_report(tmp_path: Path) -> N
         reports.append([(f["rule_id"], f["status"], (f.get("location") or {}).get("line")) for f in run.findings])
         assert select(run, "AV102", "fails", lines=c.line_of("modules/aurora/aurora.tf", "engine_mode"))
     assert reports[0] == reports[1]
+
+
+REFERENCE_FILES = sorted((REPO / "reference").glob("terraform*/**/*.tf"))
+
+
+def _arguments(body: s.Body, at: str = "") -> list[tuple[str, s.Attribute]]:
+    """Every argument of a body, at any depth, with a key naming where it is."""
+    out = [(f"{at}{name}", attr) for name, attr in body.attributes.items()]
+    for i, block in enumerate(body.blocks):
+        out.extend(_arguments(block.body, f"{at}{i}.{block.type}."))
+    return out
+
+
+def _shape(body: s.Body, without: frozenset[str] = frozenset(), at: str = "") -> object:
+    """A body's blocks and argument names, without its expressions and lines."""
+    names = sorted(name for name in body.attributes if f"{at}{name}" not in without)
+    blocks = [(b.type, b.labels, _shape(b.body, without, f"{at}{i}.{b.type}.")) for i, b in enumerate(body.blocks)]
+    return names, blocks
+
+
+def _terraform_reads(text: str) -> None:
+    """terraform itself parses the text (``terraform fmt -`` exits 2 on a syntax error)."""
+    if shutil.which("terraform") is None:
+        return
+    proc = subprocess.run(["terraform", "fmt", "-no-color", "-"], input=text, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("path", REFERENCE_FILES, ids=lambda p: p.relative_to(REPO / "reference").as_posix())
+def test_every_argument_of_the_references_is_replaced_and_removed(tmp_path: Path, path: Path, newline: str) -> None:
+    """Edits from the last argument up, so each one's extent is still the tree's: one parse checks them all."""
+    work = tmp_path / path.name
+    work.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", newline.encode()))
+    original = HclText(work, path.name)
+    arguments = sorted(_arguments(original.tree), key=lambda a: (a[1].line, a[1].column), reverse=True)
+    assert arguments
+
+    replaced = HclText(work, path.name)
+    for key, attr in arguments:
+        replaced.replace(attr, f'"{key}"')
+    text = replaced.render()
+    assert text.count(newline) == text.count("\n")
+    tree = s.parse_text(text, work, path.name).body
+    assert _shape(tree) == _shape(original.tree)
+    assert all(attr.expr == s.Literal(attr.line, key) for key, attr in _arguments(tree))
+    _terraform_reads(text)
+
+    removed = HclText(work, path.name)
+    doomed = frozenset(key for key, _ in arguments[::2])
+    for key, attr in arguments:
+        if key in doomed:
+            removed.remove(attr)
+    text = removed.render()
+    assert text.count(newline) == text.count("\n")
+    tree = s.parse_text(text, work, path.name).body
+    assert _shape(tree) == _shape(original.tree, doomed)
+    _terraform_reads(text)

@@ -58,7 +58,6 @@ class TerraformCopy:
         shutil.copytree(source, destination, ignore=_COPY_IGNORE, dirs_exist_ok=True)
         self.root = destination
         self.source = source
-        self._texts: dict[Path, tuple[str, HclText]] = {}  # parsed files, by the text they were parsed from
 
     # ------------------------------------------------------------ reading
     def files(self) -> list[Path]:
@@ -71,17 +70,11 @@ class TerraformCopy:
         return path.relative_to(self.root).as_posix()
 
     def text(self, path: Path) -> HclText:
-        """A file's text and syntax tree; ConfigurationError when it does not parse."""
-        raw = read(path)
-        cached = self._texts.get(path)
-        if cached is not None and cached[0] == raw:
-            return cached[1]
+        """A file's text and syntax tree, read now; ConfigurationError when it does not parse."""
         try:
-            parsed = HclText(path, self.rel(path))
+            return HclText(path, self.rel(path))
         except EditError as exc:
             raise ConfigurationError(f"cannot read {exc}") from None
-        self._texts[path] = (raw, parsed)
-        return parsed
 
     def blocks(self, block_type: str = "resource") -> list[BlockRef]:
         """The top-level blocks of a type in every file that parses."""
@@ -92,9 +85,9 @@ class TerraformCopy:
         unread: list[str] = []
         for path in self.files():
             try:
-                body = self.text(path).tree
-            except ConfigurationError as exc:
-                unread.append(str(exc).removeprefix("cannot read "))
+                body = HclText(path, self.rel(path)).tree
+            except EditError as exc:  # other files are still searched; the error names this one
+                unread.append(str(exc))
                 continue
             out.extend(BlockRef(path, b.type, b.labels) for b in body.blocks if b.type == block_type)
         return out, unread
@@ -171,7 +164,6 @@ class TerraformCopy:
     def _edit(self, ref: BlockRef, change: Callable[[HclText], None]) -> None:
         """Apply a change to the text of a block's file and write it back."""
         text = self.text(ref.file)
-        self._texts.pop(ref.file, None)  # the text object changes now, written or not
         try:
             change(text)
         except EditError as exc:

@@ -74,10 +74,7 @@ class HclText:
             return Extent(Pos(item.line, _indent_width(self.line(item.line))), self.close_brace(item, after=True))
         if not item.column:
             raise EditError(f"{self.rel}:{item.line}: the syntax tree has no extent for {item.name}")
-        end = Pos(item.end_line, item.end_column - 1)
-        if end.column == 0 and end.line > item.line:  # a heredoc ends with its newline
-            end = Pos(end.line - 1, len(self.line(end.line - 1)))
-        return Extent(Pos(item.line, item.column - 1), end)
+        return Extent(Pos(item.line, item.column - 1), Pos(item.end_line, item.end_column - 1))
 
     def items(self, block: syntax.Block | None = None) -> list[syntax.Block | syntax.Attribute]:
         """A body's arguments and blocks in the order of the text (the file's body when ``block`` is None)."""
