@@ -277,11 +277,13 @@ def test_one_line_blocks_are_edited_in_place_or_opened_up(tmp_path: Path) -> Non
         resource "aws_rds_cluster" "main" {
           timeouts { create = "2h" }
         }
+        resource "aws_db_subnet_group" "main" {}
         """,
     )
     c.set(c.variable("min_capacity"), "default", "1")
     c.set(c.variable("name"), "default", '"kb"')
     c.set(c.find("the aurora cluster"), "timeouts.create", '"3h"')
+    c.set(c.find("the subnet group"), "subnet_ids", "[]")
     assert _text(c) == textwrap.dedent(
         """\
         variable "min_capacity" { default = 1 }
@@ -292,10 +294,15 @@ def test_one_line_blocks_are_edited_in_place_or_opened_up(tmp_path: Path) -> Non
         resource "aws_rds_cluster" "main" {
           timeouts { create = "3h" }
         }
+        resource "aws_db_subnet_group" "main" {
+          subnet_ids = []
+        }
         """
     )
     c.remove(c.find("the aurora cluster"), "timeouts")
+    c.remove(c.variable("min_capacity"), "default")
     assert _parses(c).blocks[2].body.blocks == []
+    assert _text(c).startswith('variable "min_capacity" { }\n')
 
 
 def test_escaped_interpolations_in_strings_open_no_bracket(tmp_path: Path) -> None:
