@@ -96,6 +96,20 @@ def test_the_plugin_loads_without_pytest_bdd() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
+def test_loading_the_plugin_leaves_the_hcl_reader_unloaded() -> None:
+    """pytest loads the plugin in every session: the syntax tree's modules load with the first copy."""
+    code = (
+        "import sys\n"
+        "import validator.pytest_plugin, validator.pytest_plugin.steps\n"
+        "assert not {'validator.sources.terraform.hcl', 'lark', 'validator.cli'} & set(sys.modules)\n"
+        "validator.pytest_plugin.TerraformCopy\n"
+        "assert 'validator.sources.terraform.hcl.syntax' in sys.modules\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
 # --------------------------------------------------------------------------- #
 # Editing HCL text
 

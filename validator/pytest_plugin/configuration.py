@@ -1,5 +1,7 @@
 """A private copy of a Terraform configuration, its blocks named as a user would, and the edits steps make."""
 
+# ConfigurationError is imported from here too (it was first defined here).
+
 from __future__ import annotations
 
 import re
@@ -8,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from validator.pytest_plugin.errors import ConfigurationError
 from validator.pytest_plugin.text import EditError, HclText, newline_of, read, write
 from validator.sources.terraform.hcl import syntax
 
@@ -30,10 +33,6 @@ ALIASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "subnet": ("aws_subnet", ()),
     "vpc": ("aws_vpc", ()),
 }
-
-
-class ConfigurationError(AssertionError):
-    """A step cannot find or change what it names in the configuration."""
 
 
 @dataclass(frozen=True)

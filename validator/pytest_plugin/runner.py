@@ -14,9 +14,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from validator.pytest_plugin.configuration import BlockRef, ConfigurationError, TerraformCopy
+from validator.pytest_plugin.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from validator.pytest_plugin.configuration import BlockRef, TerraformCopy
 
 
 @dataclass
@@ -102,6 +105,9 @@ class AuroraScenario:
         raise ConfigurationError(f"{path!r} not found under {', '.join(str(b) for b in self.search)}")
 
     def copy(self, path: str) -> TerraformCopy:
+        # lazy: the syntax tree's modules load when a scenario first copies a configuration, not with pytest
+        from validator.pytest_plugin.configuration import TerraformCopy
+
         source = self.locate(path)
         name = source.name or "configuration"
         self.config = TerraformCopy(source, self.workdir / "configurations" / name)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from validator.pytest_plugin.bdd import given, parsers, then, when
-from validator.pytest_plugin.configuration import BlockRef, ConfigurationError, TerraformCopy
+from validator.pytest_plugin.errors import ConfigurationError
 from validator.pytest_plugin.runner import AuroraScenario, Run, run_cli, select
+
+if TYPE_CHECKING:  # pytest loads this module in every session: the syntax tree's modules load with the first copy
+    from validator.pytest_plugin.configuration import BlockRef, TerraformCopy
 
 
 @pytest.fixture
