@@ -135,6 +135,10 @@ class Attribute:
     name: str
     expr: Expr
     line: int
+    # Where the attribute's text starts and ends (1-based columns, the end exclusive), for text edits.
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
 
 
 @dataclass
@@ -331,6 +335,40 @@ def _line(node: Any, default: int = 0) -> int:
     return line if isinstance(line, int) else default
 
 
+def _extent(node: Any) -> tuple[int, int, int]:
+    """A node's first column and where its text ends (line, column after its last character)."""
+    meta = getattr(node, "meta", None)
+    if meta is None or meta.empty:
+        return 0, 0, 0
+    return (meta.column, *_end(node))
+
+
+def _end(node: Any) -> tuple[int, int]:
+    """Where a node's text ends, without the newline and comment the grammar lets an operator chain take."""
+    end = (node.meta.end_line, node.meta.end_column)
+    for child in reversed(node.children):
+        if _is_tree(child):
+            if child.meta.empty:
+                continue
+            if (child.meta.end_line, child.meta.end_column) != end:
+                return end  # a bracket the tree leaves out ends the node
+            if child.data != "new_line_or_comment":
+                return _end(child)
+            end = (child.meta.line, child.meta.column)
+        else:
+            if (getattr(child, "end_line", None), getattr(child, "end_column", None)) != end:
+                return end
+            text = str(child)
+            if child.type == "NL_OR_COMMENT":
+                end = (child.line, child.column)
+                continue
+            body = text.rstrip("\n")
+            if body != text and "\n" in body:  # a heredoc: it ends after its closing marker
+                return child.end_line - (len(text) - len(body)), len(body.rsplit("\n", 1)[1]) + 1
+            return end
+    return end
+
+
 def _is_tree(node: Any, name: str | None = None) -> bool:
     data = getattr(node, "data", None)
     return data is not None and (name is None or data == name)
@@ -377,7 +415,7 @@ class _Builder:
             if child.data == "attribute":
                 name = self.identifier(child.children[0])
                 expr = self.expr(child.children[2])
-                body.attributes[name] = Attribute(name, expr, _line(child))
+                body.attributes[name] = Attribute(name, expr, _line(child), *_extent(child))
             elif child.data == "block":
                 body.blocks.append(self.block(child))
         return body
