@@ -51,7 +51,7 @@ def _fake_engine_version(engine: str, version: str, overrides: dict[str, dict[st
         "DBParameterGroupFamily": f"{engine}{major}",
         "DBEngineDescription": "Aurora (PostgreSQL)",
         "DBEngineVersionDescription": f"Aurora PostgreSQL (Compatible with PostgreSQL {version})",
-        "SupportedEngineModes": ["provisioned"],
+        "SupportedEngineModes": [facts.ENGINE_MODE],
         "Status": "available",
     }
     if support.serverless_v2 and support.max_acu is not None and support.min_acu_floor is not None:

@@ -166,7 +166,7 @@ class EngineModeProvisioned(Rule):
             elif mode.value in (None, "", facts.ENGINE_MODE):
                 note = " (left out: the provider default)" if mode.defaulted or not mode.value else ""
                 yield self.passed(c.address, f"engine_mode is {facts.ENGINE_MODE}{note}", loc)
-            elif mode.value == "serverless":
+            elif mode.value == facts.SERVERLESS_V1_ENGINE_MODE:
                 yield self.failed(
                     c.address,
                     'engine_mode "serverless" is Aurora Serverless v1, which reached end of life on '

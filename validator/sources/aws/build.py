@@ -238,7 +238,7 @@ def engine_support_from_aws(version: str, raw: dict[str, Any] | None, region: st
         pgvector=None,  # DescribeDBEngineVersions does not name the pgvector version
         data_api=None,
         bedrock_kb=None,
-        confidence="H",
+        confidence=facts.Confidence.HIGH,
         source=f"rds:DescribeDBEngineVersions {raw.get('DBEngineVersionArn') or region}",
     )
     return reported.over(facts.engine_support(version))

@@ -46,7 +46,7 @@ MODEL_TYPES = IAM_TYPES | frozenset(
         "aws_bedrockagent_knowledge_base",
         "aws_secretsmanager_secret",
         "aws_secretsmanager_secret_version",
-        "aws_default_security_group",
+        facts.DEFAULT_SECURITY_GROUP_TYPE,
     }
 )
 # Data sources a master password may be read back from: the credentials are in Secrets Manager.
@@ -56,7 +56,7 @@ GENERATED_PASSWORDS = ("random_password.", "data.aws_secretsmanager_random_passw
 
 # aws_rds_cluster arguments left out: the provider's defaults (provider 5.x docs).
 CLUSTER_DEFAULTS: dict[str, Any] = {
-    "engine_mode": "provisioned",
+    "engine_mode": facts.ENGINE_MODE,
     "iam_database_authentication_enabled": False,
     "enable_http_endpoint": False,
     "manage_master_user_password": False,
@@ -64,7 +64,7 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "deletion_protection": False,
     "skip_final_snapshot": False,
     "final_snapshot_identifier": None,
-    "port": 5432,  # aurora-postgresql's default port
+    "port": facts.DEFAULT_PORT,
     "master_password": None,
     "master_username": None,
     "engine": None,
@@ -77,7 +77,7 @@ INSTANCE_DEFAULTS: dict[str, Any] = {
     "instance_class": None,
     "engine": None,
 }
-SECONDS_UNTIL_AUTO_PAUSE_DEFAULT = 300
+SECONDS_UNTIL_AUTO_PAUSE_DEFAULT = facts.AUTO_PAUSE_SECONDS_DEFAULT
 # The start of an Unknown reason the evaluator gives for an expression it could not evaluate.
 EVAL_ERROR = re.compile(r"^line \d+: ")
 
@@ -267,7 +267,7 @@ def _arguments(rec: Record, cluster: Cluster) -> set[str]:
         lo, hi = cluster.scaling.min_capacity, cluster.scaling.max_capacity
         if lo.known and isinstance(lo.raw, int | float) and lo.raw == 0:
             used.add(facts.PSEUDO_MIN_CAPACITY_ZERO)
-        if hi.known and isinstance(hi.raw, int | float) and hi.raw > 128:
+        if hi.known and isinstance(hi.raw, int | float) and hi.raw > facts.ACU_MAX_OLD:
             used.add(facts.PSEUDO_MAX_CAPACITY_ABOVE_128)
     return used
 
