@@ -21,10 +21,10 @@ from typing import Any, TextIO
 
 from validator import facts
 from validator.errors import AccessDenied, InputError, UsageError
-from validator.model import Deployment
+from validator.model import Deployment, RefusedCall
 from validator.sources.aws import build as live_build
 from validator.sources.aws import knowledge_bases as live_kb
-from validator.sources.aws.build import RefusedCall, RegionData, cluster_key
+from validator.sources.aws.build import RegionData, cluster_key
 from validator.sources.aws.client import (
     POLICY_HINT,
     AwsCallFailed,

@@ -19,6 +19,7 @@ from validator.model import (
     KnowledgeBase,
     Location,
     Provider,
+    RefusedCall,
     Scaling,
     SecurityGroup,
     Subnet,
@@ -29,25 +30,6 @@ from validator.model import (
 
 NOT_REPORTED = "the RDS API does not report it (a Terraform-only setting applied at deletion)"
 LIVE_PROVIDER = "a live deployment has no Terraform provider configuration"
-
-
-@dataclass(frozen=True)
-class RefusedCall:
-    """An optional AWS call the audit could not make, and what it did instead."""
-
-    operation: str
-    code: str
-    region: str
-    consequence: str
-    denied: bool = True  # AWS refused the permission; False: the call failed otherwise
-    message: str = ""
-
-    @property
-    def reason(self) -> str:
-        if self.denied:
-            return f"{self.operation} was refused ({self.code}) in {self.region}"
-        detail = f": {self.message}" if self.message else ""
-        return f"{self.operation} failed ({self.code}{detail}) in {self.region}"
 
 
 @dataclass
@@ -422,7 +404,6 @@ def deployment(raw: dict[str, Any], data: RegionData) -> Deployment:
         provider=Provider(
             region=Value(data.region, origin), version_constraint=Value(Unknown(LIVE_PROVIDER))
         ),
-        secrets=[model.master_user_secret_arn] if model.master_user_secret_arn else [],
         knowledge_bases=[
             knowledge_base(kb, address, data) for kb, address in data.knowledge_bases if address == model.address
         ],

@@ -189,7 +189,6 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
         knowledge_bases=kbs,
         security_groups=groups + defaults,
         provider=Provider(_plain(region), constraint, provider.origin or Location()),
-        secrets=[r.address for r in by_type.get("aws_secretsmanager_secret", [])],
         arguments_used=arguments_used,
         spans={
             r.address: (r.origin.file, r.origin.line, r.end_line or r.origin.line)
