@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from validator.model import NOWHERE, Deployment, Location, Value
 
@@ -74,7 +74,7 @@ class Rule:
         return Result(Status.FAIL, message, resource, location)
 
     @staticmethod
-    def unresolved(resource: str, value: Value, what: str) -> Result:
+    def unresolved(resource: str, value: Value[Any], what: str) -> Result:
         return Result(
             Status.UNRESOLVED,
             f"{what} cannot be determined: {value.reason}",

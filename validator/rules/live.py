@@ -115,7 +115,7 @@ class Side:
         return not self.reason
 
 
-def _side(v: Value | None, fallback: Location, normalize: Callable[[Any], Any] = lambda x: x) -> Side:
+def _side(v: Value[Any] | None, fallback: Location, normalize: Callable[[Any], Any] = lambda x: x) -> Side:
     if v is None:
         return Side(None, fallback)
     if not v.known:

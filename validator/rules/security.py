@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from validator import facts
 from validator.model import NOWHERE, Cluster, Deployment, IngressRule, Location, SecurityGroup, Unknown, Value
@@ -23,7 +24,7 @@ def db_port(cluster: Cluster) -> int | None:
         return None
 
 
-def first_unknown(rule: IngressRule, *others: Value) -> tuple[str, Location]:
+def first_unknown(rule: IngressRule, *others: Value[Any]) -> tuple[str, Location]:
     """The reason and location of the first unknown input of an ingress rule."""
     for v in (rule.from_port, rule.to_port, rule.protocol, rule.cidr_blocks, *others):
         if not v.known:

@@ -17,7 +17,7 @@ from validator.rules.base import Result, Rule, Severity, Status
 # Functions shared by the static rule families
 
 
-def where(value: Value | None, resource: Resource | None = None) -> Location:
+def where(value: Value[Any] | None, resource: Resource | None = None) -> Location:
     """The location of the attribute to change, else the resource's block."""
     if value is not None and value.origin != NOWHERE:
         return value.origin
@@ -29,11 +29,11 @@ def undetermined(resource: str, what: str, reason: str, location: Location) -> R
     return Result(Status.UNRESOLVED, f"{what} cannot be determined: {reason}", resource, location)
 
 
-def unresolved_value(resource: Resource, value: Value, what: str) -> Result:
+def unresolved_value(resource: Resource, value: Value[Any], what: str) -> Result:
     return undetermined(resource.address, what, value.reason or "value is not known statically", where(value, resource))
 
 
-def is_set(value: Value | None) -> bool:
+def is_set(value: Value[Any] | None) -> bool:
     """Whether an argument is written with a value (an unknown expression counts as set)."""
     if value is None or value.defaulted:
         return False
@@ -43,7 +43,7 @@ def is_set(value: Value | None) -> bool:
 
 
 def argument_is_true(
-    rule: Rule, cluster: Cluster, value: Value, argument: str, passed: str, default_note: str
+    rule: Rule, cluster: Cluster, value: Value[Any], argument: str, passed: str, default_note: str
 ) -> Result:
     """Pass when a boolean cluster argument is true, fail when false (saying when it is left out)."""
     if not value.known:
@@ -68,7 +68,7 @@ def acu(value: float) -> str:
     return f"{value:g}"
 
 
-def engine_version_value(cluster: Cluster) -> Value:
+def engine_version_value(cluster: Cluster) -> Value[Any]:
     """The engine version, with a left-out version turned into an unknown with its reason."""
     v = cluster.engine_version
     if v.known and (v.value is None or str(v.value).strip() == ""):
@@ -102,7 +102,7 @@ def engine_support_of(cluster: Cluster) -> tuple[facts.EngineSupport | None, str
     return table, ""
 
 
-def open_cidrs(rule_cidrs: Value) -> tuple[list[str], bool]:
+def open_cidrs(rule_cidrs: Value[Any]) -> tuple[list[str], bool]:
     """The open-to-the-world CIDRs among the known entries, and whether some entry is unknown."""
     raw = rule_cidrs.raw
     if isinstance(raw, Unknown):
@@ -601,13 +601,13 @@ class ValidIdentifiers(Rule):
                 g = c.subnet_group
                 yield self._one(g, g.name, "name", facts.subnet_group_name_problems)
 
-    def _named(self, resource: Resource, v: Value, attr: str, prefix: Value | None) -> Result:
+    def _named(self, resource: Resource, v: Value[Any], attr: str, prefix: Value[Any] | None) -> Result:
         """The identifier, or the prefix the provider makes it from when only the prefix is written."""
         if prefix is not None and v.known and v.value in (None, ""):
             return self._one(resource, prefix, f"{attr}_prefix", facts.identifier_prefix_problems)
         return self._one(resource, v, attr, facts.identifier_problems)
 
-    def _one(self, resource: Resource, v: Value, attr: str, problems_of: Any) -> Result:
+    def _one(self, resource: Resource, v: Value[Any], attr: str, problems_of: Any) -> Result:
         if not v.known:
             return unresolved_value(resource, v, attr)
         if v.value in (None, ""):

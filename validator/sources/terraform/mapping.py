@@ -84,8 +84,8 @@ EVAL_ERROR = re.compile(r"^line \d+: ")
 
 @dataclass
 class ProviderSettings:
-    region: Value | None = None
-    constraints: list[Value] = field(default_factory=list)
+    region: Value[Any] | None = None
+    constraints: list[Value[Any]] = field(default_factory=list)
     origin: Location | None = None
 
 
@@ -98,27 +98,27 @@ def _matches(ref: str, address: str) -> bool:
     return ref == address or _strip_index(address) == ref
 
 
-def _get(rec: Record, name: str) -> Value | None:
+def _get(rec: Record, name: str) -> Value[Any] | None:
     """An argument of a record; unknown for every name when it stands for unexpandable dynamic blocks."""
     v = rec.get(name)
     return v if v is not None else rec.get(DYNAMIC_UNKNOWN)
 
 
-def _value(rec: Record, name: str, defaults: dict[str, Any]) -> Value:
+def _value(rec: Record, name: str, defaults: dict[str, Any]) -> Value[Any]:
     v = _get(rec, name)
     if v is None:
         return missing(defaults.get(name), rec.origin)
     return v
 
 
-def _plain(v: Value) -> Value:
+def _plain(v: Value[Any]) -> Value[Any]:
     """Drop reference wrappers from a known string so rules see plain values."""
     if isinstance(v.raw, RefStr):
         return Value(str(v.raw), v.origin, v.defaulted, v.literal)
     return v
 
 
-def _secret(v: Value) -> Value:
+def _secret(v: Value[Any]) -> Value[Any]:
     failed = EVAL_ERROR.match(v.raw.reason) if isinstance(v.raw, Unknown) else None
     if failed:
         # An evaluation error may quote the value it failed on: keep only where it happened.
@@ -198,7 +198,7 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
     )
 
 
-def _storage_encrypted(rec: Record, mode: Value) -> Value:
+def _storage_encrypted(rec: Record, mode: Value[Any]) -> Value[Any]:
     """storage_encrypted, with the provider's default for the engine mode when left out."""
     written = _get(rec, "storage_encrypted")
     if written is not None:
@@ -214,7 +214,7 @@ def _storage_encrypted(rec: Record, mode: Value) -> Value:
 
 
 def _cluster(rec: Record) -> Cluster:
-    def v(name: str) -> Value:
+    def v(name: str) -> Value[Any]:
         return _plain(_value(rec, name, CLUSTER_DEFAULTS))
 
     scaling = None
@@ -250,7 +250,7 @@ def _cluster(rec: Record) -> Cluster:
     )
 
 
-def _written(rec: Record, name: str) -> Value | None:
+def _written(rec: Record, name: str) -> Value[Any] | None:
     v = _get(rec, name)
     return _plain(v) if v is not None else None
 
@@ -277,7 +277,7 @@ def _subnet_group(rec: Record, subnets: dict[str, Subnet]) -> SubnetGroup:
     if isinstance(raw, Unknown):
         # A whole list from elsewhere (a module output we could not read, a data source).
         linked = [s for a, s in subnets.items() if any(_matches(r, a) for r in raw.refs)]
-        value: Value = Value(linked, ids.origin) if linked else Value(raw, ids.origin)
+        value: Value[Any] = Value(linked, ids.origin) if linked else Value(raw, ids.origin)
     else:
         items: list[Any] = []
         for item in raw if isinstance(raw, list) else [raw]:
@@ -348,7 +348,7 @@ def _vpc_ingress(rec: Record) -> IngressRule:
 
 
 def _attach_rules(groups: list[SecurityGroup], by_type: dict[str, list[Record]]) -> None:
-    standalone: list[tuple[Value, IngressRule]] = []
+    standalone: list[tuple[Value[Any], IngressRule]] = []
     for rec in by_type.get("aws_security_group_rule", []):
         kind = rec.get("type")
         if kind is None or (kind.known and str(kind.raw) != "ingress"):
@@ -398,7 +398,7 @@ def _link_cluster(cluster: Cluster, rec: Record, subnet_groups: list[SubnetGroup
 DEFAULT_VPC = "<the default VPC>"
 
 
-def _vpc_key(v: Value | None, left_out: str = "") -> str:
+def _vpc_key(v: Value[Any] | None, left_out: str = "") -> str:
     """What names a VPC: the resource a vpc_id refers to, or the id itself; "" when unknown."""
     if v is None:
         return left_out
@@ -501,7 +501,7 @@ def _knowledge_base(rec: Record, clusters: list[Cluster]) -> KnowledgeBase:
     mapping_block = rds.block("field_mapping") if rds else None
     origin = (rds or storage or rec).origin
 
-    def field_of(r: Record | None, name: str) -> Value:
+    def field_of(r: Record | None, name: str) -> Value[Any]:
         if r is None:
             return missing(None, origin)
         return _plain(_value(r, name, {name: None}))

@@ -456,7 +456,7 @@ class _Builder:
         ctx: _Context,
         hcl: Record | None,
         sensitive: Any,
-    ) -> Value:
+    ) -> Value[Any]:
         hcl_value = hcl.attrs.get(name) if hcl else None
         if hcl_value is not None:
             origin = hcl_value.origin
@@ -501,11 +501,11 @@ class _Builder:
         if not isinstance(entry, dict):
             return ProviderSettings()
         origin = Location(via='provider "aws"')
-        constraints: list[Value] = []
+        constraints: list[Value[Any]] = []
         if entry.get("version_constraint"):
             constraints.append(Value(str(entry["version_constraint"]), origin))
         region_expr = (entry.get("expressions") or {}).get("region")
-        region: Value | None = None
+        region: Value[Any] | None = None
         if isinstance(region_expr, dict):
             if "constant_value" in region_expr:
                 region = Value(region_expr["constant_value"], origin, literal=True)

@@ -8,6 +8,7 @@ records into the model, so HCL and plan share one mapping.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from validator.model import Location, Value
 
@@ -18,14 +19,14 @@ class Record:
     address: str  # e.g. module.aurora.aws_rds_cluster.aurora_cluster
     origin: Location  # the block's first line
     end_line: int | None = None
-    attrs: dict[str, Value] = field(default_factory=dict)
+    attrs: dict[str, Value[Any]] = field(default_factory=dict)
     blocks: dict[str, list[Record]] = field(default_factory=dict)
     # Attribute names written in the configuration (as opposed to defaults or computed).
     written: set[str] = field(default_factory=set)
     # Why this record may stand for no instance or several (count/for_each unknown); "" otherwise.
     multiplicity: str = ""
 
-    def get(self, name: str) -> Value | None:
+    def get(self, name: str) -> Value[Any] | None:
         return self.attrs.get(name)
 
     def block(self, name: str) -> Record | None:
