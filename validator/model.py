@@ -143,7 +143,7 @@ class Value(Generic[T]):
         """The known value; call only when ``known`` is true."""
         if isinstance(self.raw, Unknown):
             raise ValueError(f"value is unknown: {self.raw.reason}")
-        return self.raw  # type: ignore[return-value]
+        return self.raw
 
     @property
     def reason(self) -> str:
@@ -275,7 +275,7 @@ class Cluster(Resource):
     skip_final_snapshot: Value[bool]
     final_snapshot_identifier: Value[str | None]
     scaling: Scaling | None
-    port: Value[int]
+    port: Value[Any]  # an int; None or "" when written empty, anything else when mistyped
     instances: list[Instance] = field(default_factory=list)
     subnet_group: SubnetGroup | None = None
     subnet_group_ref: Value[str] | None = None  # the db_subnet_group_name argument

@@ -44,7 +44,7 @@ def apply_suppressions(report: Report, args: object) -> None:
         deployment = by_root.get(finding.source)
         # A passed check has nothing to hide: only failures and unresolved checks are suppressed.
         relevant = deployment and deployment.suppressions and finding.status is not Status.PASS
-        reason = _match(finding, deployment) if relevant else None
+        reason = _match(finding, deployment) if relevant and deployment else None
         out.append(replace(finding, suppressed_by=reason) if reason else finding)
     report.findings = out
     baseline = getattr(args, "baseline", None)

@@ -131,7 +131,8 @@ def _bool(raw: Any) -> bool | None:
     return bool(raw)
 
 
-def _num(raw: Any) -> float | None:
+def _num(raw: Any) -> Any:
+    """``raw`` as a float (None stays None); ``raw`` itself when it is not a number."""
     try:
         return None if raw is None else float(raw)
     except (TypeError, ValueError):
@@ -234,7 +235,7 @@ def _show(value: Any) -> str:
 def _same_version(tf: Any, live: Any) -> bool:
     """Terraform may name only a major ("16") or a prefix of the version AWS runs."""
     if tf is None or live is None:
-        return tf == live
+        return bool(tf == live)
     tf_s, live_s = str(tf), str(live)
     return tf_s == live_s or live_s.startswith(tf_s + ".")
 

@@ -26,7 +26,8 @@ def db_port(cluster: Cluster) -> int | None:
 
 def first_unknown(rule: IngressRule, *others: Value[Any]) -> tuple[str, Location]:
     """The reason and location of the first unknown input of an ingress rule."""
-    for v in (rule.from_port, rule.to_port, rule.protocol, rule.cidr_blocks, *others):
+    values: tuple[Value[Any], ...] = (rule.from_port, rule.to_port, rule.protocol, rule.cidr_blocks, *others)
+    for v in values:
         if not v.known:
             return (
                 v.reason or "value is not known statically",

@@ -472,11 +472,11 @@ class SubnetsInTwoZones(Rule):
                 loc,
             )
         elif indexed:
-            ref, indexes = next(iter(indexed.items()))
+            list_ref, used = next(iter(indexed.items()))
             yield undetermined(
                 group.address,
                 f"the Availability Zones of {group.address} (known: {listed})",
-                f"{ref} is read from AWS at plan time and only index {sorted(indexes)[0]} of it is used",
+                f"{list_ref} is read from AWS at plan time and only index {sorted(used)[0]} of it is used",
                 loc,
             )
         elif missing:
@@ -547,14 +547,14 @@ class EngineVersionSupport(Rule):
                 unknown.append("Serverless v2 support")
             hnsw = support.pgvector_has_hnsw
             if hnsw is False:
-                first = facts.minimum_for("pgvector_hnsw", text)
+                hnsw_first = facts.minimum_for("pgvector_hnsw", text)
                 subject = "it" if failures else label
                 shipped = (
                     f"ships pgvector {support.pgvector}, older than {facts.PGVECTOR_FOR_HNSW}"
                     if support.pgvector
                     else "ships no pgvector"
                 )
-                since = f" (pgvector {facts.PGVECTOR_FOR_HNSW} starts at {first})" if first else ""
+                since = f" (pgvector {facts.PGVECTOR_FOR_HNSW} starts at {hnsw_first})" if hnsw_first else ""
                 failures.append(f"{subject} {shipped}{since}")
             elif hnsw is None:
                 unknown.append("the pgvector version")

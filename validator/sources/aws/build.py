@@ -85,9 +85,8 @@ def _iso(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).isoformat()
+        when = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        return when.astimezone(dt.UTC).isoformat()
     return str(value)
 
 
