@@ -43,7 +43,9 @@ def completion_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _adopt(sub: argparse._SubParsersAction, name: str, own: argparse.ArgumentParser, help_text: str) -> None:
+def _adopt(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, own: argparse.ArgumentParser, help_text: str
+) -> None:
     parser = sub.add_parser(name, help=help_text, description=own.description)
     for action in own._actions:
         if isinstance(action, argparse._HelpAction):

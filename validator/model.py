@@ -199,7 +199,7 @@ class Resource:
 class Scaling:
     min_capacity: Value[float]
     max_capacity: Value[float]
-    seconds_until_auto_pause: Value[int]
+    seconds_until_auto_pause: Value[int | None]  # None: not reported, the default applies
     origin: Location = NOWHERE
 
 

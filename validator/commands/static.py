@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,6 +131,7 @@ def collect(args: argparse.Namespace) -> Report:
         _note_unused_configurations(roots, getattr(args, "config_file", None))
     report = Report(errors=[*var_file_errors, *errors], profile=args.rules_profile)
     jobs = getattr(args, "jobs", None)
+    scans: Iterable[RootScan]
     if len(roots) > 1 and jobs != 1:
         from validator.parallel import scan_roots
 

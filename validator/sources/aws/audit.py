@@ -96,8 +96,8 @@ def plan_regions(request: LiveRequest, clients: Clients) -> dict[str, list[str]]
             raise UsageError(f"unknown AWS region {region!r}")
     plan: dict[str, list[str]] = {r: [] for r in regions}
     for item in request.clusters:
-        region = _arn_region(item)
-        targets = [region] if region else regions
+        arn_region = _arn_region(item)
+        targets = [arn_region] if arn_region else regions
         for r in targets:
             plan.setdefault(r, []).append(item)
     return plan

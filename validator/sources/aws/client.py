@@ -377,7 +377,9 @@ class Refused(Exception):
 def call(
     operation: str,
     region: str,
-    func: Callable[[], Any],
+    # Called with no argument; ``...`` because callers bind loop variables as lambda defaults
+    # (``lambda chunk=chunk: ...``), which a type checker cannot match to Callable[[], Any].
+    func: Callable[..., Any],
     *,
     degrade_denied: bool = False,
     degrade_errors: bool = False,

@@ -508,10 +508,11 @@ def _knowledge_base(rec: Record, clusters: list[Cluster]) -> KnowledgeBase:
 
     mapping = {
         name: field_of(mapping_block, name)
-        for name in ("primary_key_field", "vector_field", "text_field", "metadata_field", "custom_metadata_field")
+        for name in (*facts.KB_REQUIRED_FIELD_MAPPING, *facts.KB_OPTIONAL_FIELD_MAPPING)
     }
     arn = field_of(rds, "resource_arn")
-    raw_arn = rds.get("resource_arn").raw if rds and rds.get("resource_arn") else None
+    written_arn = rds.get("resource_arn") if rds else None
+    raw_arn = written_arn.raw if written_arn else None
     target = None
     for cluster in clusters:
         if any(_matches(r, cluster.address) for r in refs_of(raw_arn)) or (
