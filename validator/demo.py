@@ -71,8 +71,13 @@ def _known_versions() -> list[str]:
 def patch_moto(engine_overrides: dict[str, dict[str, Any]] | None = None) -> None:
     """Bring moto's RDS closer to AWS where the audit reads it (see the module docstring)."""
     from moto.core.responses import ActionResult
-    from moto.rds.models import DBCluster, RDSBackend
-    from moto.rds.responses import RDSResponse
+    from moto.rds import models, responses
+
+    # The patches replace moto's methods at run time, which a type checker rejects on the
+    # classes themselves: they are reached through untyped names.
+    DBCluster: Any = models.DBCluster
+    RDSBackend: Any = models.RDSBackend
+    RDSResponse: Any = responses.RDSResponse
 
     overrides = dict(engine_overrides or {})
 
