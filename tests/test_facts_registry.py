@@ -30,6 +30,7 @@ COINCIDENCES: dict[tuple[str, object], str] = {
     ("validator/limits.py", 128): "the JSON nesting depth limit",
     ("validator/sources/terraform/hcl/functions.py", 128): "the bits of an IPv6 address (cidrsubnet)",
     ("validator/sources/terraform/hcl/cache.py", 256): "the number of parse results kept in memory",
+    ("validator/reporters/asff.py", 256): "the length limit of an ASFF finding's Title",
 }
 
 
