@@ -26,6 +26,7 @@ browser:
 ## test: install everything, lint, and run every test
 test: $(BIN)/.installed browser
 	$(BIN)/ruff check validator tests features bench
+	$(BIN)/mypy validator
 	$(BIN)/python -m validator.docs --check README.md
 	$(BIN)/python -m pytest
 

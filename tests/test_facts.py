@@ -105,7 +105,7 @@ def test_every_minimum_is_at_or_after_serverless_v2_of_its_major() -> None:
 # Sources and confidence comments
 
 _ROW = re.compile(r"^\s*(\(|[A-Za-z_]+\()")  # a table row: a tuple or a constructor call
-_ROW_CONFIDENCE = re.compile(r'["\'](M|L)["\']\s*[,)]')
+_ROW_CONFIDENCE = re.compile(r"Confidence\.(MEDIUM|LOW)\s*[,)]")
 
 
 def _comment_above(i: int) -> str:

@@ -75,7 +75,6 @@ def test_every_cluster_field_comes_from_the_api(aws):
     assert c.manage_master_password.value is True and c.master_user_secret_arn.startswith(
         "arn:aws:secretsmanager:"
     )
-    assert dep.secrets == [c.master_user_secret_arn]
     assert c.master_password.value is None  # never visible through the API
     assert c.storage_encrypted.value is True and c.deletion_protection.value is True
     assert c.port.value == 5433 and c.status == "available" and c.region == REGION

@@ -177,7 +177,7 @@ def entries_for(
         if not _recordable(finding):
             continue
         fp = fingerprint(finding, base)
-        entry: dict[str, Any] = {
+        entry = {
             "rule_id": finding.rule_id,
             "resource": finding.result.resource,
             "file": _file_key(finding, base),

@@ -51,7 +51,7 @@ def _fake_engine_version(engine: str, version: str, overrides: dict[str, dict[st
         "DBParameterGroupFamily": f"{engine}{major}",
         "DBEngineDescription": "Aurora (PostgreSQL)",
         "DBEngineVersionDescription": f"Aurora PostgreSQL (Compatible with PostgreSQL {version})",
-        "SupportedEngineModes": ["provisioned"],
+        "SupportedEngineModes": [facts.ENGINE_MODE],
         "Status": "available",
     }
     if support.serverless_v2 and support.max_acu is not None and support.min_acu_floor is not None:
@@ -71,8 +71,13 @@ def _known_versions() -> list[str]:
 def patch_moto(engine_overrides: dict[str, dict[str, Any]] | None = None) -> None:
     """Bring moto's RDS closer to AWS where the audit reads it (see the module docstring)."""
     from moto.core.responses import ActionResult
-    from moto.rds.models import DBCluster, RDSBackend
-    from moto.rds.responses import RDSResponse
+    from moto.rds import models, responses
+
+    # The patches replace moto's methods at run time, which a type checker rejects on the
+    # classes themselves: they are reached through untyped names.
+    DBCluster: Any = models.DBCluster
+    RDSBackend: Any = models.RDSBackend
+    RDSResponse: Any = responses.RDSResponse
 
     overrides = dict(engine_overrides or {})
 

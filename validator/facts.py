@@ -1,20 +1,67 @@
 """Every fact the validator relies on, as data, with its source and confidence.
 
-Confidence: ``H`` = read in a primary source (AWS documentation, the provider's
-own validation or changelog), ``M`` = secondary source, ``L`` = inferred.
-Rows of confidence M or L carry a comment saying so. The live mode prefers what
-AWS itself reports (``DescribeDBEngineVersions``) over these tables.
+A fact is a typed record: a :class:`Fact` for a single value (registered in :data:`FACTS`
+by :func:`fact`, which returns the value itself), or a row of one of the tables below
+(:class:`MinVersion`, :class:`PgvectorRow`, :class:`ProviderArgument`, ...). Each names its
+source and its :class:`Confidence`; rows of confidence M or L carry a comment saying why.
+The live mode prefers what AWS itself reports (``DescribeDBEngineVersions``) over these tables.
 
 Nothing else in the project hard-codes a version, a limit or a price: rules
-call the lookup functions at the end of each section.
+call the lookup functions at the end of each section. ``tests/test_facts_registry.py``
+fails on a fact nothing reads and on a known fact's literal copied elsewhere in ``validator/``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Confidence(StrEnum):
+    """How well a fact is known; the value is the letter reports print ("confidence H")."""
+
+    HIGH = "H"  # read in a primary source (AWS documentation, the provider's own validation or changelog)
+    MEDIUM = "M"  # a secondary source
+    LOW = "L"  # inferred
+
+    @property
+    def rank(self) -> int:
+        return {"H": 3, "M": 2, "L": 1}[self.value]
+
+
+@dataclass(frozen=True)
+class Fact(Generic[T]):
+    """One value the validator relies on, where it was read, and how well it is known.
+
+    ``distinctive``: the value stands for this fact wherever it is written in ``validator/``
+    (5432, "provisioned", 128 ACU), so a copy of it elsewhere is drift and fails the tests.
+    """
+
+    name: str
+    value: T
+    confidence: Confidence
+    source: str
+    distinctive: bool = False
+
+
+FACTS: dict[str, Fact[Any]] = {}
+
+
+def fact(name: str, value: T, confidence: Confidence, source: str, *, distinctive: bool | None = None) -> T:
+    """Record ``value`` as the fact ``name`` and give the value back, for ``NAME = fact("NAME", ...)``.
+
+    Strings are distinctive unless told otherwise; numbers only when told.
+    """
+    if name in FACTS:
+        raise ValueError(f"fact {name} is recorded twice")
+    FACTS[name] = Fact(name, value, confidence, source, isinstance(value, str) if distinctive is None else distinctive)
+    return value
+
 
 # --------------------------------------------------------------------------- #
 # Sources
@@ -31,6 +78,7 @@ URL_SV2_VERSIONS = (
     "Concepts.Aurora_Fea_Regions_DB-eng.Feature.ServerlessV2.html"
 )
 URL_SV1_END_OF_LIFE = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless.relnotes.html"
+URL_CREATE_DB_CLUSTER = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html"
 URL_SCALING_API = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html"
 URL_PGVECTOR_EXTENSIONS = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Extensions.html"
@@ -77,6 +125,8 @@ URL_PROVIDER_DEFAULT_SECURITY_GROUP = (
 )
 URL_DEFAULT_SECURITY_GROUP = "https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html"
 URL_SV1_DATA_API = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.regions"
+URL_PROVIDER_DB_SUBNET_GROUP = "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/db_subnet_group"
+URL_IAM_IDENTIFIERS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html"
 URL_PROVIDER_UNIQUE_ID = "https://github.com/hashicorp/terraform-plugin-sdk/blob/main/helper/id/id.go"
 
 
@@ -122,11 +172,11 @@ class MinVersion:
 
     major: int
     version: str
-    confidence: str
+    confidence: Confidence
     source: str
 
 
-def _mins(rows: list[tuple[str, str]], source: str) -> dict[int, MinVersion]:
+def _mins(rows: list[tuple[str, Confidence]], source: str) -> dict[int, MinVersion]:
     out: dict[int, MinVersion] = {}
     for version, confidence in rows:
         parsed = parse_version(version)
@@ -137,19 +187,26 @@ def _mins(rows: list[tuple[str, str]], source: str) -> dict[int, MinVersion]:
 
 # Serverless v2 on Aurora PostgreSQL: 13.6, 14.3, 15.2, 16.1, 17.4. No earlier major has it.
 SERVERLESS_V2_MIN: dict[int, MinVersion] = _mins(
-    [("13.6", "H"), ("14.3", "H"), ("15.2", "H"), ("16.1", "H"), ("17.4", "H")], URL_SV2_VERSIONS
+    [
+        ("13.6", Confidence.HIGH),
+        ("14.3", Confidence.HIGH),
+        ("15.2", Confidence.HIGH),
+        ("16.1", Confidence.HIGH),
+        ("17.4", Confidence.HIGH),
+    ],
+    URL_SV2_VERSIONS,
 )
 
 # Maximum capacity 256 ACU (otherwise 128).
 ACU_256_MIN: dict[int, MinVersion] = _mins(
     [
-        ("13.13", "H"),
-        ("14.10", "H"),
-        ("15.5", "H"),
-        ("16.1", "H"),
+        ("13.13", Confidence.HIGH),
+        ("14.10", Confidence.HIGH),
+        ("15.5", Confidence.HIGH),
+        ("16.1", Confidence.HIGH),
         # M: the capacity table lists 17.x only in the auto-pause row (0-256 ACU), so
         # every 17 version with Serverless v2 is taken to allow 256.
-        ("17.4", "M"),
+        ("17.4", Confidence.MEDIUM),
     ],
     URL_SV2_CAPACITY,
 )
@@ -157,41 +214,44 @@ ACU_256_MIN: dict[int, MinVersion] = _mins(
 # Minimum capacity 0 ACU (automatic pause and resume).
 AUTO_PAUSE_MIN: dict[int, MinVersion] = _mins(
     [
-        ("13.15", "H"),
-        ("14.12", "H"),
-        ("15.7", "H"),
-        ("16.3", "H"),
+        ("13.15", Confidence.HIGH),
+        ("14.12", Confidence.HIGH),
+        ("15.7", Confidence.HIGH),
+        ("16.3", Confidence.HIGH),
         # M: the documentation says "and 17.x" without a minor; 17.4 is the first 17 with Serverless v2.
-        ("17.4", "M"),
+        ("17.4", Confidence.MEDIUM),
     ],
     URL_SV2_AUTO_PAUSE,
 )
 
-ACU_STEP = 0.5  # capacities are multiples of 0.5 ACU (H, URL_SCALING_API)
-ACU_MIN_WITHOUT_AUTO_PAUSE = 0.5  # (H, URL_SCALING_API)
-ACU_MIN_WITH_AUTO_PAUSE = 0.0  # (H, URL_SV2_AUTO_PAUSE)
-ACU_MAX_OLD = 128.0  # (H, URL_SV2_CAPACITY)
-ACU_MAX_NEW = 256.0  # (H, URL_SV2_CAPACITY)
+ACU_STEP = fact("ACU_STEP", 0.5, Confidence.HIGH, URL_SCALING_API)  # capacities are multiples of 0.5 ACU
+ACU_MIN_WITHOUT_AUTO_PAUSE = fact("ACU_MIN_WITHOUT_AUTO_PAUSE", 0.5, Confidence.HIGH, URL_SCALING_API)
+ACU_MIN_WITH_AUTO_PAUSE = fact("ACU_MIN_WITH_AUTO_PAUSE", 0.0, Confidence.HIGH, URL_SV2_AUTO_PAUSE)
+ACU_MAX_OLD = fact("ACU_MAX_OLD", 128.0, Confidence.HIGH, URL_SV2_CAPACITY, distinctive=True)
+ACU_MAX_NEW = fact("ACU_MAX_NEW", 256.0, Confidence.HIGH, URL_SV2_CAPACITY, distinctive=True)
 # The provider 5.100.0 validates max_capacity in 1-256 ("expected ... to be in the range
-# (1.000000 - 256.000000)", seen with terraform validate); AWS documents "higher than 0.5". (H)
-ACU_MAX_FLOOR = 1.0
-GIB_PER_ACU = 2  # about 2 GiB of memory per ACU (H, URL_SV2_REQUIREMENTS)
+# (1.000000 - 256.000000)", seen with terraform validate); AWS documents "higher than 0.5".
+ACU_MAX_FLOOR = fact("ACU_MAX_FLOOR", 1.0, Confidence.HIGH, URL_PROVIDER_RDS_CLUSTER)
 
-AUTO_PAUSE_SECONDS_MIN = 300  # (H, URL_SV2_AUTO_PAUSE; the provider validates 300-86400)
-AUTO_PAUSE_SECONDS_MAX = 86_400  # (H)
-AUTO_PAUSE_SECONDS_DEFAULT = 300  # (H)
-# M: about 15 seconds to resume; a Data API call meanwhile fails with DatabaseResumingException.
-AUTO_PAUSE_RESUME_SECONDS = 15
-AUTO_PAUSE_ANNOUNCED = "2024-11-20"  # (H)
+# The provider validates seconds_until_auto_pause in 300-86400; AWS's default is 300.
+AUTO_PAUSE_SECONDS_MIN = fact("AUTO_PAUSE_SECONDS_MIN", 300, Confidence.HIGH, URL_SV2_AUTO_PAUSE)
+AUTO_PAUSE_SECONDS_MAX = fact("AUTO_PAUSE_SECONDS_MAX", 86_400, Confidence.HIGH, URL_SV2_AUTO_PAUSE, distinctive=True)
+AUTO_PAUSE_SECONDS_DEFAULT = fact("AUTO_PAUSE_SECONDS_DEFAULT", 300, Confidence.HIGH, URL_SV2_AUTO_PAUSE)
 
-SERVERLESS_V1_END_OF_LIFE = "2025-03-31"  # engine_mode "serverless" (H, URL_SV1_END_OF_LIFE)
-ENGINE = "aurora-postgresql"
-ENGINE_MODE = "provisioned"  # Serverless v2 clusters; the provider default (H)
-SERVERLESS_INSTANCE_CLASS = "db.serverless"  # (H, URL_SV2_REQUIREMENTS)
-MIN_SUBNET_AZS = 2  # a DB subnet group spans at least two Availability Zones (H, URL_SUBNET_GROUPS)
-STOPPED_CLUSTER_RESTART_DAYS = 7  # a stopped cluster is started again after 7 days (H, URL_STOP_START)
-DEFAULT_PORT = 5432  # Aurora PostgreSQL (H)
-HOURS_PER_MONTH = 730  # the AWS pricing pages' month (H, URL_PRICING)
+# engine_mode "serverless" (Serverless v1) reached its end of life.
+SERVERLESS_V1_END_OF_LIFE = fact("SERVERLESS_V1_END_OF_LIFE", "2025-03-31", Confidence.HIGH, URL_SV1_END_OF_LIFE)
+ENGINE = fact("ENGINE", "aurora-postgresql", Confidence.HIGH, URL_SV2_REQUIREMENTS)
+# Serverless v2 clusters; the provider default.
+ENGINE_MODE = fact("ENGINE_MODE", "provisioned", Confidence.HIGH, URL_PROVIDER_RDS_CLUSTER)
+SERVERLESS_INSTANCE_CLASS = fact("SERVERLESS_INSTANCE_CLASS", "db.serverless", Confidence.HIGH, URL_SV2_REQUIREMENTS)
+# A DB subnet group spans at least two Availability Zones.
+MIN_SUBNET_AZS = fact("MIN_SUBNET_AZS", 2, Confidence.HIGH, URL_SUBNET_GROUPS)
+# A stopped cluster is started again after 7 days.
+STOPPED_CLUSTER_RESTART_DAYS = fact("STOPPED_CLUSTER_RESTART_DAYS", 7, Confidence.HIGH, URL_STOP_START)
+# Aurora PostgreSQL's port when none is given.
+DEFAULT_PORT = fact("DEFAULT_PORT", 5432, Confidence.HIGH, URL_CREATE_DB_CLUSTER, distinctive=True)
+# The AWS pricing pages' month.
+HOURS_PER_MONTH = fact("HOURS_PER_MONTH", 730, Confidence.HIGH, URL_PRICING, distinctive=True)
 
 
 # --------------------------------------------------------------------------- #
@@ -204,71 +264,83 @@ class PgvectorRow:
 
     version: str
     pgvector: str
-    confidence: str
+    confidence: Confidence
     source: str
 
 
-PGVECTOR_FOR_HNSW = "0.5.0"  # HNSW indexes; Bedrock Knowledge Bases need it (H, URL_BEDROCK_AURORA)
+# HNSW indexes; Bedrock Knowledge Bases need it.
+PGVECTOR_FOR_HNSW = fact("PGVECTOR_FOR_HNSW", "0.5.0", Confidence.HIGH, URL_BEDROCK_AURORA)
 
 PGVECTOR_ROWS: tuple[PgvectorRow, ...] = (
     # 0.4.x: H for the engine versions; L for the patch level, so recorded as "0.4".
-    PgvectorRow("12.15", "0.4", "L", URL_PGVECTOR_0_4),
-    PgvectorRow("13.11", "0.4", "L", URL_PGVECTOR_0_4),
-    PgvectorRow("14.8", "0.4", "L", URL_PGVECTOR_0_4),
-    PgvectorRow("15.3", "0.4", "L", URL_PGVECTOR_0_4),
-    PgvectorRow("12.16", "0.5.0", "H", URL_PGVECTOR_0_5),
-    PgvectorRow("13.12", "0.5.0", "H", URL_PGVECTOR_0_5),
-    PgvectorRow("14.9", "0.5.0", "H", URL_PGVECTOR_0_5),
-    PgvectorRow("15.4", "0.5.0", "H", URL_PGVECTOR_0_5),
+    PgvectorRow("12.15", "0.4", Confidence.LOW, URL_PGVECTOR_0_4),
+    PgvectorRow("13.11", "0.4", Confidence.LOW, URL_PGVECTOR_0_4),
+    PgvectorRow("14.8", "0.4", Confidence.LOW, URL_PGVECTOR_0_4),
+    PgvectorRow("15.3", "0.4", Confidence.LOW, URL_PGVECTOR_0_4),
+    PgvectorRow("12.16", "0.5.0", Confidence.HIGH, URL_PGVECTOR_0_5),
+    PgvectorRow("13.12", "0.5.0", Confidence.HIGH, URL_PGVECTOR_0_5),
+    PgvectorRow("14.9", "0.5.0", Confidence.HIGH, URL_PGVECTOR_0_5),
+    PgvectorRow("15.4", "0.5.0", Confidence.HIGH, URL_PGVECTOR_0_5),
     # L: 0.5.1 is confirmed for 16.1 only by secondary sources; 15.5, 14.10, 13.13 are inferred.
-    PgvectorRow("16.1", "0.5.1", "L", URL_PGVECTOR_EXTENSIONS),
-    PgvectorRow("15.5", "0.5.1", "L", URL_PGVECTOR_EXTENSIONS),
-    PgvectorRow("14.10", "0.5.1", "L", URL_PGVECTOR_EXTENSIONS),
-    PgvectorRow("13.13", "0.5.1", "L", URL_PGVECTOR_EXTENSIONS),
-    PgvectorRow("12.19", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
-    PgvectorRow("13.15", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
-    PgvectorRow("14.12", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
-    PgvectorRow("15.7", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
-    PgvectorRow("16.3", "0.7.0", "H", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("16.1", "0.5.1", Confidence.LOW, URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("15.5", "0.5.1", Confidence.LOW, URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("14.10", "0.5.1", Confidence.LOW, URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("13.13", "0.5.1", Confidence.LOW, URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("12.19", "0.7.0", Confidence.HIGH, URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("13.15", "0.7.0", Confidence.HIGH, URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("14.12", "0.7.0", Confidence.HIGH, URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("15.7", "0.7.0", Confidence.HIGH, URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("16.3", "0.7.0", Confidence.HIGH, URL_PGVECTOR_EXTENSIONS),
     # L: inferred. Aurora PostgreSQL 17.4 came out in 2025, after pgvector 0.8.0 (2024-10);
     # the exact list of minors with 0.8.0 is not confirmed. Live mode reads pg_extension instead.
-    PgvectorRow("17.4", "0.8.0", "L", URL_PGVECTOR_EXTENSIONS),
+    PgvectorRow("17.4", "0.8.0", Confidence.LOW, URL_PGVECTOR_EXTENSIONS),
 )
 # Majors below the lowest one here never shipped pgvector on Aurora (the announcement names
 # 12.15 and higher only); majors above the highest one here are unknown.
 
 DATA_API_MIN: dict[int, MinVersion] = _mins(
-    [("13.11", "H"), ("14.8", "H"), ("15.3", "H"), ("16.1", "H"), ("17.4", "H")], URL_DATA_API
+    [
+        ("13.11", Confidence.HIGH),
+        ("14.8", Confidence.HIGH),
+        ("15.3", Confidence.HIGH),
+        ("16.1", Confidence.HIGH),
+        ("17.4", Confidence.HIGH),
+    ],
+    URL_DATA_API,
 )
 
 BEDROCK_KB_MIN: dict[int, MinVersion] = _mins(
     [
-        ("12.16", "H"),
-        ("13.12", "H"),
-        ("14.9", "H"),
-        ("15.4", "H"),
-        ("16.1", "H"),
+        ("12.16", Confidence.HIGH),
+        ("13.12", Confidence.HIGH),
+        ("14.9", Confidence.HIGH),
+        ("15.4", Confidence.HIGH),
+        ("16.1", Confidence.HIGH),
         # L: not in the Bedrock list; follows from pgvector >= 0.5.0 and the Data API on 17.4.
-        ("17.4", "L"),
+        ("17.4", Confidence.LOW),
     ],
     URL_BEDROCK_AURORA,
 )
 
-# The columns a knowledge base's rds_configuration.field_mapping must name (H, URL_BEDROCK_AURORA).
-KB_REQUIRED_FIELD_MAPPING = ("primary_key_field", "vector_field", "text_field", "metadata_field")
-KB_OPTIONAL_FIELD_MAPPING = ("custom_metadata_field",)
-KB_STORAGE_TYPE_RDS = "RDS"
+# The columns a knowledge base's rds_configuration.field_mapping must name.
+KB_REQUIRED_FIELD_MAPPING = fact(
+    "KB_REQUIRED_FIELD_MAPPING",
+    ("primary_key_field", "vector_field", "text_field", "metadata_field"),
+    Confidence.HIGH,
+    URL_BEDROCK_AURORA,
+)
+KB_OPTIONAL_FIELD_MAPPING = fact(
+    "KB_OPTIONAL_FIELD_MAPPING", ("custom_metadata_field",), Confidence.HIGH, URL_BEDROCK_AURORA
+)
+KB_STORAGE_TYPE_RDS = fact("KB_STORAGE_TYPE_RDS", "RDS", Confidence.HIGH, URL_BEDROCK_KB_SETUP)
 
 
 # --------------------------------------------------------------------------- #
 # Engine support lookup
 
 
-_CONFIDENCE_ORDER = {"H": 3, "M": 2, "L": 1}
-
-
-def _lowest(*confidences: str) -> str:
-    return min(confidences, key=lambda c: _CONFIDENCE_ORDER.get(c, 0)) if confidences else "H"
+def _lowest(*confidences: Confidence) -> Confidence:
+    return min((Confidence(c) for c in confidences), key=lambda c: c.rank, default=Confidence.HIGH)
 
 
 @dataclass(frozen=True)
@@ -288,7 +360,7 @@ class EngineSupport:
     pgvector: str | None
     data_api: bool | None
     bedrock_kb: bool | None
-    confidence: str
+    confidence: Confidence
     source: str
     note: str = ""
 
@@ -341,17 +413,17 @@ def _feature(parsed: tuple[int, ...], table: dict[int, MinVersion]) -> tuple[boo
     return None, None  # a newer major than the table knows
 
 
-def _pgvector(parsed: tuple[int, ...]) -> tuple[str | None, str, str]:
+def _pgvector(parsed: tuple[int, ...]) -> tuple[str | None, Confidence, str]:
     """(pgvector version, confidence, source) for an engine version."""
     major = parsed[0]
     rows = [r for r in PGVECTOR_ROWS if parse_version(r.version)[0] == major]  # type: ignore[index]
     if not rows:
         majors = [parse_version(r.version)[0] for r in PGVECTOR_ROWS]  # type: ignore[index]
         if major < min(majors):
-            return "", "H", URL_PGVECTOR_0_4
-        return None, "L", URL_PGVECTOR_EXTENSIONS
+            return "", Confidence.HIGH, URL_PGVECTOR_0_4
+        return None, Confidence.LOW, URL_PGVECTOR_EXTENSIONS
     if len(parsed) < 2:
-        return None, "L", URL_PGVECTOR_EXTENSIONS
+        return None, Confidence.LOW, URL_PGVECTOR_EXTENSIONS
     best: PgvectorRow | None = None
     for row in rows:
         if version_at_least(parsed, row.version) and (best is None or version_at_least(row.pgvector, best.pgvector)):
@@ -372,7 +444,7 @@ def engine_support(version: str) -> EngineSupport:
     parsed = parse_version(version)
     if parsed is None:
         return EngineSupport(
-            version, None, None, None, None, None, None, None, "L", "", note=f"{version!r} is not a version"
+            version, None, None, None, None, None, None, None, Confidence.LOW, "", note=f"{version!r} is not a version"
         )
     sv2, sv2_row = _feature(parsed, SERVERLESS_V2_MIN)
     acu256, acu_row = _feature(parsed, ACU_256_MIN)
@@ -466,7 +538,7 @@ def pgvector_hnsw_text() -> str:
 # An example engine version for fix snippets: at or above every minimum in this file for its
 # major (Serverless v2, 256 ACU, auto-pause, pgvector 0.7.0, Data API, Bedrock). M: the minor's
 # availability in a given region is not checked here.
-EXAMPLE_ENGINE_VERSION = "16.6"
+EXAMPLE_ENGINE_VERSION = fact("EXAMPLE_ENGINE_VERSION", "16.6", Confidence.MEDIUM, URL_SV2_VERSIONS)
 
 
 # --------------------------------------------------------------------------- #
@@ -478,11 +550,11 @@ class ProviderArgument:
     name: str
     version: str
     what: str
-    confidence: str
+    confidence: Confidence
     source: str
 
 
-def _arg(name: str, version: str, what: str, confidence: str = "H") -> ProviderArgument:
+def _arg(name: str, version: str, what: str, confidence: Confidence = Confidence.HIGH) -> ProviderArgument:
     return ProviderArgument(name, version, what, confidence, URL_PROVIDER_RELEASES.format(version=version))
 
 
@@ -493,6 +565,8 @@ def _arg(name: str, version: str, what: str, confidence: str = "H") -> ProviderA
 #   "max_capacity>128"  serverlessv2_scaling_configuration.max_capacity is above 128
 # A dotted name ("serverlessv2_scaling_configuration.seconds_until_auto_pause") is matched
 # by its last part.
+PSEUDO_MIN_CAPACITY_ZERO = "min_capacity=0"
+PSEUDO_MAX_CAPACITY_ABOVE_128 = "max_capacity>128"
 PROVIDER_ARGUMENTS: dict[str, ProviderArgument] = {
     a.name: a
     for a in (
@@ -500,13 +574,11 @@ PROVIDER_ARGUMENTS: dict[str, ProviderArgument] = {
         _arg("manage_master_user_password", "4.61.0", "manage_master_user_password"),
         _arg("master_user_secret_kms_key_id", "4.61.0", "master_user_secret_kms_key_id"),
         _arg("enable_http_endpoint", "5.64.0", "enable_http_endpoint on a provisioned cluster"),
-        _arg("max_capacity>128", "5.72.0", "max_capacity above 128"),
-        _arg("min_capacity=0", "5.80.0", "min_capacity = 0"),
+        _arg(PSEUDO_MAX_CAPACITY_ABOVE_128, "5.72.0", "max_capacity above 128"),
+        _arg(PSEUDO_MIN_CAPACITY_ZERO, "5.80.0", "min_capacity = 0"),
         _arg("seconds_until_auto_pause", "5.81.0", "seconds_until_auto_pause"),
     )
 }
-PSEUDO_MIN_CAPACITY_ZERO = "min_capacity=0"
-PSEUDO_MAX_CAPACITY_ABOVE_128 = "max_capacity>128"
 
 
 def provider_arguments_text() -> str:
@@ -531,13 +603,20 @@ def provider_requirements(arguments: set[str] | frozenset[str]) -> list[Provider
 
 # aws_rds_cluster.storage_encrypted left out, by engine_mode: false for provisioned clusters (Serverless
 # v2 included), true for Serverless v1, whose storage is always encrypted. (H, URL_PROVIDER_RDS_CLUSTER)
-STORAGE_ENCRYPTED_DEFAULT: dict[str, bool] = {"provisioned": False, "serverless": True}
-SERVERLESS_V1_ENGINE_MODE = "serverless"
+SERVERLESS_V1_ENGINE_MODE = fact("SERVERLESS_V1_ENGINE_MODE", "serverless", Confidence.HIGH, URL_SV1_END_OF_LIFE)
+STORAGE_ENCRYPTED_DEFAULT: dict[str, bool] = fact(
+    "STORAGE_ENCRYPTED_DEFAULT",
+    {ENGINE_MODE: False, SERVERLESS_V1_ENGINE_MODE: True},
+    Confidence.HIGH,
+    URL_PROVIDER_RDS_CLUSTER,
+)
 
 # The Data API on Serverless v1 clusters had its own engine list, apart from the provisioned and
 # Serverless v2 minimums in DATA_API_MIN. M: the v1 list (Aurora PostgreSQL 10.x, 11.x and the 13.x
 # v1 versions) comes from the v1 documentation of the Data API, which AWS no longer keeps current.
-SERVERLESS_V1_DATA_API_MAJORS: tuple[int, ...] = (10, 11, 13)
+SERVERLESS_V1_DATA_API_MAJORS: tuple[int, ...] = fact(
+    "SERVERLESS_V1_DATA_API_MAJORS", (10, 11, 13), Confidence.MEDIUM, URL_SV1_DATA_API
+)
 
 
 # --------------------------------------------------------------------------- #
@@ -548,8 +627,15 @@ SERVERLESS_V1_DATA_API_MAJORS: tuple[int, ...] = (10, 11, 13)
 # it, the default group admits inbound traffic only from its own members (and allows all outbound);
 # aws_default_security_group adopts it and replaces its rules with the ones written.
 # (H, URL_DEFAULT_SECURITY_GROUP and URL_PROVIDER_DEFAULT_SECURITY_GROUP)
-DEFAULT_SECURITY_GROUP_INGRESS = "only traffic from members of the group itself"
-DEFAULT_SECURITY_GROUP_TYPE = "aws_default_security_group"
+DEFAULT_SECURITY_GROUP_INGRESS = fact(
+    "DEFAULT_SECURITY_GROUP_INGRESS",
+    "only traffic from members of the group itself",
+    Confidence.HIGH,
+    URL_DEFAULT_SECURITY_GROUP,
+)
+DEFAULT_SECURITY_GROUP_TYPE = fact(
+    "DEFAULT_SECURITY_GROUP_TYPE", "aws_default_security_group", Confidence.HIGH, URL_PROVIDER_DEFAULT_SECURITY_GROUP
+)
 
 
 @dataclass(frozen=True)
@@ -562,7 +648,7 @@ class DataEcho:
     # "any": every written value is echoed; "full_version": only a version with a minor ("16.6"),
     # since a major alone ("16") selects a version AWS chooses.
     exact: str
-    confidence: str
+    confidence: Confidence
     source: str
 
 
@@ -574,18 +660,22 @@ class DataEcho:
 DATA_ECHOES: dict[tuple[str, str], DataEcho] = {
     (e.data_type, e.attribute): e
     for e in (
-        DataEcho("aws_rds_engine_version", "engine", "engine", "any", "H", URL_PROVIDER_ENGINE_VERSION),
-        DataEcho("aws_rds_engine_version", "version", "version", "full_version", "H", URL_PROVIDER_ENGINE_VERSION),
+        DataEcho("aws_rds_engine_version", "engine", "engine", "any", Confidence.HIGH, URL_PROVIDER_ENGINE_VERSION),
+        DataEcho(
+            "aws_rds_engine_version", "version", "version", "full_version", Confidence.HIGH, URL_PROVIDER_ENGINE_VERSION
+        ),
     )
 }
 
 # Data source list attributes whose elements are pairwise distinct: distinct indexes of one such list
 # are distinct values (an Availability Zone appears once in names). The list itself is read at plan
 # time. (H by construction, URL_PROVIDER_AVAILABILITY_ZONES)
-DISTINCT_LISTS: frozenset[tuple[str, str]] = frozenset({
-    ("aws_availability_zones", "names"),
-    ("aws_availability_zones", "zone_ids"),
-})
+DISTINCT_LISTS: frozenset[tuple[str, str]] = fact(
+    "DISTINCT_LISTS",
+    frozenset({("aws_availability_zones", "names"), ("aws_availability_zones", "zone_ids")}),
+    Confidence.HIGH,
+    URL_PROVIDER_AVAILABILITY_ZONES,
+)
 
 
 def data_echo(data_type: str, attribute: str, written: object) -> bool:
@@ -602,8 +692,10 @@ def data_echo(data_type: str, attribute: str, written: object) -> bool:
 # RDS identifiers (the provider's own validation, seen with terraform validate on
 # provider 5.100.0; lengths from the RDS naming constraints). (H)
 
-IDENTIFIER_MAX_LENGTH = 63  # DB cluster and DB instance identifiers (H, URL_IDENTIFIERS)
-SUBNET_GROUP_NAME_MAX_LENGTH = 255  # (H, provider validation)
+# DB cluster and DB instance identifiers.
+IDENTIFIER_MAX_LENGTH = fact("IDENTIFIER_MAX_LENGTH", 63, Confidence.HIGH, URL_IDENTIFIERS)
+# The provider's validation.
+SUBNET_GROUP_NAME_MAX_LENGTH = fact("SUBNET_GROUP_NAME_MAX_LENGTH", 255, Confidence.HIGH, URL_PROVIDER_DB_SUBNET_GROUP)
 
 
 def identifier_problems(value: str) -> list[tuple[str, bool]]:
@@ -627,8 +719,13 @@ def identifier_problems(value: str) -> list[tuple[str, bool]]:
 
 # The provider appends a 26-digit unique suffix to cluster_identifier_prefix and identifier_prefix
 # (helper/id UniqueIDSuffixLength). (H, URL_PROVIDER_UNIQUE_ID)
-IDENTIFIER_PREFIX_SUFFIX_LENGTH = 26
-IDENTIFIER_PREFIX_MAX_LENGTH = IDENTIFIER_MAX_LENGTH - IDENTIFIER_PREFIX_SUFFIX_LENGTH  # 37
+IDENTIFIER_PREFIX_SUFFIX_LENGTH = fact("IDENTIFIER_PREFIX_SUFFIX_LENGTH", 26, Confidence.HIGH, URL_PROVIDER_UNIQUE_ID)
+IDENTIFIER_PREFIX_MAX_LENGTH = fact(
+    "IDENTIFIER_PREFIX_MAX_LENGTH",
+    IDENTIFIER_MAX_LENGTH - IDENTIFIER_PREFIX_SUFFIX_LENGTH,  # 37
+    Confidence.HIGH,
+    URL_IDENTIFIERS,
+)
 
 
 def identifier_prefix_problems(value: str) -> list[tuple[str, bool]]:
@@ -684,7 +781,7 @@ class AcuPrice:
     region: str
     storage_config: str  # "standard" or "io-optimized"
     usd_per_acu_hour: float
-    confidence: str
+    confidence: Confidence
     source: str = URL_PRICING
     quoted: str = PRICES_QUOTED
 
@@ -693,17 +790,15 @@ ACU_PRICES: dict[tuple[str, str], AcuPrice] = {
     (p.region, p.storage_config): p
     for p in (
         # M: the pricing page is rendered by script; the figure is confirmed by secondary sources.
-        AcuPrice("us-east-1", "standard", 0.12, "M"),
+        AcuPrice("us-east-1", "standard", 0.12, Confidence.MEDIUM),
         # M: secondary sources.
-        AcuPrice("ap-northeast-1", "standard", 0.20, "M"),
+        AcuPrice("ap-northeast-1", "standard", 0.20, Confidence.MEDIUM),
         # M: secondary sources.
-        AcuPrice("us-east-1", "io-optimized", 0.16, "M"),
+        AcuPrice("us-east-1", "io-optimized", 0.16, Confidence.MEDIUM),
         # L: about 0.26, inferred from the Standard to I/O-Optimized ratio.
-        AcuPrice("ap-northeast-1", "io-optimized", 0.26, "L"),
+        AcuPrice("ap-northeast-1", "io-optimized", 0.26, Confidence.LOW),
     )
 }
-# M: Aurora Standard storage in us-east-1, USD per GB-month.
-STORAGE_USD_PER_GB_MONTH = {"us-east-1": 0.10}
 
 
 def acu_price(region: str, storage_config: str = "standard") -> AcuPrice | None:
@@ -725,7 +820,6 @@ def monthly_compute_floor(min_acu: float, region: str, storage_config: str = "st
 
 URL_TITAN_EMBEDDINGS = "https://docs.aws.amazon.com/bedrock/latest/userguide/titan-embedding-models.html"
 URL_COHERE_EMBED = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-embed.html"
-URL_PGVECTOR_README = "https://github.com/pgvector/pgvector/blob/master/README.md"
 
 
 @dataclass(frozen=True)
@@ -735,19 +829,19 @@ class EmbeddingModel:
     model_id: str
     dimensions: int  # the default output size
     supported: tuple[int, ...]  # every size a knowledge base may configure, default first
-    confidence: str
+    confidence: Confidence
     source: str
 
 
 EMBEDDING_MODELS: dict[str, EmbeddingModel] = {
     m.model_id: m
     for m in (
-        EmbeddingModel("amazon.titan-embed-text-v1", 1536, (1536,), "H", URL_TITAN_EMBEDDINGS),
-        EmbeddingModel("amazon.titan-embed-text-v2:0", 1024, (1024, 512, 256), "H", URL_TITAN_EMBEDDINGS),
+        EmbeddingModel("amazon.titan-embed-text-v1", 1536, (1536,), Confidence.HIGH, URL_TITAN_EMBEDDINGS),
+        EmbeddingModel("amazon.titan-embed-text-v2:0", 1024, (1024, 512, 256), Confidence.HIGH, URL_TITAN_EMBEDDINGS),
         # M: Cohere Embed v3 is 1024 wide per the Bedrock parameter page and secondary sources.
-        EmbeddingModel("cohere.embed-english-v3", 1024, (1024,), "M", URL_COHERE_EMBED),
+        EmbeddingModel("cohere.embed-english-v3", 1024, (1024,), Confidence.MEDIUM, URL_COHERE_EMBED),
         # M: as above.
-        EmbeddingModel("cohere.embed-multilingual-v3", 1024, (1024,), "M", URL_COHERE_EMBED),
+        EmbeddingModel("cohere.embed-multilingual-v3", 1024, (1024,), Confidence.MEDIUM, URL_COHERE_EMBED),
     )
 }
 
@@ -767,30 +861,41 @@ def embedding_model(name: str) -> EmbeddingModel | None:
 # The text search configuration Bedrock's hybrid search uses on the text column, and so the
 # one the GIN index must be built with (H for the set-up SQL, URL_BEDROCK_AURORA).
 # M: that Bedrock rejects a table without this index comes from secondary sources.
-KB_TEXT_SEARCH_CONFIG = "simple"
+KB_TEXT_SEARCH_CONFIG = fact("KB_TEXT_SEARCH_CONFIG", "simple", Confidence.HIGH, URL_BEDROCK_AURORA)
 
 
 # --------------------------------------------------------------------------- #
 # The knowledge base's service role (AV204)
 
 URL_BEDROCK_KB_ROLE = "https://docs.aws.amazon.com/bedrock/latest/userguide/kb-permissions.html"
-URL_IAM_EVALUATION = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"
 URL_AWS_MANAGED_POLICY = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/{name}.html"
-BEDROCK_SERVICE_PRINCIPAL = "bedrock.amazonaws.com"
+BEDROCK_SERVICE_PRINCIPAL = fact(
+    "BEDROCK_SERVICE_PRINCIPAL", "bedrock.amazonaws.com", Confidence.HIGH, URL_BEDROCK_KB_ROLE
+)
 
 # What the service role must allow, on which resource of the knowledge base (kb-permissions.html:
 # "Permissions to access your vector database in Amazon RDS (Aurora)" and "to access models").
-KB_ROLE_PERMISSIONS: tuple[tuple[str, str], ...] = (
-    ("rds:DescribeDBClusters", "cluster"),
-    ("rds-data:ExecuteStatement", "cluster"),
-    ("rds-data:BatchExecuteStatement", "cluster"),
-    ("secretsmanager:GetSecretValue", "secret"),
-    ("bedrock:InvokeModel", "model"),
+# M: the project's fact sheet rates the list as read in secondary sources.
+KB_ROLE_PERMISSIONS: tuple[tuple[str, str], ...] = fact(
+    "KB_ROLE_PERMISSIONS",
+    (
+        ("rds:DescribeDBClusters", "cluster"),
+        ("rds-data:ExecuteStatement", "cluster"),
+        ("rds-data:BatchExecuteStatement", "cluster"),
+        ("secretsmanager:GetSecretValue", "secret"),
+        ("bedrock:InvokeModel", "model"),
+    ),
+    Confidence.MEDIUM,
+    URL_BEDROCK_KB_ROLE,
 )
 
 # ARN prefixes of AWS managed policies (commercial, China, GovCloud partitions).
-AWS_MANAGED_POLICY_PREFIXES = ("arn:aws:iam::aws:policy/", "arn:aws-cn:iam::aws:policy/",
-                               "arn:aws-us-gov:iam::aws:policy/")
+AWS_MANAGED_POLICY_PREFIXES = fact(
+    "AWS_MANAGED_POLICY_PREFIXES",
+    ("arn:aws:iam::aws:policy/", "arn:aws-cn:iam::aws:policy/", "arn:aws-us-gov:iam::aws:policy/"),
+    Confidence.HIGH,
+    URL_IAM_IDENTIFIERS,
+)
 
 
 @dataclass(frozen=True)
@@ -805,6 +910,7 @@ class ManagedPolicy:
     version: str
     document: dict[str, Any]
     source: str
+    confidence: Confidence = Confidence.HIGH
 
 
 def _managed(name: str, version: str, *statements: dict[str, Any]) -> tuple[str, ManagedPolicy]:
@@ -861,11 +967,19 @@ URL_GITHUB_SARIF = (
     "https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/"
     "sarif-support-for-code-scanning"
 )
-GITHUB_SARIF_MAX_RUNS = 20  # runs per file
-GITHUB_SARIF_MAX_RESULTS_PER_RUN = 25_000
-GITHUB_SARIF_MAX_RULES_PER_RUN = 25_000
-GITHUB_SARIF_MAX_LOCATIONS_PER_RESULT = 1_000
-GITHUB_SARIF_MAX_TAGS_PER_RULE = 20  # only 10 are shown
+GITHUB_SARIF_MAX_RUNS = fact("GITHUB_SARIF_MAX_RUNS", 20, Confidence.HIGH, URL_GITHUB_SARIF)  # runs per file
+GITHUB_SARIF_MAX_RESULTS_PER_RUN = fact("GITHUB_SARIF_MAX_RESULTS_PER_RUN", 25_000, Confidence.HIGH, URL_GITHUB_SARIF)
+GITHUB_SARIF_MAX_RULES_PER_RUN = fact("GITHUB_SARIF_MAX_RULES_PER_RUN", 25_000, Confidence.HIGH, URL_GITHUB_SARIF)
+GITHUB_SARIF_MAX_LOCATIONS_PER_RESULT = fact(
+    "GITHUB_SARIF_MAX_LOCATIONS_PER_RESULT", 1_000, Confidence.HIGH, URL_GITHUB_SARIF
+)
+# Only 10 are shown.
+GITHUB_SARIF_MAX_TAGS_PER_RULE = fact("GITHUB_SARIF_MAX_TAGS_PER_RULE", 20, Confidence.HIGH, URL_GITHUB_SARIF)
 # security-severity (a string, 0.0 to 10.0) ranks alerts tagged "security":
 # above 9.0 critical, 7.0 to 8.9 high, 4.0 to 6.9 medium, 0.1 to 3.9 low.
-GITHUB_SECURITY_SEVERITY_BANDS = (("critical", 9.0), ("high", 7.0), ("medium", 4.0), ("low", 0.1))
+GITHUB_SECURITY_SEVERITY_BANDS = fact(
+    "GITHUB_SECURITY_SEVERITY_BANDS",
+    (("critical", 9.0), ("high", 7.0), ("medium", 4.0), ("low", 0.1)),
+    Confidence.HIGH,
+    URL_GITHUB_SARIF,
+)

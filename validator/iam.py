@@ -316,7 +316,7 @@ def _condition_applies(st: PolicyStatement, ignore_keys: frozenset[str] = frozen
         return True
     if isinstance(st.conditions, Unknown):
         return f"its Condition cannot be read: {st.conditions.reason}"
-    keys = []
+    keys: list[str] = []
     for op, entries in st.conditions.items():
         if not isinstance(entries, dict):
             return f"its Condition {op} cannot be read"

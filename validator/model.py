@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from validator.facts import EngineSupport
+
 T = TypeVar("T")
 
 
@@ -141,7 +143,7 @@ class Value(Generic[T]):
         """The known value; call only when ``known`` is true."""
         if isinstance(self.raw, Unknown):
             raise ValueError(f"value is unknown: {self.raw.reason}")
-        return self.raw  # type: ignore[return-value]
+        return self.raw
 
     @property
     def reason(self) -> str:
@@ -198,7 +200,7 @@ class Resource:
 class Scaling:
     min_capacity: Value[float]
     max_capacity: Value[float]
-    seconds_until_auto_pause: Value[int]
+    seconds_until_auto_pause: Value[int | None]  # None: not reported, the default applies
     origin: Location = NOWHERE
 
 
@@ -274,7 +276,7 @@ class Cluster(Resource):
     skip_final_snapshot: Value[bool]
     final_snapshot_identifier: Value[str | None]
     scaling: Scaling | None
-    port: Value[int]
+    port: Value[Any]  # an int; None or "" when written empty, anything else when mistyped
     instances: list[Instance] = field(default_factory=list)
     subnet_group: SubnetGroup | None = None
     subnet_group_ref: Value[str] | None = None  # the db_subnet_group_name argument
@@ -289,8 +291,8 @@ class Cluster(Resource):
     master_user_secret_arn: str | None = None
     stopped_since: str | None = None  # ISO time the cluster was last stopped
     # What AWS itself reports about the engine version (DescribeDBEngineVersions),
-    # preferred over the facts table when present: a validator.facts.EngineSupport.
-    reported_engine_support: Any = None
+    # preferred over the facts table when present.
+    reported_engine_support: EngineSupport | None = None
     identifier_prefix: Value[str] | None = None  # cluster_identifier_prefix, when written
     # The Secrets Manager secret version of the configuration that holds the master password
     # (a resource storing the password it is given, or a data source it is read from).
@@ -465,6 +467,25 @@ class ModuleCall:
     installed_at: str = ""  # the directory terraform init installed it in, for a remote source
 
 
+@dataclass(frozen=True)
+class RefusedCall:
+    """An optional AWS call the live source could not make, and what it did instead."""
+
+    operation: str  # "rds:DescribeDBInstances"
+    code: str  # the error code AWS answered ("AccessDenied")
+    region: str
+    consequence: str
+    denied: bool = True  # AWS refused the permission; False: the call failed otherwise
+    message: str = ""
+
+    @property
+    def reason(self) -> str:
+        if self.denied:
+            return f"{self.operation} was refused ({self.code}) in {self.region}"
+        detail = f": {self.message}" if self.message else ""
+        return f"{self.operation} failed ({self.code}{detail}) in {self.region}"
+
+
 @dataclass
 class Deployment:
     """Everything one source knows about one deployment."""
@@ -475,7 +496,6 @@ class Deployment:
     knowledge_bases: list[KnowledgeBase] = field(default_factory=list)
     security_groups: list[SecurityGroup] = field(default_factory=list)
     provider: Provider | None = None
-    secrets: list[str] = field(default_factory=list)  # Secrets Manager secret addresses
     database: Database | None = None
     # Terraform arguments in use per cluster address (for AV404).
     arguments_used: dict[str, set[str]] = field(default_factory=dict)
@@ -483,8 +503,8 @@ class Deployment:
     suppressions: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict)
     # Resource address -> (file, first line, last line) of its block, for suppressions.
     spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
-    # AWS operations the live source was refused ("rds:DescribeDBInstances"), for AV503.
-    refused_calls: list[str] = field(default_factory=list)
+    # AWS operations the live source was refused or that failed, for AV503.
+    refused_calls: list[RefusedCall] = field(default_factory=list)
     # The Terraform deployment declaring this live one, compared with it for drift (``--live PATH``).
     # (Not the accepted-findings baseline of ``--baseline``, which is ``validator.baseline``.)
     declared: Deployment | None = None

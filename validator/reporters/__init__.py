@@ -31,4 +31,5 @@ def render(report: Report, fmt: str, show_passed: bool = False, color: bool = Fa
     module = importlib.import_module(FORMATS[fmt])
     accepted = inspect.signature(module.render).parameters
     extra = {k: v for k, v in options.items() if k in accepted}
-    return module.render(report, show_passed=show_passed, color=color, **extra)
+    text: str = module.render(report, show_passed=show_passed, color=color, **extra)
+    return text

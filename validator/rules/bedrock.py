@@ -6,9 +6,10 @@ Warnings by default; errors under the ``bedrock-kb`` profile.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from validator import facts
-from validator.model import NOWHERE, AttributeUnknown, Cluster, Deployment, IamRole, KnowledgeBase, Location
+from validator.model import NOWHERE, AttributeUnknown, Cluster, Deployment, IamRole, KnowledgeBase, Location, Value
 from validator.rules.base import ClusterRule, Result, Rule, Severity, Status
 from validator.rules.helpers import (
     aurora_postgresql,
@@ -232,7 +233,7 @@ class KnowledgeBaseConfiguration(Rule):
                     where(arn, kb),
                 )
             )
-        fields = {
+        fields: dict[str, Value[Any] | None] = {
             "credentials_secret_arn": kb.credentials_secret_arn,
             "database_name": kb.database_name,
             "table_name": kb.table_name,

@@ -114,7 +114,7 @@ class Side:
         return not self.reason
 
 
-def _side(v: Value | None, fallback: Location, normalize: Callable[[Any], Any] = lambda x: x) -> Side:
+def _side(v: Value[Any] | None, fallback: Location, normalize: Callable[[Any], Any] = lambda x: x) -> Side:
     if v is None:
         return Side(None, fallback)
     if not v.known:
@@ -130,7 +130,8 @@ def _bool(raw: Any) -> bool | None:
     return bool(raw)
 
 
-def _num(raw: Any) -> float | None:
+def _num(raw: Any) -> Any:
+    """``raw`` as a float (None stays None); ``raw`` itself when it is not a number."""
     try:
         return None if raw is None else float(raw)
     except (TypeError, ValueError):
@@ -233,7 +234,7 @@ def _show(value: Any) -> str:
 def _same_version(tf: Any, live: Any) -> bool:
     """Terraform may name only a major ("16") or a prefix of the version AWS runs."""
     if tf is None or live is None:
-        return tf == live
+        return bool(tf == live)
     tf_s, live_s = str(tf), str(live)
     return tf_s == live_s or live_s.startswith(tf_s + ".")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from validator import facts
 from validator.model import Cluster, Deployment, Value
@@ -88,7 +89,7 @@ class NoHttpsForIamAuth(ClusterRule):
             )
 
 
-def region_of(deployment: Deployment, cluster: Cluster) -> Value | None:
+def region_of(deployment: Deployment, cluster: Cluster) -> Value[Any] | None:
     if cluster.region:
         return Value(cluster.region)
     return deployment.provider.region if deployment.provider else None

@@ -69,7 +69,7 @@ class EngineModeProvisioned(ClusterRule):
         elif mode.value in (None, "", facts.ENGINE_MODE):
             note = " (left out: the provider default)" if mode.defaulted or not mode.value else ""
             yield self.passed(c.address, f"engine_mode is {facts.ENGINE_MODE}{note}", loc)
-        elif mode.value == "serverless":
+        elif mode.value == facts.SERVERLESS_V1_ENGINE_MODE:
             yield self.failed(
                 c.address,
                 'engine_mode "serverless" is Aurora Serverless v1, which reached end of life on '
@@ -366,11 +366,11 @@ class SubnetsInTwoZones(ClusterRule):
                 loc,
             )
         elif indexed:
-            ref, indexes = next(iter(indexed.items()))
+            list_ref, used = next(iter(indexed.items()))
             yield undetermined(
                 group.address,
                 f"the Availability Zones of {group.address} (known: {listed})",
-                f"{ref} is read from AWS at plan time and only index {sorted(indexes)[0]} of it is used",
+                f"{list_ref} is read from AWS at plan time and only index {sorted(used)[0]} of it is used",
                 loc,
             )
         elif missing:
@@ -439,14 +439,14 @@ class EngineVersionSupport(ClusterRule):
             unknown.append("Serverless v2 support")
         hnsw = support.pgvector_has_hnsw
         if hnsw is False:
-            first = facts.minimum_for("pgvector_hnsw", text)
+            hnsw_first = facts.minimum_for("pgvector_hnsw", text)
             subject = "it" if failures else label
             shipped = (
                 f"ships pgvector {support.pgvector}, older than {facts.PGVECTOR_FOR_HNSW}"
                 if support.pgvector
                 else "ships no pgvector"
             )
-            since = f" (pgvector {facts.PGVECTOR_FOR_HNSW} starts at {first})" if first else ""
+            since = f" (pgvector {facts.PGVECTOR_FOR_HNSW} starts at {hnsw_first})" if hnsw_first else ""
             failures.append(f"{subject} {shipped}{since}")
         elif hnsw is None:
             unknown.append("the pgvector version")
@@ -492,13 +492,13 @@ class ValidIdentifiers(ClusterRule):
             g = c.subnet_group
             yield self._one(g, g.name, "name", facts.subnet_group_name_problems)
 
-    def _named(self, resource: Resource, v: Value, attr: str, prefix: Value | None) -> Result:
+    def _named(self, resource: Resource, v: Value[Any], attr: str, prefix: Value[Any] | None) -> Result:
         """The identifier, or the prefix the provider makes it from when only the prefix is written."""
         if prefix is not None and v.known and v.value in (None, ""):
             return self._one(resource, prefix, f"{attr}_prefix", facts.identifier_prefix_problems)
         return self._one(resource, v, attr, facts.identifier_problems)
 
-    def _one(self, resource: Resource, v: Value, attr: str, problems_of: Any) -> Result:
+    def _one(self, resource: Resource, v: Value[Any], attr: str, problems_of: Any) -> Result:
         if not v.known:
             return unresolved_value(resource, v, attr)
         if v.value in (None, ""):

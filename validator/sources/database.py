@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from validator import facts
 from validator.errors import AccessDenied, InputError, UsageError
 from validator.model import (
     Database,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import psycopg
 
 DEFAULT_TABLE = "bedrock_integration.bedrock_kb"
-DEFAULT_PORT = 5432
+DEFAULT_PORT = facts.DEFAULT_PORT
 DEFAULT_TIMEOUT_S = 10
 # The only schemas whose functions, operators and types the checks may resolve to (pg_temp last: it is
 # searched first for relations otherwise).
@@ -302,7 +303,7 @@ def knowledge_bases_for_cluster(cluster_arn: str, aws: AwsContext) -> list[Knowl
             kb = client.get_knowledge_base(knowledgeBaseId=summary["knowledgeBaseId"])["knowledgeBase"]
             storage = kb.get("storageConfiguration", {})
             rds = storage.get("rdsConfiguration") or {}
-            if storage.get("type") == "RDS" and rds.get("resourceArn") == cluster_arn:
+            if storage.get("type") == facts.KB_STORAGE_TYPE_RDS and rds.get("resourceArn") == cluster_arn:
                 found.append(_live_knowledge_base(kb, rds))
     except Exception as exc:
         raise _aws_error(operation, cluster_arn, exc) from None
@@ -328,7 +329,7 @@ def _live_knowledge_base(kb: dict[str, Any], rds: dict[str, Any]) -> KnowledgeBa
     return KnowledgeBase(
         address=kb.get("name") or kb.get("knowledgeBaseId", ""),
         origin=origin,
-        storage_type=val("RDS"),
+        storage_type=val(facts.KB_STORAGE_TYPE_RDS),
         resource_arn=val(rds.get("resourceArn")),
         credentials_secret_arn=val(rds.get("credentialsSecretArn")),
         database_name=val(rds.get("databaseName")),

@@ -21,10 +21,10 @@ from typing import Any, TextIO
 
 from validator import facts
 from validator.errors import AccessDenied, InputError, UsageError
-from validator.model import Deployment
+from validator.model import Deployment, RefusedCall
 from validator.sources.aws import build as live_build
 from validator.sources.aws import knowledge_bases as live_kb
-from validator.sources.aws.build import RefusedCall, RegionData, cluster_key
+from validator.sources.aws.build import RegionData, cluster_key
 from validator.sources.aws.client import (
     POLICY_HINT,
     AwsCallFailed,
@@ -96,8 +96,8 @@ def plan_regions(request: LiveRequest, clients: Clients) -> dict[str, list[str]]
             raise UsageError(f"unknown AWS region {region!r}")
     plan: dict[str, list[str]] = {r: [] for r in regions}
     for item in request.clusters:
-        region = _arn_region(item)
-        targets = [region] if region else regions
+        arn_region = _arn_region(item)
+        targets = [arn_region] if arn_region else regions
         for r in targets:
             plan.setdefault(r, []).append(item)
     return plan

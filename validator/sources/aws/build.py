@@ -19,6 +19,7 @@ from validator.model import (
     KnowledgeBase,
     Location,
     Provider,
+    RefusedCall,
     Scaling,
     SecurityGroup,
     Subnet,
@@ -29,25 +30,6 @@ from validator.model import (
 
 NOT_REPORTED = "the RDS API does not report it (a Terraform-only setting applied at deletion)"
 LIVE_PROVIDER = "a live deployment has no Terraform provider configuration"
-
-
-@dataclass(frozen=True)
-class RefusedCall:
-    """An optional AWS call the audit could not make, and what it did instead."""
-
-    operation: str
-    code: str
-    region: str
-    consequence: str
-    denied: bool = True  # AWS refused the permission; False: the call failed otherwise
-    message: str = ""
-
-    @property
-    def reason(self) -> str:
-        if self.denied:
-            return f"{self.operation} was refused ({self.code}) in {self.region}"
-        detail = f": {self.message}" if self.message else ""
-        return f"{self.operation} failed ({self.code}{detail}) in {self.region}"
 
 
 @dataclass
@@ -103,9 +85,8 @@ def _iso(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).isoformat()
+        when = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        return when.astimezone(dt.UTC).isoformat()
     return str(value)
 
 
@@ -238,7 +219,7 @@ def engine_support_from_aws(version: str, raw: dict[str, Any] | None, region: st
         pgvector=None,  # DescribeDBEngineVersions does not name the pgvector version
         data_api=None,
         bedrock_kb=None,
-        confidence="H",
+        confidence=facts.Confidence.HIGH,
         source=f"rds:DescribeDBEngineVersions {raw.get('DBEngineVersionArn') or region}",
     )
     return reported.over(facts.engine_support(version))
@@ -422,7 +403,6 @@ def deployment(raw: dict[str, Any], data: RegionData) -> Deployment:
         provider=Provider(
             region=Value(data.region, origin), version_constraint=Value(Unknown(LIVE_PROVIDER))
         ),
-        secrets=[model.master_user_secret_arn] if model.master_user_secret_arn else [],
         knowledge_bases=[
             knowledge_base(kb, address, data) for kb, address in data.knowledge_bases if address == model.address
         ],

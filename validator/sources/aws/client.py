@@ -194,7 +194,8 @@ class Clients:
         self._clients: dict[tuple[str, str], Any] = {}
 
     def default_region(self) -> str | None:
-        return self.session.region_name
+        region: str | None = self.session.region_name
+        return region
 
     def known_regions(self) -> set[str]:
         regions: set[str] = set()
@@ -349,7 +350,7 @@ def _bound_retries(client: Any, conn: Connection) -> None:
     client.meta.events.unregister(f"needs-retry.{event}", unique_id=unique_id)
 
     def needs_retry(**kwargs: Any) -> float | None:
-        delay = handler.needs_retry(**kwargs)
+        delay: float | None = handler.needs_retry(**kwargs)
         if delay is None:
             return None
         context = (kwargs.get("request_dict") or {}).get("context") or {}
@@ -376,7 +377,9 @@ class Refused(Exception):
 def call(
     operation: str,
     region: str,
-    func: Callable[[], Any],
+    # Called with no argument; ``...`` because callers bind loop variables as lambda defaults
+    # (``lambda chunk=chunk: ...``), which a type checker cannot match to Callable[[], Any].
+    func: Callable[..., Any],
     *,
     degrade_denied: bool = False,
     degrade_errors: bool = False,

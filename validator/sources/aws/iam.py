@@ -24,8 +24,16 @@ from urllib.parse import unquote
 
 from validator import facts
 from validator.iam import parse_document
-from validator.model import Deployment, IamRole, KnowledgeBase, Location, PolicyDocument, Unknown, Value
-from validator.sources.aws.build import RefusedCall
+from validator.model import (
+    Deployment,
+    IamRole,
+    KnowledgeBase,
+    Location,
+    PolicyDocument,
+    RefusedCall,
+    Unknown,
+    Value,
+)
 from validator.sources.aws.client import Clients, Refused, call
 
 # IAM is global: its endpoint lives in one region per partition.

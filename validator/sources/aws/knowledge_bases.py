@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from validator import facts
-from validator.model import Unknown
-from validator.sources.aws.build import RefusedCall, RegionData, cluster_key
+from validator.model import RefusedCall, Unknown
+from validator.sources.aws.build import RegionData, cluster_key
 from validator.sources.aws.client import Clients, Refused, call, chunks, paginate
 
 KB_PAGE_SIZE = 100

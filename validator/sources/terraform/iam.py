@@ -111,7 +111,7 @@ class _Documents:
                     statements.append(st)
         return PolicyDocument(name, tuple(statements), rec.origin)
 
-    def _included(self, value: Value, name: str) -> list[PolicyDocument]:
+    def _included(self, value: Value[Any], name: str) -> list[PolicyDocument]:
         raw = value.raw
         if isinstance(raw, Unknown) and not isinstance(raw, EncodedUnknown):
             doc = self.by_ref(raw)
@@ -178,7 +178,7 @@ def _statement(block: Record) -> PolicyStatement | Unknown:
     )
 
 
-def document_of(value: Value, name: str, documents: _Documents) -> PolicyDocument:
+def document_of(value: Value[Any], name: str, documents: _Documents) -> PolicyDocument:
     """A policy argument (JSON text, jsonencode() with unknowns, a policy document's json)."""
     raw = value.raw
     if isinstance(raw, Unknown) and not isinstance(raw, EncodedUnknown):
@@ -255,7 +255,7 @@ def build_roles(by_type: dict[str, list[Record]]) -> list[IamRole]:
                 role.policies.append(attached(item, arns.origin))
         roles.append(role)
 
-    def role_for(value: Value | None) -> list[IamRole]:
+    def role_for(value: Value[Any] | None) -> list[IamRole]:
         if value is None:
             return []
         linked = [r for r in roles if _refers_to(value.raw, r.address)]
@@ -263,7 +263,7 @@ def build_roles(by_type: dict[str, list[Record]]) -> list[IamRole]:
             return linked
         return [r for r in roles if r.name.known and r.name.raw == str(value.raw)]
 
-    def unlinked(rec: Record, value: Value | None) -> str:
+    def unlinked(rec: Record, value: Value[Any] | None) -> str:
         raw = value.raw if value is not None else None
         if isinstance(raw, Unknown):
             return f"{rec.address} attaches a policy to a role the scan cannot tell ({raw.reason})"
@@ -295,7 +295,7 @@ def build_roles(by_type: dict[str, list[Record]]) -> list[IamRole]:
 
 
 def link_role(
-    role_arn: Value | None, roles: list[IamRole], name_of: Callable[[str], str]
+    role_arn: Value[Any] | None, roles: list[IamRole], name_of: Callable[[str], str]
 ) -> tuple[IamRole | None, str]:
     """The role a knowledge base's role_arn names, or why there is none to read."""
     if role_arn is None or role_arn.raw is None:

@@ -44,7 +44,7 @@ MODEL_TYPES = IAM_TYPES | frozenset(
         "aws_bedrockagent_knowledge_base",
         "aws_secretsmanager_secret",
         "aws_secretsmanager_secret_version",
-        "aws_default_security_group",
+        facts.DEFAULT_SECURITY_GROUP_TYPE,
     }
 )
 # Data sources a master password may be read back from: the credentials are in Secrets Manager.
@@ -54,7 +54,7 @@ GENERATED_PASSWORDS = ("random_password.", "data.aws_secretsmanager_random_passw
 
 # aws_rds_cluster arguments left out: the provider's defaults (provider 5.x docs).
 CLUSTER_DEFAULTS: dict[str, Any] = {
-    "engine_mode": "provisioned",
+    "engine_mode": facts.ENGINE_MODE,
     "iam_database_authentication_enabled": False,
     "enable_http_endpoint": False,
     "manage_master_user_password": False,
@@ -62,7 +62,7 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "deletion_protection": False,
     "skip_final_snapshot": False,
     "final_snapshot_identifier": None,
-    "port": 5432,  # aurora-postgresql's default port
+    "port": facts.DEFAULT_PORT,
     "master_password": None,
     "master_username": None,
     "engine": None,
@@ -75,15 +75,15 @@ INSTANCE_DEFAULTS: dict[str, Any] = {
     "instance_class": None,
     "engine": None,
 }
-SECONDS_UNTIL_AUTO_PAUSE_DEFAULT = 300
+SECONDS_UNTIL_AUTO_PAUSE_DEFAULT = facts.AUTO_PAUSE_SECONDS_DEFAULT
 # The start of an Unknown reason the evaluator gives for an expression it could not evaluate.
 EVAL_ERROR = re.compile(r"^line \d+: ")
 
 
 @dataclass
 class ProviderSettings:
-    region: Value | None = None
-    constraints: list[Value] = field(default_factory=list)
+    region: Value[Any] | None = None
+    constraints: list[Value[Any]] = field(default_factory=list)
     origin: Location | None = None
 
 
@@ -96,27 +96,27 @@ def _matches(ref: str, address: str) -> bool:
     return ref == address or _strip_index(address) == ref
 
 
-def _get(rec: Record, name: str) -> Value | None:
+def _get(rec: Record, name: str) -> Value[Any] | None:
     """An argument of a record; unknown for every name when it stands for unexpandable dynamic blocks."""
     v = rec.get(name)
     return v if v is not None else rec.get(DYNAMIC_UNKNOWN)
 
 
-def _value(rec: Record, name: str, defaults: dict[str, Any]) -> Value:
+def _value(rec: Record, name: str, defaults: dict[str, Any]) -> Value[Any]:
     v = _get(rec, name)
     if v is None:
         return missing(defaults.get(name), rec.origin)
     return v
 
 
-def _plain(v: Value) -> Value:
+def _plain(v: Value[Any]) -> Value[Any]:
     """Drop reference wrappers from a known string so rules see plain values."""
     if isinstance(v.raw, RefStr):
         return Value(str(v.raw), v.origin, v.defaulted, v.literal)
     return v
 
 
-def _secret(v: Value) -> Value:
+def _secret(v: Value[Any]) -> Value[Any]:
     failed = EVAL_ERROR.match(v.raw.reason) if isinstance(v.raw, Unknown) else None
     if failed:
         # An evaluation error may quote the value it failed on: keep only where it happened.
@@ -187,7 +187,6 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
         knowledge_bases=kbs,
         security_groups=groups + defaults,
         provider=Provider(_plain(region), constraint, provider.origin or Location()),
-        secrets=[r.address for r in by_type.get("aws_secretsmanager_secret", [])],
         arguments_used=arguments_used,
         spans={
             r.address: (r.origin.file, r.origin.line, r.end_line or r.origin.line)
@@ -197,7 +196,7 @@ def build_deployment(kind: str, root: str, records: list[Record], provider: Prov
     )
 
 
-def _storage_encrypted(rec: Record, mode: Value) -> Value:
+def _storage_encrypted(rec: Record, mode: Value[Any]) -> Value[Any]:
     """storage_encrypted, with the provider's default for the engine mode when left out."""
     written = _get(rec, "storage_encrypted")
     if written is not None:
@@ -213,7 +212,7 @@ def _storage_encrypted(rec: Record, mode: Value) -> Value:
 
 
 def _cluster(rec: Record) -> Cluster:
-    def v(name: str) -> Value:
+    def v(name: str) -> Value[Any]:
         return _plain(_value(rec, name, CLUSTER_DEFAULTS))
 
     scaling = None
@@ -249,7 +248,7 @@ def _cluster(rec: Record) -> Cluster:
     )
 
 
-def _written(rec: Record, name: str) -> Value | None:
+def _written(rec: Record, name: str) -> Value[Any] | None:
     v = _get(rec, name)
     return _plain(v) if v is not None else None
 
@@ -265,7 +264,7 @@ def _arguments(rec: Record, cluster: Cluster) -> set[str]:
         lo, hi = cluster.scaling.min_capacity, cluster.scaling.max_capacity
         if lo.known and isinstance(lo.raw, int | float) and lo.raw == 0:
             used.add(facts.PSEUDO_MIN_CAPACITY_ZERO)
-        if hi.known and isinstance(hi.raw, int | float) and hi.raw > 128:
+        if hi.known and isinstance(hi.raw, int | float) and hi.raw > facts.ACU_MAX_OLD:
             used.add(facts.PSEUDO_MAX_CAPACITY_ABOVE_128)
     return used
 
@@ -276,7 +275,7 @@ def _subnet_group(rec: Record, subnets: dict[str, Subnet]) -> SubnetGroup:
     if isinstance(raw, Unknown):
         # A whole list from elsewhere (a module output we could not read, a data source).
         linked = [s for a, s in subnets.items() if any(_matches(r, a) for r in raw.refs)]
-        value: Value = Value(linked, ids.origin) if linked else Value(raw, ids.origin)
+        value: Value[Any] = Value(linked, ids.origin) if linked else Value(raw, ids.origin)
     else:
         items: list[Any] = []
         for item in raw if isinstance(raw, list) else [raw]:
@@ -347,7 +346,7 @@ def _vpc_ingress(rec: Record) -> IngressRule:
 
 
 def _attach_rules(groups: list[SecurityGroup], by_type: dict[str, list[Record]]) -> None:
-    standalone: list[tuple[Value, IngressRule]] = []
+    standalone: list[tuple[Value[Any], IngressRule]] = []
     for rec in by_type.get("aws_security_group_rule", []):
         kind = rec.get("type")
         if kind is None or (kind.known and str(kind.raw) != "ingress"):
@@ -397,7 +396,7 @@ def _link_cluster(cluster: Cluster, rec: Record, subnet_groups: list[SubnetGroup
 DEFAULT_VPC = "<the default VPC>"
 
 
-def _vpc_key(v: Value | None, left_out: str = "") -> str:
+def _vpc_key(v: Value[Any] | None, left_out: str = "") -> str:
     """What names a VPC: the resource a vpc_id refers to, or the id itself; "" when unknown."""
     if v is None:
         return left_out
@@ -500,17 +499,18 @@ def _knowledge_base(rec: Record, clusters: list[Cluster]) -> KnowledgeBase:
     mapping_block = rds.block("field_mapping") if rds else None
     origin = (rds or storage or rec).origin
 
-    def field_of(r: Record | None, name: str) -> Value:
+    def field_of(r: Record | None, name: str) -> Value[Any]:
         if r is None:
             return missing(None, origin)
         return _plain(_value(r, name, {name: None}))
 
     mapping = {
         name: field_of(mapping_block, name)
-        for name in ("primary_key_field", "vector_field", "text_field", "metadata_field", "custom_metadata_field")
+        for name in (*facts.KB_REQUIRED_FIELD_MAPPING, *facts.KB_OPTIONAL_FIELD_MAPPING)
     }
     arn = field_of(rds, "resource_arn")
-    raw_arn = rds.get("resource_arn").raw if rds and rds.get("resource_arn") else None
+    written_arn = rds.get("resource_arn") if rds else None
+    raw_arn = written_arn.raw if written_arn else None
     target = None
     for cluster in clusters:
         if any(_matches(r, cluster.address) for r in refs_of(raw_arn)) or (

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from validator import limits, redact
 from validator.errors import InputError
@@ -69,7 +69,7 @@ def read_plan(path: Path) -> dict[str, Any]:
             "error",
         )
     try:
-        doc = limits.loads_json(data.decode("utf-8-sig"), where)
+        doc: dict[str, Any] = limits.loads_json(data.decode("utf-8-sig"), where)
     except (UnicodeDecodeError, ValueError) as exc:
         detail = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
         message = f"not JSON{detail}; give the output of terraform show -json"
@@ -266,7 +266,8 @@ def _context_for(root: _Context, module_address: str) -> _Context | None:
 def _config_resource(ctx: _Context, rtype: str, name: str) -> Mapping[str, Any]:
     for res in ctx.config.get("resources") or []:
         if res.get("mode", "managed") == "managed" and res.get("type") == rtype and res.get("name") == name:
-            return res
+            found: Mapping[str, Any] = res
+            return found
     return {}
 
 
@@ -455,7 +456,7 @@ class _Builder:
         ctx: _Context,
         hcl: Record | None,
         sensitive: Any,
-    ) -> Value:
+    ) -> Value[Any]:
         hcl_value = hcl.attrs.get(name) if hcl else None
         if hcl_value is not None:
             origin = hcl_value.origin
@@ -500,11 +501,11 @@ class _Builder:
         if not isinstance(entry, dict):
             return ProviderSettings()
         origin = Location(via='provider "aws"')
-        constraints: list[Value] = []
+        constraints: list[Value[Any]] = []
         if entry.get("version_constraint"):
             constraints.append(Value(str(entry["version_constraint"]), origin))
         region_expr = (entry.get("expressions") or {}).get("region")
-        region: Value | None = None
+        region: Value[Any] | None = None
         if isinstance(region_expr, dict):
             if "constant_value" in region_expr:
                 region = Value(region_expr["constant_value"], origin, literal=True)
@@ -525,7 +526,7 @@ class _Builder:
         return ProviderSettings(region=region, constraints=constraints, origin=origin)
 
 
-def _block_list(value: Any) -> bool:
+def _block_list(value: Any) -> TypeGuard[list[dict[str, Any]]]:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 

@@ -169,7 +169,8 @@ def apply(workdir: Path, endpoint_url: str, region: str, timeout: float = 900) -
     _run(
         workdir, region, "apply", "-auto-approve", "-input=false", "-no-color", "-lock=false", timeout=timeout
     )
-    return json.loads(_run(workdir, region, "show", "-json", "-no-color", timeout=300))
+    state: dict[str, Any] = json.loads(_run(workdir, region, "show", "-json", "-no-color", timeout=300))
+    return state
 
 
 def state_resources(state: dict[str, Any], type_name: str) -> list[dict[str, Any]]:

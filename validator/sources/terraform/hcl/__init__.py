@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from validator import limits, redact
 from validator.errors import InputError
@@ -162,7 +163,7 @@ def _read_tfvars_json(path: Path, files: ParsedFiles, values: dict[str, Traced])
 
 def _provider_settings(module: ModuleInstance) -> ProviderSettings:
     """The default AWS provider's region and every module's version constraint."""
-    constraints: list[Value] = []
+    constraints: list[Value[Any]] = []
     for instance in module.walk():
         for block in instance.terraform_blocks:
             for rp in block.body.blocks_of("required_providers"):
@@ -173,7 +174,7 @@ def _provider_settings(module: ModuleInstance) -> ProviderSettings:
                 version = t.value.get("version") if isinstance(t.value, dict) else None
                 if version is not None:
                     constraints.append(Value(version, Location(block.file, attr.line)))
-    region: Value | None = None
+    region: Value[Any] | None = None
     origin = None
     for block in module.providers:
         if block.labels[0] != "aws" or "alias" in block.body.attributes:

@@ -40,7 +40,7 @@ try:  # the C modules behind hashlib.blake2b and hmac.compare_digest: hashlib it
     from _operator import _compare_digest as compare_digest
 except ImportError:  # another Python implementation
     from hashlib import blake2b
-    from hmac import compare_digest
+    from hmac import compare_digest  # type: ignore[no-redef]
 
 from validator import __version__
 from validator.errors import InputError

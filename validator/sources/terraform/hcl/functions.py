@@ -588,16 +588,13 @@ def _re2_replacement(repl: str) -> Callable[[re.Match[str]], str]:
             name = g.group(1) or g.group(2)
             try:
                 value = m.group(int(name)) if name.isdigit() else m.group(name)
-            except (IndexError, error_types):
+            except (IndexError, re.error):
                 return ""
             return value or ""
 
         return re.sub(r"\$\$|\$\{(\w+)\}|\$(\w+)", one, repl)
 
     return expand
-
-
-error_types = (re.error,)
 
 
 def _regex_result(m: re.Match[str], p: re.Pattern[str]) -> Any:
@@ -654,7 +651,8 @@ def _regexall(pattern: Any, s: Any) -> list[Any]:
 
 def _abs(x: Any) -> Any:
     n = to_number(x)
-    return make(abs(exact(n)), n.prec if isinstance(n, Num) else 512)
+    e = exact(n)
+    return make(e if e >= 0 else -e, n.prec if isinstance(n, Num) else 512)
 
 
 def _floor(x: Any) -> Any:
@@ -753,7 +751,7 @@ def _signum(x: Any) -> int:
     return (v > 0) - (v < 0)
 
 
-def _parseint(s: Any, base: Any) -> int:
+def _parseint(s: Any, base: Any) -> int | Num:
     text, b = _str(s), to_int(base, "base")
     if not 2 <= b <= 62:
         raise EvalError("base must be between 2 and 62")
@@ -1315,7 +1313,7 @@ def _timeadd(ts: Any, duration: Any) -> str:
     if not m:
         raise EvalError("not a duration")
     total = Fraction(0)
-    scale = {"h": 3600, "m": 60, "s": 1, "ms": Fraction(1, 1000), "us": Fraction(1, 10**6),
+    scale: dict[str, int | Fraction] = {"h": 3600, "m": 60, "s": 1, "ms": Fraction(1, 1000), "us": Fraction(1, 10**6),
              "µs": Fraction(1, 10**6), "ns": Fraction(1, 10**9)}
     for amount, unit in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)", m.group(2)):
         total += Fraction(amount) * scale[unit]

@@ -394,7 +394,8 @@ class ModuleInstance:
             return self._children[name]
         block = self.calls.get(name)
         if block is None:
-            result: Any = Unknown(f"module.{name} is not declared in {self.label}")
+            result: list[tuple[Any, ModuleInstance]] | Unknown
+            result = Unknown(f"module.{name} is not declared in {self.label}")
         else:
             self._children[name] = Unknown(f"module.{name} depends on its own outputs")
             result = self._instantiate(name, block)
@@ -605,7 +606,8 @@ class ModuleInstance:
                 suffix = "" if k is None else f"[{json.dumps(k)}]"
                 out.append((f"{self.prefix}{key}{suffix}", k, ev))
             self._instances[key] = out
-        return self._instances[key]
+        found: list[tuple[str, Any, Evaluator]] = self._instances[key]
+        return found
 
     def resource_value(self, key: str) -> Any:
         block = self.resources[key]
@@ -737,7 +739,7 @@ class ModuleInstance:
         elif len(content) != 1:
             reason = "it has no single content block"
         if reason:
-            unknown = Value(Unknown(f'dynamic "{name}": {reason}'), origin)
+            unknown: Value[Any] = Value(Unknown(f'dynamic "{name}": {reason}'), origin)
             rec.blocks.setdefault(name, []).append(
                 Record(name, rec.address, origin, block.end_line, attrs={DYNAMIC_UNKNOWN: unknown}))
             return
@@ -776,9 +778,9 @@ def _defaults_provenance(prov: Prov, given: Any, ty: types.Type, file: str, wher
     if isinstance(ty, types.Collection) and ty.kind != "set" and isinstance(given, dict | list):
         keys = list(given) if isinstance(given, dict) else list(range(len(given)))
         items = [_defaults_provenance(prov.part(k), given[k], ty.element, file, where) for k in keys]
-        parts: dict[str, Prov] | tuple[Prov, ...] = (
+        elements: dict[str, Prov] | tuple[Prov, ...] = (
             dict(zip([str(k) for k in keys], items, strict=True)) if isinstance(given, dict) else tuple(items))
-        return Prov(prov.origin, prov.literal, parts, prov.encoded)
+        return Prov(prov.origin, prov.literal, elements, prov.encoded)
     return prov
 
 

@@ -234,8 +234,8 @@ class Tracer:
             return self._derived(e, [self.prov(a) for a in e.args])
         args = [(self._value(a), self.prov(a)) for a in e.args]
         if e.name == "jsondecode" and len(args) == 1:
-            arg = args[0][1]
-            return arg.encoded if arg.encoded is not None else arg.flat()
+            decoded = args[0][1]
+            return decoded.encoded if decoded.encoded is not None else decoded.flat()
         result = self._value(e)
         if isinstance(result, Unknown):
             return self._derived(e, [p for _, p in args])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from validator.errors import InputError
 from validator.model import Unknown
@@ -330,7 +330,8 @@ _PRECEDENCE = {
 def _line(node: Any, default: int = 0) -> int:
     meta = getattr(node, "meta", None)
     if meta is not None and not meta.empty:
-        return meta.line
+        first: int = meta.line
+        return first
     line = getattr(node, "line", None)
     return line if isinstance(line, int) else default
 
@@ -453,7 +454,8 @@ class _Builder:
             if self.depth > MAX_EXPRESSION_DEPTH:
                 raise InputError(f"{self.rel}:{_line(node)}", f"expression nested deeper than {MAX_EXPRESSION_DEPTH} "
                                  "(validator.limits.MAX_EXPRESSION_DEPTH)", "parse error")
-            return method(node)
+            result: Expr = method(node)
+            return result
         finally:
             self.depth -= 1
 
@@ -539,7 +541,9 @@ class _Builder:
             tree = _parser().parse(f'x = "{escaped}"\n')
             attr = next(c for c in tree.children[0].children if _is_tree(c, "attribute"))
             expr = self.expr(attr.children[2])
-            return Template(line, expr.parts) if isinstance(expr, Template) else Literal(line, expr.value)
+            if isinstance(expr, Template):
+                return Template(line, expr.parts)
+            return Literal(line, cast(Literal, expr).value)
         except Exception:
             return Literal(line, Unknown(f"line {line}: a heredoc template that is not evaluated"))
 

@@ -249,8 +249,7 @@ def number_text(value: Any) -> str:
         x: Fraction = Fraction(value)
         prec = PREC
     else:
-        x = exact(value) if not isinstance(value, Num) else value.exact
-        x = Fraction(x)
+        x = Fraction(exact(value) if not isinstance(value, Num) else value.exact)
         prec = prec_of(value)
         if x == 0:
             return "-0" if is_negative(value) else "0"
@@ -435,7 +434,7 @@ def to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     raise EvalError(f"{type_name(value)} is not a bool")
 
 
