@@ -5,6 +5,11 @@
     python bench/bench_checkov.py --checkov-sizes 1,10,200,1000   # checkov on 1,000 roots too (an hour)
     python bench/bench_checkov.py --no-checkov           # ours only (no checkov environment needed)
 
+    # checkov's hour on 1,000 roots, alone and niced, its samples kept; later runs read them back:
+    nice -n 19 python bench/bench_checkov.py --sizes 1000 --checkov-sizes 1000 --no-ours \
+        --record .benchmarks/checkov-1000.jsonl --checkov-output .benchmarks/checkov-1000
+    python bench/bench_checkov.py --recorded .benchmarks/checkov-1000.jsonl
+
 The corpus is the one ``bench/bench_static.py`` generates (root modules derived from
 the two references); size 1 is ``reference/terraform`` itself. checkov runs in its
 own virtual environment (its bc-python-hcl2 replaces the ``hcl2`` import, so it never
@@ -16,11 +21,16 @@ with other work slows both alike; the table gives medians. "cold" is an empty pa
 cache directory, "warm" the same directory after a first run. Wall and CPU times
 (user + system, worker processes included) and the peak resident memory of the
 largest process come from ``os.wait4``. Ratios are ours / checkov's.
+
+A size checkov does not run on now takes checkov's samples from ``--recorded`` files
+(JSON lines that ``--record`` writes); the table marks those rows, since the
+machine's load was not the same during both.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -53,15 +63,22 @@ class Row:
     roots: int
     files: int
     runs: dict[str, list[Sample]] = field(default_factory=dict)
+    recorded: bool = False  # checkov's samples come from an earlier run
 
     def median(self, kind: str, what: str) -> float | None:
         samples = self.runs.get(kind) or []
         return statistics.median(getattr(s, what) for s in samples) if samples else None
 
 
-def run(cmd: list[str], env: dict[str, str], cwd: Path) -> Sample:
+def run(cmd: list[str], env: dict[str, str], cwd: Path, output: Path | None = None) -> Sample:
+    """One fresh process; its standard output goes to ``output`` (its error output beside it) when given."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if output is None:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with open(output, "wb") as out, open(output.with_suffix(".stderr"), "wb") as err:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -97,6 +114,29 @@ def ours_cmd(roots: list[Path], jobs: str) -> list[str]:
     return [*head, *map(str, roots), "--format", "json", "--jobs", jobs]
 
 
+def record(path: Path, size: int, files: int, kind: str, sample: Sample, version: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()
+    line = {"roots": size, "files": files, "kind": kind, "wall": sample.wall, "cpu": sample.cpu,
+            "rss_mb": sample.rss_mb, "code": sample.code, "version": version,
+            "load": [round(x, 2) for x in load], "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    with open(path, "a") as fh:
+        fh.write(json.dumps(line) + "\n")
+
+
+def read_recorded(paths: list[str]) -> dict[int, list[Sample]]:
+    """checkov's samples by root count from ``--record`` files."""
+    out: dict[int, list[Sample]] = {}
+    for name in paths:
+        for text in Path(name).read_text().splitlines():
+            if text.strip():
+                item = json.loads(text)
+                if item["kind"] == "checkov":
+                    sample = Sample(item["wall"], item["cpu"], item["rss_mb"], item["code"])
+                    out.setdefault(item["roots"], []).append(sample)
+    return out
+
+
 def fmt(x: float | None, spec: str) -> str:
     return "-" if x is None else format(x, spec)
 
@@ -112,6 +152,11 @@ def main() -> int:
     parser.add_argument("--repeat-large", type=int, default=1, help="repetitions for sizes above 200")
     parser.add_argument("--jobs", default="auto", help="aurora-validate --jobs")
     parser.add_argument("--no-checkov", action="store_true", help="time aurora-validate only")
+    parser.add_argument("--no-ours", action="store_true", help="time checkov only (with --record)")
+    parser.add_argument("--record", metavar="FILE", help="append every sample to FILE (JSON lines)")
+    parser.add_argument("--recorded", metavar="FILE", action="append", default=[],
+                        help="checkov samples for the sizes it does not run on now (from --record)")
+    parser.add_argument("--checkov-output", metavar="DIR", help="keep checkov's reports in DIR")
     parser.add_argument(
         "--checkov-sizes",
         default="1,10,200",
@@ -120,10 +165,12 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     checkov_sizes = {int(s) for s in args.checkov_sizes.split(",") if s.strip()}
+    recorded = read_recorded(args.recorded)
 
     env = clean_env()
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "validator")], env=env, check=True)
     checkov = None if args.no_checkov else checkov_exe()
+    version = ""
     if checkov is not None:
         version = subprocess.run([str(checkov), "--version"], capture_output=True, text=True, env=env).stdout.strip()
         print(f"checkov {version} from {checkov}")
@@ -149,16 +196,25 @@ def main() -> int:
                 if checkov is not None and size in checkov_sizes:
                     cmd = [str(checkov), "-d", str(target), "--framework", "terraform", "-o", "json", "--quiet",
                            "--skip-download"]
-                    row.runs.setdefault("checkov", []).append(run(cmd, env, REPO))
-                cmd = ours_cmd(roots, args.jobs)
-                row.runs.setdefault("cold", []).append(run(cmd, ours_env, REPO))
-                row.runs.setdefault("warm", []).append(run(cmd, ours_env, REPO))
+                    output = Path(args.checkov_output) / f"{size}-{n}.json" if args.checkov_output else None
+                    row.runs.setdefault("checkov", []).append(run(cmd, env, REPO, output))
+                if not args.no_ours:
+                    cmd = ours_cmd(roots, args.jobs)
+                    row.runs.setdefault("cold", []).append(run(cmd, ours_env, REPO))
+                    row.runs.setdefault("warm", []).append(run(cmd, ours_env, REPO))
+                if args.record:
+                    for kind, samples in row.runs.items():
+                        tool = version if kind == "checkov" else ""
+                        record(Path(args.record), size, row.files, kind, samples[-1], tool)
                 shutil.rmtree(cache_home, ignore_errors=True)
                 line = ", ".join(
                     f"{k} {v[-1].wall:.2f} s wall {v[-1].cpu:.2f} s cpu {v[-1].rss_mb:.0f} MB (exit {v[-1].code})"
                     for k, v in row.runs.items()
                 )
                 print(f"  {size} roots, run {n + 1}/{repeat}: {line}", flush=True)
+            if "checkov" not in row.runs and recorded.get(size):
+                row.runs["checkov"] = recorded[size]
+                row.recorded = True
             rows.append(row)
             if size != 1:
                 shutil.rmtree(directory, ignore_errors=True)
@@ -174,6 +230,8 @@ def main() -> int:
         ck_cpu, cold_cpu, warm_cpu = (row.median(k, "cpu") for k in ("checkov", "cold", "warm"))
         mem = " / ".join(fmt(row.median(k, "rss_mb"), ".0f") for k in ("checkov", "cold", "warm"))
         label = "1 (reference)" if row.roots == 1 else str(row.roots)
+        if row.recorded:
+            label += " (checkov recorded)"
         per_root = f"{fmt(cold and cold / row.roots * 1000, '.1f')} / {fmt(warm and warm / row.roots * 1000, '.1f')}"
         cpus = " / ".join(fmt(x, ".2f") for x in (ck_cpu, cold_cpu, warm_cpu))
         print(f"| {label} | {row.files} | {fmt(ck, '.2f')} | {fmt(cold, '.2f')} | {fmt(warm, '.2f')} "

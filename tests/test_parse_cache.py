@@ -303,3 +303,24 @@ def test_a_directory_others_can_write_is_not_used(tmp_path: Path) -> None:
     last = ParseCache(directory)
     last.parse(tf, "main.tf")
     assert (last.disk_hits, last.rejected, last.parsed) == (1, 0, 0)
+
+
+def test_the_parser_loads_without_the_hcl2_package_and_reads_as_hcl2_does(tmp_path: Path) -> None:
+    """A cold scan loads python-hcl2's parser module alone (no transformer, reconstructor or ``regex``),
+    and that parser gives the trees ``hcl2.parser.parser()`` gives."""
+    probe = (
+        "import sys, json, pathlib\n"
+        "from validator.sources.terraform.hcl import syntax\n"
+        "files = sorted(pathlib.Path('reference').rglob('*.tf'))\n"
+        "ours = [syntax._parser().parse(syntax.normalise(f.read_text())[0]) for f in files]\n"
+        "loaded = sorted(m for m in ('hcl2', 'hcl2.api', 'hcl2.reconstructor', 'regex') if m in sys.modules)\n"
+        "from hcl2.parser import parser\n"
+        "theirs = [parser().parse(syntax.normalise(f.read_text())[0]) for f in files]\n"
+        "print(json.dumps({'loaded': loaded, 'files': len(files), 'same': ours == theirs}))\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"loaded": [], "files": result["files"], "same": True} and result["files"] >= 8

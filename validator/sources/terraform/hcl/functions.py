@@ -11,22 +11,15 @@ The differential test (``tests/test_terraform_oracle.py``) compares every functi
 
 from __future__ import annotations
 
-import base64
 import codecs
-import csv
-import hashlib
-import io
-import ipaddress
 import json
 import math
 import re
-import unicodedata
 import urllib.parse
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from validator import limits
 from validator.model import Unknown
@@ -49,6 +42,12 @@ from validator.sources.terraform.hcl.values import (
     to_str,
     type_name,
 )
+
+if TYPE_CHECKING:
+    import ipaddress
+
+# base64, csv, hashlib, ipaddress, unicodedata and uuid are imported by the functions that use them:
+# a scan imports this module, few configurations call those functions (hashlib alone loads OpenSSL).
 
 MAX_COLLECTION = 1_000_000  # elements a function may build (range, setproduct)
 
@@ -169,6 +168,8 @@ _CLUSTER_BREAKING = re.compile(r"[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0600-
 
 def _graphemes(s: str) -> list[str]:
     """Characters as terraform counts them (grapheme clusters): known only without combining sequences."""
+    import unicodedata
+
     if s.isascii():
         return list(s.replace("\r\n", "\x00")) if "\r\n" in s else list(s)
     if _CLUSTER_BREAKING.search(s) or any(unicodedata.combining(c) for c in s):
@@ -1117,10 +1118,14 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _base64encode(s: Any) -> str:
+    import base64
+
     return base64.b64encode(_str(s).encode("utf-8")).decode("ascii")
 
 
 def _base64decode(s: Any) -> str:
+    import base64
+
     try:
         raw = base64.b64decode(_str(s), validate=True)
         return raw.decode("utf-8")
@@ -1141,6 +1146,8 @@ def _encoding(name: Any) -> str:
 
 
 def _textencodebase64(s: Any, enc: Any) -> str:
+    import base64
+
     try:
         return base64.b64encode(_str(s).encode(_encoding(enc))).decode("ascii")
     except UnicodeEncodeError:
@@ -1148,6 +1155,8 @@ def _textencodebase64(s: Any, enc: Any) -> str:
 
 
 def _textdecodebase64(s: Any, enc: Any) -> str:
+    import base64
+
     try:
         return base64.b64decode(_str(s), validate=True).decode(_encoding(enc))
     except (ValueError, UnicodeDecodeError):
@@ -1159,6 +1168,9 @@ def _urlencode(s: Any) -> str:
 
 
 def _csvdecode(s: Any) -> list[dict[str, str]]:
+    import csv
+    import io
+
     text = _str(s)
     try:
         rows = list(csv.reader(io.StringIO(text), strict=True))
@@ -1176,6 +1188,9 @@ def _csvdecode(s: Any) -> list[dict[str, str]]:
 
 def _hash(algorithm: str, encoding: str) -> Callable[[Any], str]:
     def f(s: Any) -> str:
+        import base64
+        import hashlib
+
         digest = hashlib.new(algorithm, _str(s).encode("utf-8"))
         return digest.hexdigest() if encoding == "hex" else base64.b64encode(digest.digest()).decode("ascii")
 
@@ -1183,6 +1198,8 @@ def _hash(algorithm: str, encoding: str) -> Callable[[Any], str]:
 
 
 def _uuidv5(namespace: Any, name: Any) -> str:
+    import uuid
+
     ns = _str(namespace)
     known = {"dns": uuid.NAMESPACE_DNS, "url": uuid.NAMESPACE_URL, "oid": uuid.NAMESPACE_OID,
              "x500": uuid.NAMESPACE_X500}
@@ -1224,6 +1241,8 @@ def _dirname(p: Any) -> str:
 
 
 def _network(prefix: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    import ipaddress
+
     text = _str(prefix)
     try:
         _address, _, bits = text.partition("/")
@@ -1253,6 +1272,8 @@ def _cidrnetmask(prefix: Any) -> str:
 
 
 def _cidrsubnet(prefix: Any, newbits: Any, netnum: Any) -> str:
+    import ipaddress
+
     net = _network(prefix)
     bits = to_int(newbits, "newbits", 0, 128)
     num = to_int(netnum, "netnum")
@@ -1266,6 +1287,8 @@ def _cidrsubnet(prefix: Any, newbits: Any, netnum: Any) -> str:
 
 
 def _cidrsubnets(prefix: Any, *newbits: Any) -> list[str]:
+    import ipaddress
+
     net = _network(prefix)
     out: list[str] = []
     current = int(net.network_address)
