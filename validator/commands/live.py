@@ -9,8 +9,9 @@ from pathlib import Path
 from validator.engine import Report, evaluate
 from validator.errors import InputError, UsageError
 from validator.model import Deployment
-from validator.sources.aws.audit import LiveRequest, audit
+from validator.sources.aws.audit import LiveRequest
 from validator.sources.aws.client import DEFAULT_CONNECT_TIMEOUT, Connection, localstack_endpoint, retry_settings
+from validator.sources.aws.source import load_live
 
 
 def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> LiveRequest:
@@ -87,7 +88,7 @@ def collect(args: argparse.Namespace) -> Report:
     request = request_from_args(args)
     report = Report(profile=profile)
     baselines = _baselines(args, report) if getattr(args, "paths", None) else []
-    result = audit(request)
+    result = load_live(request)
     for dep in result.deployments:
         if baselines and dep.clusters:
             dep.baseline = pick_baseline(dep, baselines)
@@ -96,11 +97,5 @@ def collect(args: argparse.Namespace) -> Report:
         report.findings.extend(evaluate(dep, profile))
     report.denied = sorted({r.operation for r in result.refused if r.denied})
     report.failed_calls = sorted({r.operation for r in result.refused if not r.denied})
-    if not result.deployments:
-        where = ", ".join(result.regions)
-        report.errors.append(
-            InputError(
-                where, "no Aurora PostgreSQL cluster found (the audit read every page)", "nothing to audit"
-            )
-        )
+    report.errors.extend(result.errors)
     return report

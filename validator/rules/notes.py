@@ -18,6 +18,7 @@ from validator.rules.serverless import (
     unresolved_value,
     where,
 )
+from validator.sources import TERRAFORM_KINDS
 from validator.sources.terraform.version import ConstraintError, lowest_allowed, parse_version
 
 IAM_TOKEN_MYTH_PORT = 443
@@ -183,7 +184,7 @@ class FinalSnapshotConfigured(Rule):
         "  # or, for throwaway data: skip_final_snapshot = true\n"
         "}"
     )
-    sources = frozenset({"hcl", "plan"})
+    sources = TERRAFORM_KINDS
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
@@ -223,7 +224,7 @@ class ProviderVersionFloor(Rule):
         "  }\n"
         "}"
     )
-    sources = frozenset({"hcl", "plan"})
+    sources = TERRAFORM_KINDS
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         provider = deployment.provider

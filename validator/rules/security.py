@@ -8,6 +8,7 @@ from validator import facts
 from validator.model import NOWHERE, Cluster, Deployment, IngressRule, Location, SecurityGroup, Unknown, Value
 from validator.rules.base import Result, Rule, Severity
 from validator.rules.serverless import argument_is_true, open_cidrs, undetermined, unresolved_value, where
+from validator.sources import TERRAFORM_KINDS
 
 
 def db_port(cluster: Cluster) -> int | None:
@@ -142,7 +143,7 @@ class PlaintextMasterPassword(Rule):
     risk = "The database's most privileged password leaks with the source code."
     doc_url = facts.URL_SECRETS_MANAGER
     fix = 'resource "aws_rds_cluster" "this" {\n  manage_master_user_password = true # and remove master_password\n}'
-    sources = frozenset({"hcl", "plan"})  # a live cluster never shows its password
+    sources = TERRAFORM_KINDS  # a live cluster never shows its password
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:

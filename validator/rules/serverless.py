@@ -12,6 +12,7 @@ from typing import Any
 from validator import facts
 from validator.model import NOWHERE, Cluster, Deployment, Location, Resource, Unknown, UnknownElement, Value
 from validator.rules.base import Result, Rule, Severity, Status
+from validator.sources import TERRAFORM_KINDS
 
 # --------------------------------------------------------------------------- #
 # Functions shared by the static rule families
@@ -590,7 +591,7 @@ class ValidIdentifiers(Rule):
         '  default = "project-name" # hyphens, not underscores: it becomes part of cluster_identifier\n'
         "}"
     )
-    sources = frozenset({"hcl", "plan"})
+    sources = TERRAFORM_KINDS
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for c in deployment.clusters:
