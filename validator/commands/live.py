@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from validator.engine import Report, evaluate
 from validator.errors import InputError, UsageError
@@ -27,7 +28,7 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
     # Without --endpoint-url, boto3 itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
     mode, attempts = retry_settings(dict(env))
     budget = getattr(args, "aws_timeout", None)
-    timing: dict[str, float] = {}
+    timing: dict[str, Any] = {}  # Connection keyword arguments, all floats
     if budget is not None:
         if not 0 < budget <= 3600:
             raise UsageError(f"--aws-timeout must be between 0 and 3600 seconds, not {budget:g}")
