@@ -23,6 +23,7 @@ import yaml
 from validator.cli import main
 from validator.exporters import checkov
 from validator.rules import all_rules
+from validator.sources import TERRAFORM_KINDS
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "reference" / "terraform"
@@ -104,7 +105,7 @@ def test_every_terraform_rule_is_exported_or_says_why_not() -> None:
     reasons = checkov.unexpressible()
     for rule in all_rules():
         assert (rule.id in exported) != (rule.id in reasons), rule.id
-        if rule.id in reasons and rule.sources & {"hcl", "plan"}:
+        if rule.id in reasons and rule.sources & TERRAFORM_KINDS:
             assert rule.id in checkov.NOT_EXPRESSIBLE, f"{rule.id} reads Terraform: export it or say why not"
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from validator import docs, scaffold
 from validator.rules import Severity, all_rules
+from validator.sources import KINDS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 RULES = all_rules()
@@ -30,7 +31,7 @@ def test_metadata_is_complete(rule) -> None:
     assert rule.doc_url.startswith("https://docs.aws.amazon.com/"), rule.doc_url
     assert isinstance(rule.severity, Severity)
     assert all(isinstance(s, Severity) for s in rule.profile_severity.values())
-    assert rule.sources and rule.sources <= {"hcl", "plan", "live", "database"}
+    assert rule.sources and rule.sources <= set(KINDS)
     assert "\n" not in rule.title
     for name in ("title", "rationale", "risk", "fix", "doc_url"):
         assert scaffold.PLACEHOLDER not in getattr(rule, name), f"{rule.id}.{name} is still the scaffold's placeholder"

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from validator.rules import Rule, all_rules
+from validator.sources import ordered
 
 START = "<!-- rules:start -->"
 END = "<!-- rules:end -->"
-SOURCE_ORDER = ("hcl", "plan", "live", "database")
 
 
 class StaleError(Exception):
@@ -36,7 +36,7 @@ def _severity(rule: Rule) -> str:
 
 
 def _sources(rule: Rule) -> str:
-    return ", ".join(s for s in SOURCE_ORDER if s in rule.sources)
+    return ", ".join(ordered(rule.sources))
 
 
 def rules_table(rules: Iterable[Rule] | None = None) -> str:

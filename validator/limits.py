@@ -28,6 +28,12 @@ from validator.errors import InputError
 
 # Instances one resource, data or module block may make with count or for_each.
 MAX_INSTANCES = 10_000
+# Module calls nested in one another, the root's calls at depth 1 (terraform sets no limit).
+MAX_MODULE_DEPTH = 16
+# Steps of one reference walk through the module tree (``var.x`` up to the calling module's
+# argument, ``module.m.out`` down to the output): from the deepest module to the root and
+# down again.
+MAX_REFERENCE_DEPTH = 2 * MAX_MODULE_DEPTH
 # Module instances in one scan (all calls, all depths).
 MAX_MODULE_INSTANCES = 1_000
 # Elements in one list, set or map that evaluation builds.

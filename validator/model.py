@@ -490,7 +490,7 @@ class RefusedCall:
 class Deployment:
     """Everything one source knows about one deployment."""
 
-    kind: str  # "hcl", "plan", "live" or "database"
+    kind: str  # a registered source kind (validator.sources.KINDS)
     root: str  # directory, plan file or account/region description
     clusters: list[Cluster] = field(default_factory=list)
     knowledge_bases: list[KnowledgeBase] = field(default_factory=list)

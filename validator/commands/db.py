@@ -129,7 +129,7 @@ def collect(args: argparse.Namespace) -> Report:
     kb = _choose_knowledge_base(knowledge_bases, args.knowledge_base)
     request = _request(args, kb, master_username)
     spec = _connection(args, aws, cluster, kb)
-    deployment = source.read_database(spec, request)
+    [deployment] = source.load_database(source.DatabaseRequest(spec, request)).deployments
     deployment.knowledge_bases = [kb] if kb is not None else []
     if denied and deployment.database is not None:
         deployment.database.knowledge_bases_unreadable = f"AWS refused {', '.join(denied)}"

@@ -11,8 +11,9 @@ from validator.engine import evaluate
 from validator.errors import InputError, UsageError
 from validator.findings import Report
 from validator.model import Deployment
-from validator.sources.aws.audit import LiveRequest, audit
+from validator.sources.aws.audit import LiveRequest
 from validator.sources.aws.client import DEFAULT_CONNECT_TIMEOUT, Connection, localstack_endpoint, retry_settings
+from validator.sources.aws.source import load_live
 
 
 def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> LiveRequest:
@@ -28,7 +29,7 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
     # Without --endpoint-url, boto3 itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
     mode, attempts = retry_settings(dict(env))
     budget = getattr(args, "aws_timeout", None)
-    timing: dict[str, Any] = {}
+    timing: dict[str, Any] = {}  # Connection keyword arguments, all floats
     if budget is not None:
         if not 0 < budget <= 3600:
             raise UsageError(f"--aws-timeout must be between 0 and 3600 seconds, not {budget:g}")
@@ -90,7 +91,7 @@ def collect(args: argparse.Namespace) -> Report:
     request = request_from_args(args)
     report = Report(profile=profile)
     declared = _declared_deployments(args, report) if getattr(args, "paths", None) else []
-    result = audit(request)
+    result = load_live(request)
     for dep in result.deployments:
         if declared and dep.clusters:
             dep.declared = pick_declared(dep, declared)
@@ -99,11 +100,5 @@ def collect(args: argparse.Namespace) -> Report:
         report.findings.extend(evaluate(dep, profile))
     report.denied = sorted({r.operation for r in result.refused if r.denied})
     report.failed_calls = sorted({r.operation for r in result.refused if not r.denied})
-    if not result.deployments:
-        where = ", ".join(result.regions)
-        report.errors.append(
-            InputError(
-                where, "no Aurora PostgreSQL cluster found (the audit read every page)", "nothing to audit"
-            )
-        )
+    report.errors.extend(result.errors)
     return report

@@ -36,6 +36,7 @@ from typing import Any
 
 from validator import facts
 from validator.rules import Rule, Severity, all_rules, get_rule
+from validator.sources import TERRAFORM_KINDS
 
 ID_PREFIX = "CKV2_AURORA_"
 CHECKOV_SEVERITY = {Severity.ERROR: "HIGH", Severity.WARNING: "MEDIUM", Severity.INFO: "LOW"}
@@ -209,7 +210,7 @@ def unexpressible() -> dict[str, str]:
             continue
         if rule.id in NOT_EXPRESSIBLE:
             out[rule.id] = NOT_EXPRESSIBLE[rule.id]
-        elif not rule.sources & {"hcl", "plan"}:
+        elif not rule.sources & TERRAFORM_KINDS:
             kinds = " and ".join(sorted(rule.sources))
             out[rule.id] = f"reads {kinds} state, not Terraform"
         else:

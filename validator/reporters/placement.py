@@ -31,6 +31,7 @@ from validator.model import Deployment
 from validator.reporters.common import display_path, ordered, sort_key
 from validator.reporters.sarif import FAMILY_TAGS, SECURITY_SEVERITY
 from validator.rules import Status
+from validator.sources import TERRAFORM_KINDS
 
 ACCOUNT_ENV = "AWS_ACCOUNT_ID"
 REGION_ENVS = ("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -216,7 +217,7 @@ class Placer:
         own_arn = parse_arn(resource)
         if own_arn is not None:
             return resource, ARN_TYPES.get((own_arn.service, own_arn.resource_kind), OTHER), None, None
-        if kind in ("hcl", "plan"):
+        if kind in TERRAFORM_KINDS:
             address = _LINE_SUFFIX.sub("", resource) or f.root or "?"
             tf_type = terraform_type(address)
             return address, RESOURCE_TYPES.get(tf_type or "", OTHER), address, tf_type

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from validator.model import NOWHERE, Cluster, Deployment, Location, Value
+from validator.sources import INFRASTRUCTURE_KINDS
 
 
 class Severity(str, enum.Enum):
@@ -50,8 +51,9 @@ class Rule:
     fix: ClassVar[str]  # a Terraform snippet
     # Severity overrides per profile, e.g. {"bedrock-kb": Severity.ERROR}.
     profile_severity: ClassVar[dict[str, Severity]] = {}
-    # Source kinds the rule reads: "hcl", "plan", "live", "database".
-    sources: ClassVar[frozenset[str]] = frozenset({"hcl", "plan", "live"})
+    # Source kinds the rule reads (``validator.sources.KINDS``); by default every source
+    # that describes the infrastructure.
+    sources: ClassVar[frozenset[str]] = INFRASTRUCTURE_KINDS
     # Whether the checkov export can express the rule (see exporters).
     category: ClassVar[str] = ""
     # False for a rule whose findings are passes or unresolved, never failures.

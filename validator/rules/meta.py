@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from validator.model import Deployment, Location
 from validator.rules import get_rule
 from validator.rules.base import Result, Rule, Severity, Status
+from validator.sources import TERRAFORM_KINDS
 
 
 class MalformedSuppression(Rule):
@@ -20,7 +21,7 @@ class MalformedSuppression(Rule):
     risk = "Accepted risks go undocumented, and typos leave findings active while looking suppressed."
     doc_url = "https://docs.aws.amazon.com/prescriptive-guidance/latest/terraform-aws-provider-best-practices/security.html"
     fix = "# aurora-validate:ignore=AV301 dev VPC only, reached through the office VPN"
-    sources = frozenset({"hcl", "plan"})
+    sources = TERRAFORM_KINDS
 
     def check(self, deployment: Deployment) -> Iterator[Result]:
         for (file, line), items in sorted(deployment.suppressions.items()):

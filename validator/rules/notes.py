@@ -22,6 +22,7 @@ from validator.rules.helpers import (
     unresolved_value,
     where,
 )
+from validator.sources import TERRAFORM_KINDS
 from validator.sources.terraform.version import ConstraintError, lowest_allowed, parse_semver
 
 IAM_TOKEN_MYTH_PORT = 443
@@ -185,7 +186,7 @@ class FinalSnapshotConfigured(ClusterRule):
         "  # or, for throwaway data: skip_final_snapshot = true\n"
         "}"
     )
-    sources = frozenset({"hcl", "plan"})
+    sources = TERRAFORM_KINDS
 
     def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
         skip = c.skip_final_snapshot
@@ -224,7 +225,7 @@ class ProviderVersionFloor(ClusterRule):
         "  }\n"
         "}"
     )
-    sources = frozenset({"hcl", "plan"})
+    sources = TERRAFORM_KINDS
 
     def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
         provider = deployment.provider

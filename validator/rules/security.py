@@ -18,6 +18,7 @@ from validator.rules.helpers import (
     unresolved_value,
     where,
 )
+from validator.sources import TERRAFORM_KINDS
 
 
 class OpenDatabasePort(ClusterRule):
@@ -98,7 +99,7 @@ class PlaintextMasterPassword(ClusterRule):
     risk = "The database's most privileged password leaks with the source code."
     doc_url = facts.URL_SECRETS_MANAGER
     fix = 'resource "aws_rds_cluster" "this" {\n  manage_master_user_password = true # and remove master_password\n}'
-    sources = frozenset({"hcl", "plan"})  # a live cluster never shows its password
+    sources = TERRAFORM_KINDS  # a live cluster never shows its password
 
     def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
         v = c.master_password

@@ -19,6 +19,7 @@ from validator.rules.helpers import (
     unresolved_value,
     where,
 )
+from validator.sources import TERRAFORM_KINDS
 
 
 class EngineIsAuroraPostgresql(ClusterRule):
@@ -482,7 +483,7 @@ class ValidIdentifiers(ClusterRule):
         '  default = "project-name" # hyphens, not underscores: it becomes part of cluster_identifier\n'
         "}"
     )
-    sources = frozenset({"hcl", "plan"})
+    sources = TERRAFORM_KINDS
 
     def check_cluster(self, c: Cluster, deployment: Deployment) -> Iterator[Result]:
         yield self._named(c, c.identifier, "cluster_identifier", c.identifier_prefix)

@@ -32,6 +32,7 @@ from validator.model import (
     Secret,
     Value,
 )
+from validator.sources import Loaded
 
 if TYPE_CHECKING:  # pragma: no cover
     import psycopg
@@ -162,40 +163,53 @@ class AwsContext:
 
 
 def _client(service: str, aws: AwsContext, region: str | None = None) -> Any:
-    import boto3
-    from botocore.exceptions import BotoCoreError, NoRegionError, ProfileNotFound
+    """The live audit's guarded client (read-only calls only, answers checked, bounded retries)."""
+    from botocore.exceptions import BotoCoreError
+
+    from validator.sources.aws.client import Clients, Connection, endpoint_address, retry_settings
 
     if aws.endpoint_url:
-        from validator.sources.aws.client import endpoint_address
-
         endpoint_address(aws.endpoint_url)
+    mode, attempts = retry_settings()
+    connection = Connection(
+        aws_profile=aws.profile,
+        endpoint_url=aws.endpoint_url,
+        max_attempts=attempts,
+        retry_mode=mode,
+        require_credentials=False,  # a lookup without credentials names its cluster or secret
+    )
     try:
-        session = boto3.session.Session(region_name=aws.region or region, profile_name=aws.profile)
-        return session.client(service, endpoint_url=aws.endpoint_url)
-    except ValueError as exc:  # a malformed AWS_ENDPOINT_URL[_<SERVICE>]
-        raise UsageError(f"AWS endpoint URL for {service} is not a valid URL ({exc})") from None
-    except NoRegionError:
-        raise UsageError("no AWS region: give --region or set AWS_REGION") from None
-    except ProfileNotFound:
-        raise UsageError(f"AWS profile {aws.profile!r} is not configured") from None
+        clients = Clients(connection)
+        where = aws.region or region or clients.default_region()
+        if not where:
+            raise UsageError("no AWS region: give --region or set AWS_REGION")
+        return clients.client(service, where)
     except BotoCoreError as exc:
         raise UsageError(f"AWS configuration: {exc}") from None
 
 
 def _aws_error(operation: str, target: str, exc: Exception) -> Exception:
-    """Map a botocore exception to AccessDenied or a one-line InputError."""
-    from botocore.exceptions import ClientError, NoCredentialsError
+    """AccessDenied or a one-line InputError, from the AWS error mapping the live audit uses."""
+    from validator.sources.aws.client import classify
 
-    if isinstance(exc, NoCredentialsError):
+    failure = classify(exc)
+    if failure is None:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return InputError(target, f"{operation} failed: {first_line}", "aws error")
+    if failure.kind == "no-credentials":
         return InputError(target, "no AWS credentials found (set a profile or AWS_ACCESS_KEY_ID)", "aws error")
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        message = exc.response.get("Error", {}).get("Message", "") or code
-        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"):
-            return AccessDenied(operation, message)
-        return InputError(target, f"{operation} failed: {code}: {message}".rstrip(": "), "aws error")
-    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return InputError(target, f"{operation} failed: {first_line}", "aws error")
+    if failure.kind == "denied":
+        return AccessDenied(operation, failure.message or failure.code)
+    detail = f"{failure.code}: {failure.message or failure.code}".rstrip(": ")
+    return InputError(target, f"{operation} failed: {detail}", "aws error")
+
+
+def _not_found(exc: Exception, code: str) -> bool:
+    """Whether ``exc`` is AWS's answer that the resource does not exist (error ``code``)."""
+    from validator.sources.aws.client import classify
+
+    failure = classify(exc)
+    return failure is not None and failure.kind == "aws" and failure.code == code
 
 
 def region_of_arn(arn: str) -> str | None:
@@ -222,9 +236,7 @@ def describe_cluster(identifier: str, aws: AwsContext) -> ClusterEndpoint:
     try:
         clusters = client.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
     except Exception as exc:
-        from botocore.exceptions import ClientError
-
-        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "DBClusterNotFoundFault":
+        if _not_found(exc, "DBClusterNotFoundFault"):
             raise InputError(identifier, "no such DB cluster in this account and region", "aws error") from None
         raise _aws_error("rds:DescribeDBClusters", identifier, exc) from None
     if not clusters:
@@ -251,9 +263,7 @@ def secret_credentials(secret_arn: str, aws: AwsContext) -> dict[str, Any]:
     try:
         response = client.get_secret_value(SecretId=secret_arn)
     except Exception as exc:
-        from botocore.exceptions import ClientError
-
-        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if _not_found(exc, "ResourceNotFoundException"):
             raise InputError(secret_arn, "no such secret", "aws error") from None
         raise _aws_error("secretsmanager:GetSecretValue", secret_arn, exc) from None
     try:
@@ -532,6 +542,19 @@ def read_database(spec: ConnectionSpec, request: CheckRequest) -> Deployment:
             "database error",
         )
     return Deployment(kind="database", root=spec.masked(), database=database)
+
+
+@dataclass(frozen=True)
+class DatabaseRequest:
+    """Where to connect and what to check: the database source's request (``validator.sources``)."""
+
+    connection: ConnectionSpec
+    check: CheckRequest
+
+
+def load_database(request: DatabaseRequest) -> Loaded:
+    """The registered loader: one ``database`` deployment (a server that cannot be read raises InputError)."""
+    return Loaded([read_database(request.connection, request.check)])
 
 
 def read_catalog(conn: psycopg.Connection[Any], spec: ConnectionSpec, request: CheckRequest) -> Database:

@@ -83,6 +83,7 @@ DEFAULT_READ_TIMEOUT = 10.0
 # so an endpoint that never answers is given up after one read timeout, not 181 s.
 DEFAULT_CALL_BUDGET = 20.0
 POLICY_HINT = "see policy/aurora-validate-readonly-policy.json"
+NO_CREDENTIALS = "none found (set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile)"
 DEFAULT_LOCALSTACK_HOST = "localhost:4566"
 
 CallHook = Callable[[str, str], None]  # (region, "service:Operation")
@@ -107,6 +108,9 @@ class Connection:
     call_budget: float = DEFAULT_CALL_BUDGET  # seconds per call, retries included
     default_credentials: tuple[str, str] | None = None  # when none are configured (LocalStack)
     static_credentials: tuple[str, str] | None = None  # always (a local test API)
+    # False: a client is made without credentials, and a call then fails as "no-credentials"
+    # (for the db command, which names the cluster or secret it was looking up).
+    require_credentials: bool = True
     on_call: list[CallHook] = field(default_factory=list)
 
 
@@ -212,11 +216,9 @@ class Clients:
         if self.connection.default_credentials:
             key, secret = self.connection.default_credentials
             return {"aws_access_key_id": key, "aws_secret_access_key": secret}
-        raise InputError(
-            "AWS credentials",
-            "none found (set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile)",
-            "no credentials",
-        )
+        if not self.connection.require_credentials:
+            return {}
+        raise InputError("AWS credentials", NO_CREDENTIALS, "no credentials")
 
     def client(self, service: str, region: str) -> Any:
         """A client for ``service`` in ``region``; create clients before starting threads."""
@@ -358,7 +360,7 @@ def _bound_retries(client: Any, conn: Connection) -> None:
         if started is not None and time.monotonic() - started + delay + conn.read_timeout > conn.call_budget:
             context[_GAVE_UP] = True
             return None
-        return delay
+        return float(delay)
 
     client.meta.events.register(f"needs-retry.{event}", needs_retry, unique_id=unique_id)
 
@@ -372,6 +374,61 @@ class Refused(Exception):
         self.code = code
         self.message = message
         self.denied = denied  # AWS refused the permission (as opposed to another failure)
+
+
+@dataclass(frozen=True)
+class AwsFailure:
+    """Why one AWS call failed, whatever botocore raised: the one mapping of AWS errors.
+
+    ``kind`` is ``"denied"`` (AWS refused the permission), ``"credentials"`` (AWS rejected
+    the credentials), ``"no-credentials"`` (none were found), ``"aws"`` (another AWS error
+    answer), or ``"transport"`` (a timeout, a lost connection, an answer that is no AWS
+    response). ``code`` is AWS's error code or a name for the failure; ``message`` is one line.
+    """
+
+    kind: str
+    code: str
+    message: str
+
+
+def classify(exc: BaseException) -> AwsFailure | None:
+    """The failure ``exc`` stands for, or None when it is no failure of an AWS call."""
+    import botocore.exceptions as bex
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, NotReadOnly):
+        return None
+    if isinstance(exc, bex.ClientError):
+        err = exc.response.get("Error", {}) or {}
+        code = str(err.get("Code") or "Unknown")
+        message = _clean(str(err.get("Message") or ""))
+        status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+        if code in CREDENTIAL_CODES:
+            return AwsFailure("credentials", code, message)
+        if code in DENIED_CODES or status == 403:
+            return AwsFailure("denied", code, message)
+        if code.isdigit():  # a generic error: botocore names it by its HTTP status
+            return AwsFailure("aws", "HTTPError", f"HTTP {code} {message}".strip())
+        return AwsFailure("aws", code, message)
+    if isinstance(exc, bex.NoCredentialsError):
+        return AwsFailure("no-credentials", "NoCredentials", NO_CREDENTIALS)
+    if isinstance(exc, bex.ConnectTimeoutError | bex.ReadTimeoutError):
+        return AwsFailure("transport", "Timeout", f"no answer in time ({_clean(str(exc))})")
+    if isinstance(exc, bex.EndpointConnectionError | bex.ConnectionClosedError | bex.HTTPClientError):
+        return AwsFailure("transport", "ConnectionError", _clean(str(exc)))
+    if isinstance(exc, InvalidAnswer):
+        return AwsFailure("transport", "InvalidResponse", str(exc))
+    if isinstance(exc, ResponseParserError):
+        first = str(exc).split("\n", 1)[0]
+        return AwsFailure("transport", "InvalidResponse", _clean(f"the answer does not parse ({first})"))
+    if isinstance(exc, bex.BotoCoreError):
+        return AwsFailure("transport", type(exc).__name__, _clean(str(exc)))
+    if isinstance(exc, KeyError | TypeError | ValueError | AttributeError | OSError):
+        # botocore's parsers assume an AWS document; an answer that merely looks like one can
+        # still break them (an HTML 200 raises KeyError inside the query parser).
+        reason = f"the answer could not be read ({type(exc).__name__}: {exc})"
+        return AwsFailure("transport", "InvalidResponse", _clean(reason))
+    return None
 
 
 def call(
@@ -391,59 +448,23 @@ def call(
     response, a reset connection, a timeout) raises ``AwsCallFailed``, or ``Refused`` with
     ``degrade_errors``; credential problems always raise ``InputError``.
     """
-    import botocore.exceptions as bex
-    from botocore.parsers import ResponseParserError
-
-    def other(code: str, message: str) -> Exception:
-        if degrade_errors:
-            return Refused(operation, code, message, denied=False)
-        return AwsCallFailed(operation, f"failed in {region}: {code}: {message}")
-
     try:
         return func()
-    except NotReadOnly:
-        raise
-    except bex.ClientError as exc:
-        err = exc.response.get("Error", {}) or {}
-        code = str(err.get("Code") or "Unknown")
-        message = _clean(str(err.get("Message") or ""))
-        status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-        if code in CREDENTIAL_CODES:
-            raise InputError(
-                "AWS credentials", f"rejected by AWS in {region} ({code})", "credential error"
-            ) from None
-        if code in DENIED_CODES or status == 403:
-            if degrade_denied:
-                raise Refused(operation, code, message, denied=True) from None
-            raise AccessDenied(
-                operation,
-                f"refused in {region} ({code}); grant {operation} ({POLICY_HINT})",
-            ) from None
-        if code.isdigit():  # a generic error: botocore names it by its HTTP status
-            message = f"HTTP {code} {message}".strip()
-            code = "HTTPError"
-        raise other(code, message) from None
-    except bex.NoCredentialsError:
-        raise InputError(
-            "AWS credentials",
-            "none found (set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile)",
-            "no credentials",
-        ) from None
-    except (bex.ConnectTimeoutError, bex.ReadTimeoutError) as exc:
-        raise other("Timeout", f"no answer in time ({_clean(str(exc))})") from None
-    except (bex.EndpointConnectionError, bex.ConnectionClosedError, bex.HTTPClientError) as exc:
-        raise other("ConnectionError", _clean(str(exc))) from None
-    except InvalidAnswer as exc:
-        raise other("InvalidResponse", str(exc)) from None
-    except ResponseParserError as exc:
-        first = str(exc).split("\n", 1)[0]
-        raise other("InvalidResponse", _clean(f"the answer does not parse ({first})")) from None
-    except bex.BotoCoreError as exc:
-        raise other(type(exc).__name__, _clean(str(exc))) from None
-    except (KeyError, TypeError, ValueError, AttributeError, OSError) as exc:
-        # botocore's parsers assume an AWS document; an answer that merely looks like one can
-        # still break them (an HTML 200 raises KeyError inside the query parser).
-        raise other("InvalidResponse", _clean(f"the answer could not be read ({type(exc).__name__}: {exc})")) from None
+    except Exception as exc:
+        failure = classify(exc)
+        if failure is None:
+            raise
+    if failure.kind == "credentials":
+        raise InputError("AWS credentials", f"rejected by AWS in {region} ({failure.code})", "credential error")
+    if failure.kind == "no-credentials":
+        raise InputError("AWS credentials", NO_CREDENTIALS, "no credentials")
+    if failure.kind == "denied":
+        if degrade_denied:
+            raise Refused(operation, failure.code, failure.message, denied=True)
+        raise AccessDenied(operation, f"refused in {region} ({failure.code}); grant {operation} ({POLICY_HINT})")
+    if degrade_errors:
+        raise Refused(operation, failure.code, failure.message, denied=False)
+    raise AwsCallFailed(operation, f"failed in {region}: {failure.code}: {failure.message}")
 
 
 class AwsCallFailed(AccessDenied):

@@ -17,8 +17,7 @@ the provider's default, exactly as in the HCL source.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, TypeGuard
 from validator import limits, redact
 from validator.errors import InputError
 from validator.model import AttributeUnknown, Deployment, EncodedUnknown, Location, Unknown, Value
+from validator.sources.terraform import references
 from validator.sources.terraform.mapping import MODEL_TYPES, ProviderSettings, build_deployment
 from validator.sources.terraform.records import Record, RefStr, refs_of
 
@@ -36,11 +36,7 @@ SUPPORTED_MAJOR = "1"
 # Arguments whose provenance (a literal in a file or not) a rule needs: when the
 # plan cannot tell, the value becomes unknown rather than "not a literal".
 PROVENANCE_ATTRS = frozenset({"master_password"})
-# Names of references that are not resources (and that the plan JSON cannot follow).
 _STRUCTURED_UNKNOWN = (AttributeUnknown, EncodedUnknown)
-_NOT_RESOURCES = frozenset({"local", "count", "each", "path", "terraform", "self", "data"})
-_PART = re.compile(r"[^.\[]+(?:\[[^\]]*\])*")
-_INDEXED = re.compile(r"^([^\[]+)(\[.*\])?$")
 
 
 @dataclass
@@ -124,15 +120,6 @@ def check_document(doc: Any, where: str) -> None:
 # Configuration: module contexts and references
 
 
-def _parts(ref: str) -> list[str]:
-    return _PART.findall(ref)
-
-
-def _split_index(part: str) -> tuple[str, str]:
-    m = _INDEXED.match(part)
-    return (m.group(1), m.group(2) or "") if m else (part, "")
-
-
 class _Context:
     """One module instance of the configuration: where its references lead."""
 
@@ -160,7 +147,7 @@ class _Context:
         module = call.get("module") or {}
         base = f"{self.prefix}module.{name}"
         if index:
-            prefixes = [f"{base}{index}."]
+            prefixes = [references.module_prefix(self.prefix, name, index)]
         elif "count_expression" in call or "for_each_expression" in call:
             prefixes = sorted(
                 f"{m}."
@@ -168,51 +155,34 @@ class _Context:
                 if m.startswith(f"{base}[") and "." not in m[len(base) :].split("]", 1)[-1]
             )
         else:
-            prefixes = [f"{base}."]
+            prefixes = [references.module_prefix(self.prefix, name)]
         return [_Context(module, p, self.modules, self.variables, self, call) for p in prefixes]
 
-    def resolve(self, references: Sequence[str], depth: int = 0) -> tuple[str, ...]:
-        """Full addresses of the resources ``references`` lead to, in order, without repeats."""
-        out: list[str] = []
-        if depth > 32:
-            return ()
-        for ref in references:
-            for address in self._one(str(ref), depth):
-                if address not in out:
-                    out.append(address)
-        return tuple(out)
+    # The walk's view of this module (validator.sources.terraform.references.ModuleScope).
+    def argument_references(self, name: str) -> Sequence[str] | None:
+        expr = (self.call.get("expressions") or {}).get(name)
+        return list(expr.get("references") or []) if isinstance(expr, dict) else None
 
-    def _one(self, ref: str, depth: int) -> Iterator[str]:
-        parts = _parts(ref)
-        if not parts:
-            return
-        head = parts[0]
-        if head == "var" and len(parts) > 1:
-            expr = (self.call.get("expressions") or {}).get(parts[1])
-            if self.parent is not None and isinstance(expr, dict):
-                yield from self.parent.resolve(expr.get("references") or [], depth + 1)
-            return
-        if head == "module":
-            if len(parts) < 3:
-                return  # "module.x" accompanies "module.x.output"
-            name, index = _split_index(parts[1])
-            for child in self.child(name, index):
-                outputs = child.config.get("outputs") or {}
-                expr = (outputs.get(_split_index(parts[2])[0]) or {}).get("expression") or {}
-                yield from child.resolve(expr.get("references") or [], depth + 1)
-            return
-        if head in _NOT_RESOURCES or len(parts) < 2:
-            return
-        yield f"{self.prefix}{parts[0]}.{parts[1]}"
+    def instances(self, name: str, index: str) -> list[_Context]:
+        return self.child(name, index)
+
+    def output_references(self, name: str) -> Sequence[str]:
+        outputs = self.config.get("outputs") or {}
+        expr = (outputs.get(name) or {}).get("expression") or {}
+        return list(expr.get("references") or [])
+
+    def resolve(self, refs: Sequence[str]) -> tuple[str, ...]:
+        """Full addresses of the resources ``refs`` lead to, in order, without repeats."""
+        return references.resources(self, refs)
 
     def literal(self, expr: Mapping[str, Any] | None, depth: int = 0) -> tuple[bool | None, str]:
         """Whether an expression is written as a literal in a file: (True/False/None if unknown, via)."""
-        if not isinstance(expr, Mapping) or depth > 32:
+        if not isinstance(expr, Mapping) or not references.within_depth(depth):
             return False, ""
         refs = [str(r) for r in expr.get("references") or []]
         if not refs:
             return "constant_value" in expr, ""
-        names = {tuple(_parts(r)[:2]) for r in refs}
+        names = {tuple(references.parts(r)[:2]) for r in refs}
         if len(names) != 1:
             return False, ""
         pair = next(iter(names))
@@ -250,13 +220,11 @@ def _context_for(root: _Context, module_address: str) -> _Context | None:
     ctx = root
     if not module_address:
         return ctx
-    parts = _parts(module_address)
-    if len(parts) % 2:
+    path = references.module_path(module_address)
+    if path is None:
         return None
-    for i in range(0, len(parts), 2):
-        if parts[i] != "module":
-            return None
-        children = ctx.child(*_split_index(parts[i + 1]))
+    for name, index in path:
+        children = ctx.child(name, index)
         if not children:
             return None
         ctx = children[0]
@@ -511,7 +479,7 @@ class _Builder:
                 region = Value(region_expr["constant_value"], origin, literal=True)
             else:
                 refs = [str(r) for r in region_expr.get("references") or []]
-                var_names = {tuple(_parts(r)[:2]) for r in refs}
+                var_names = {tuple(references.parts(r)[:2]) for r in refs}
                 value = None
                 if len(var_names) == 1:
                     head, name = next(iter(var_names))

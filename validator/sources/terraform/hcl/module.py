@@ -8,7 +8,6 @@ value came from, so findings point at the line that sets it.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from validator import facts, limits, redact
 from validator.errors import InputError
 from validator.model import AttributeUnknown, Location, ModuleCall, Unknown, UnknownList, Value
+from validator.sources.terraform import references
 from validator.sources.terraform.hcl import syntax as s
 from validator.sources.terraform.hcl import types
 from validator.sources.terraform.hcl.evaluate import (
@@ -34,7 +34,6 @@ from validator.sources.terraform.records import DYNAMIC_UNKNOWN, Record
 if TYPE_CHECKING:
     from validator.sources.terraform.hcl.cache import ParseCache
 
-MAX_MODULE_DEPTH = 16
 # terraform reads count into a Go int: a larger whole number is an error, not a huge count.
 TERRAFORM_MAX_INT = 2**63 - 1
 # The one argument of a record standing for dynamic blocks that cannot be expanded.
@@ -422,9 +421,9 @@ class ModuleInstance:
             return directory
         if not source.startswith(("./", "../")):
             call.installed_at = self.files.rel(directory)
-        if self.depth >= MAX_MODULE_DEPTH:
+        if self.depth >= limits.MAX_MODULE_DEPTH:
             self.files.report(
-                InputError(str(call_origin), f"module nesting deeper than {MAX_MODULE_DEPTH}", "error")
+                InputError(str(call_origin), f"module nesting deeper than {limits.MAX_MODULE_DEPTH}", "error")
             )
             return Unknown(f"module.{name} is nested too deeply")
         if directory in (*self.ancestors, self.directory.resolve()):
@@ -451,10 +450,8 @@ class ModuleInstance:
                 if arg in ("source", "version", "count", "for_each", "providers", "depends_on"):
                     continue
                 inputs[arg] = self.trace(attr.expr, block.file, ev)
-            suffix = "" if key is None else f"[{json.dumps(key)}]"
-            child = ModuleInstance(
-                self.files, directory, f"{self.prefix}module.{name}{suffix}.", inputs, self.depth + 1, call_origin
-            )
+            prefix = references.module_prefix(self.prefix, name, references.instance_key(key))
+            child = ModuleInstance(self.files, directory, prefix, inputs, self.depth + 1, call_origin)
             child.ancestors = (*self.ancestors, self.directory.resolve())
             out.append((key, child))
         return out
@@ -603,8 +600,7 @@ class ModuleInstance:
             block = self.resources[key]
             out = []
             for k, ev in self.expansions(block, key):
-                suffix = "" if k is None else f"[{json.dumps(k)}]"
-                out.append((f"{self.prefix}{key}{suffix}", k, ev))
+                out.append((f"{self.prefix}{key}{references.instance_key(k)}", k, ev))
             self._instances[key] = out
         found: list[tuple[str, Any, Evaluator]] = self._instances[key]
         return found
@@ -673,8 +669,7 @@ class ModuleInstance:
             if rtype not in types:
                 continue
             for k, ev in self.expansions(block, f"data.{key}"):
-                suffix = "" if k is None else f"[{json.dumps(k)}]"
-                yield self._record(rtype, f"{self.prefix}data.{key}{suffix}", block, ev)
+                yield self._record(rtype, f"{self.prefix}data.{key}{references.instance_key(k)}", block, ev)
         for name in self.calls:
             children = self.children(name)
             if isinstance(children, list):
