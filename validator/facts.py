@@ -869,3 +869,20 @@ GITHUB_SARIF_MAX_TAGS_PER_RULE = 20  # only 10 are shown
 # security-severity (a string, 0.0 to 10.0) ranks alerts tagged "security":
 # above 9.0 critical, 7.0 to 8.9 high, 4.0 to 6.9 medium, 0.1 to 3.9 low.
 GITHUB_SECURITY_SEVERITY_BANDS = (("critical", 9.0), ("high", 7.0), ("medium", 4.0), ("low", 0.1))
+
+# --------------------------------------------------------------------------- #
+# --- Many accounts: sts:AssumeRole and organizations:ListAccounts ---
+# (H) https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (the same bounds and
+# patterns are in botocore's sts 2011-06-15 service model)
+URL_ASSUME_ROLE = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"
+ASSUME_ROLE_DURATION_MIN = 900  # seconds (15 minutes)
+ASSUME_ROLE_DURATION_MAX = 43_200  # seconds (12 hours); a role's own MaxSessionDuration may be lower
+ASSUME_ROLE_DURATION_DEFAULT = 3_600  # what STS grants when DurationSeconds is left out
+ROLE_SESSION_NAME_PATTERN = r"[\w+=,.@-]{2,64}"
+EXTERNAL_ID_PATTERN = r"[\w+=,.@:/-]{2,1224}"
+# (H) https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html
+# An account's State (2025; Status is deprecated): only ACTIVE accounts can be audited.
+URL_LIST_ACCOUNTS = "https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html"
+LIST_ACCOUNTS_MAX_RESULTS = 20
+ACCOUNT_ACTIVE_STATE = "ACTIVE"
+ACCOUNT_ID_PATTERN = r"\d{12}"

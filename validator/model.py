@@ -486,5 +486,7 @@ class Deployment:
     refused_calls: list[str] = field(default_factory=list)
     # The comparison target for drift (live with a Terraform path).
     baseline: Deployment | None = None
+    # The AWS account a live deployment is in (12 digits); None for the other sources.
+    account: str | None = None
     # Module calls of a Terraform configuration (HCL source): read or not, for AV002.
     module_calls: list[ModuleCall] = field(default_factory=list)

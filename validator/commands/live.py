@@ -6,9 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
+from validator import facts
 from validator.engine import Report, evaluate
 from validator.errors import InputError, UsageError
 from validator.model import Deployment
+from validator.sources.aws.accounts import DEFAULT_SESSION_NAME, AccountRequest, audit_accounts
 from validator.sources.aws.audit import LiveRequest, audit
 from validator.sources.aws.client import DEFAULT_CONNECT_TIMEOUT, Connection, localstack_endpoint, retry_settings
 
@@ -39,6 +41,7 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
         clusters=list(getattr(args, "cluster", None) or []),
         all=bool(getattr(args, "all", False)),
         regions=list(getattr(args, "region", None) or []),
+        jobs=getattr(args, "jobs", None),
         connection=Connection(
             aws_profile=getattr(args, "aws_profile", None),
             endpoint_url=endpoint,
@@ -47,6 +50,29 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
             default_credentials=default_credentials,
             **timing,
         ),
+    )
+
+
+ACCOUNT_OPTIONS = (
+    "accounts", "organization", "role_name", "role_arn", "external_id", "role_session_name", "role_duration"
+)
+
+
+def accounts_from_args(args: argparse.Namespace) -> AccountRequest | None:
+    """The accounts to audit and the role to assume in each; None: the credentials' own account."""
+    given = [name for name in ACCOUNT_OPTIONS if getattr(args, name, None) not in (None, False, [])]
+    if not given:
+        return None
+    ids = [part.strip() for value in getattr(args, "accounts", None) or [] for part in value.split(",") if part.strip()]
+    duration = getattr(args, "role_duration", None)
+    return AccountRequest(
+        ids=ids,
+        organization=bool(getattr(args, "organization", False)),
+        role_name=getattr(args, "role_name", None),
+        role_arn=getattr(args, "role_arn", None),
+        external_id=getattr(args, "external_id", None),
+        session_name=getattr(args, "role_session_name", None) or DEFAULT_SESSION_NAME,
+        duration=facts.ASSUME_ROLE_DURATION_DEFAULT if duration is None else duration,
     )
 
 
@@ -87,7 +113,11 @@ def collect(args: argparse.Namespace) -> Report:
     request = request_from_args(args)
     report = Report(profile=profile)
     baselines = _baselines(args, report) if getattr(args, "paths", None) else []
-    result = audit(request)
+    accounts = accounts_from_args(args)
+    if accounts is None:
+        result = audit(request)
+    else:
+        result = audit_accounts(request, accounts)
     for dep in result.deployments:
         if baselines and dep.clusters:
             dep.baseline = pick_baseline(dep, baselines)
@@ -96,6 +126,7 @@ def collect(args: argparse.Namespace) -> Report:
         report.findings.extend(evaluate(dep, profile))
     report.denied = sorted({r.operation for r in result.refused if r.denied})
     report.failed_calls = sorted({r.operation for r in result.refused if not r.denied})
+    report.accounts = result.accounts or sorted({d.account for d in result.deployments if d.account})
     if not result.deployments:
         where = ", ".join(result.regions)
         report.errors.append(
