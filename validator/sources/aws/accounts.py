@@ -39,6 +39,7 @@ from validator.sources.aws.build import LIVE_PROVIDER, RefusedCall, RegionData, 
 from validator.sources.aws.client import Clients, Refused, TemporaryCredentials, call, check_endpoint_reachable
 
 DEFAULT_SESSION_NAME = "aurora-validate"
+TRUST_POLICY_FILE = "policy/aurora-validate-member-role-trust-policy.json"
 ACCOUNT_PLACEHOLDER = "{account}"
 _ACCOUNT_ID = re.compile(facts.ACCOUNT_ID_PATTERN)
 _SESSION_NAME = re.compile(facts.ROLE_SESSION_NAME_PATTERN)
@@ -153,7 +154,10 @@ def assume(clients: Clients, account: str, spec: AccountRequest, region: str) ->
             degrade_errors=True,
         )
     except Refused as exc:
-        consequence = f"the role {role_arn} was not assumed, so nothing in the account is audited"
+        consequence = (
+            f"the role {role_arn} was not assumed (does it exist, and does its trust policy let this caller "
+            f"assume it: {TRUST_POLICY_FILE}?), so nothing in the account is audited"
+        )
         return Assumed(
             account,
             role_arn,
