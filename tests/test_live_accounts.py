@@ -270,3 +270,13 @@ def test_collect_names_the_accounts_of_a_single_account_audit(org, env):
     report = collect(args)
     assert report.accounts == [ACCOUNT]
     assert {f.account for f in report.findings} == {ACCOUNT}
+
+
+def test_the_role_arn_of_each_account():
+    by_name = AccountRequest(ids=["111111111111"], role_name="security/aurora-validate-audit")
+    assert by_name.role_for("222222222222") == "arn:aws:iam::222222222222:role/security/aurora-validate-audit"
+    china = AccountRequest(ids=["111111111111"], role_name=ROLE, partition="aws-cn")
+    assert china.role_for("222222222222") == f"arn:aws-cn:iam::222222222222:role/{ROLE}"
+    template = AccountRequest(organization=True, role_arn="arn:aws-us-gov:iam::{account}:role/audit")
+    assert template.role_for("333333333333") == "arn:aws-us-gov:iam::333333333333:role/audit"
+    assert EXTERNAL_ID not in repr(AccountRequest(organization=True, role_name=ROLE, external_id=EXTERNAL_ID))

@@ -44,7 +44,7 @@ ACCOUNT_PLACEHOLDER = "{account}"
 _ACCOUNT_ID = re.compile(facts.ACCOUNT_ID_PATTERN)
 _SESSION_NAME = re.compile(facts.ROLE_SESSION_NAME_PATTERN)
 _EXTERNAL_ID = re.compile(facts.EXTERNAL_ID_PATTERN)
-_ROLE_NAME = re.compile(r"(?:/[\w+=,.@-]+)*/?[\w+=,.@-]{1,64}")  # an IAM role name, with its path
+_ROLE_NAME = re.compile(r"/?(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")  # an IAM role name, with its path
 
 
 @dataclass(frozen=True)
