@@ -117,7 +117,7 @@ def test_the_iam_policy_grants_exactly_the_operations_the_audit_can_send():
     assert actions == set(live_aws.OPERATIONS)
     assert not any("*" in a for a in actions)
     assert all(_read_only(a) for a in actions - live_aws.ASSUME_OPERATIONS)
-    assert live_aws.ASSUME_OPERATIONS == {"sts:AssumeRole"}
+    assert {"sts:AssumeRole"} == live_aws.ASSUME_OPERATIONS
 
 
 def test_a_write_call_is_refused_before_it_is_sent(aws):
