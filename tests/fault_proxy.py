@@ -70,6 +70,8 @@ class Fault:
     delay: float = 0.0  # slow: seconds before the answer
     field: str = ""  # strip: the element or key to remove
     region: str | None = None  # only requests signed for this region; None: any
+    account: str | None = None  # only requests signed for this account (see FaultProxy.calls); None: any
+    body: str | None = None  # only requests whose body holds this text (e.g. a RoleArn); None: any
     served: int = 0
 
     def __post_init__(self) -> None:
@@ -84,17 +86,24 @@ def error(
     operation: str | None = None,
     times: int | None = None,
     region: str | None = None,
+    account: str | None = None,
 ) -> Fault:
-    return Fault("error", status, code, message or code, operation, times, region=region)
+    return Fault("error", status, code, message or code, operation, times, region=region, account=account)
 
 
-def denied(operation: str, times: int | None = None, region: str | None = None) -> Fault:
+def denied(
+    operation: str,
+    times: int | None = None,
+    region: str | None = None,
+    account: str | None = None,
+    body: str | None = None,
+) -> Fault:
     """AWS's answer when the caller lacks ``operation`` (EC2 and RDS spell it differently)."""
     code = "UnauthorizedOperation" if operation.startswith("ec2:") else "AccessDenied"
     if operation.startswith(("bedrock:", "secretsmanager:", "securityhub:")):
         code = "AccessDeniedException"
-    message = f"User: arn:aws:iam::{ACCOUNT}:user/auditor is not authorized to perform: {operation}"
-    return Fault("error", 403, code, message, operation, times, region=region)
+    message = f"User: arn:aws:iam::{account or ACCOUNT}:user/auditor is not authorized to perform: {operation}"
+    return Fault("error", 403, code, message, operation, times, region=region, account=account, body=body)
 
 
 @dataclass
@@ -105,9 +114,14 @@ class FaultProxy:
     faults: list[Fault] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)  # "service:Action" of every request, retries included
     injected: list[str] = field(default_factory=list)  # "service:Action 400 Throttling" or "service:Action reset"
+    # (account, region, "service:Action") of every request: the account of an access key is the one
+    # of the role whose sts:AssumeRole answer gave it (the proxy reads those answers), else ACCOUNT.
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+    bodies: list[tuple[str, str]] = field(default_factory=list)  # ("service:Action", request body)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._key_accounts: dict[str, str] = {}
         self._stopping = threading.Event()
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._server: ThreadingHTTPServer | None = None
@@ -123,12 +137,34 @@ class FaultProxy:
             self.faults.clear()
             self.seen.clear()
             self.injected.clear()
+            self.calls.clear()
+            self.bodies.clear()
 
-    def _fault_for(self, operation: str, region: str) -> Fault | None:
+    def account_of(self, headers: dict[str, str]) -> str:
+        """The account a request is signed for: its access key's, as learnt from AssumeRole answers."""
+        key = access_key_of(headers)
+        with self._lock:
+            return self._key_accounts.get(key, ACCOUNT)
+
+    def _learn(self, request_body: bytes, answer: bytes) -> None:
+        """After an sts:AssumeRole answer: its access key belongs to the account of the role assumed."""
+        role = (parse_qs(request_body.decode("utf-8", "replace")).get("RoleArn") or [""])[0].split(":")
+        key = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", answer)
+        if len(role) > 4 and key:
+            with self._lock:
+                self._key_accounts[key.group(1).decode()] = role[4]
+
+    def _fault_for(self, operation: str, region: str, account: str = ACCOUNT, body: bytes = b"") -> Fault | None:
         with self._lock:
             self.seen.append(operation)
+            self.calls.append((account, region, operation))
+            self.bodies.append((operation, body.decode("utf-8", "replace")))
             for fault in self.faults:
                 if fault.operation not in (None, operation) or fault.region not in (None, region):
+                    continue
+                if fault.account not in (None, account):
+                    continue
+                if fault.body is not None and fault.body not in body.decode("utf-8", "replace"):
                     continue
                 if fault.times is not None and fault.served >= fault.times:
                     continue
@@ -165,7 +201,7 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 headers = dict(self.headers.items())
                 operation = operation_of(headers, body, self.command, self.path)
-                fault = proxy._fault_for(operation, region_of(headers))
+                fault = proxy._fault_for(operation, region_of(headers), proxy.account_of(headers), body)
                 kind = fault.kind if fault else None
                 if fault is not None and kind in ("reset", "hang"):
                     if kind == "hang":
@@ -177,6 +213,8 @@ class FaultProxy:
                     self._send(status, {"Content-Type": ctype}, payload)
                     return
                 status, upstream_headers, data = self._upstream(target, body)
+                if operation == "sts:AssumeRole" and status == 200:
+                    proxy._learn(body, data)
                 if fault is not None and kind == "slow" and proxy._stopping.wait(fault.delay):
                     self._reset()
                     return
@@ -283,6 +321,14 @@ def operation_of(headers: dict[str, str], body: bytes, method: str, path: str) -
     return f"{service}:{action}"
 
 
+def access_key_of(headers: dict[str, str]) -> str:
+    """The access key id a request is signed with (SigV4 credential scope), or "?"."""
+    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    if "Credential=" in auth:
+        return auth.split("Credential=", 1)[1].split("/", 1)[0]
+    return "?"
+
+
 def region_of(headers: dict[str, str]) -> str:
     """The region a request is signed for (SigV4 credential scope), or "?"."""
     auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
@@ -294,7 +340,7 @@ def region_of(headers: dict[str, str]) -> str:
 
 
 def _json_service(operation: str) -> bool:
-    return operation.startswith(("bedrock:", "secretsmanager:", "securityhub:"))
+    return operation.startswith(("bedrock:", "secretsmanager:", "securityhub:", "organizations:"))
 
 
 def synthetic(operation: str, fault: Fault) -> tuple[int, str, bytes]:

@@ -54,7 +54,7 @@ def aws(monkeypatch):
 
 def _read_only(operation: str) -> bool:
     service, _, name = operation.partition(":")
-    services = ("rds", "ec2", "bedrock", "secretsmanager", "iam")
+    services = ("rds", "ec2", "bedrock", "secretsmanager", "iam", "organizations")
     return service in services and name.startswith(live_aws.READ_ONLY_PREFIXES)
 
 
@@ -107,12 +107,17 @@ def test_the_iam_policy_grants_exactly_the_operations_the_audit_can_send():
     actions: set[str] = set()
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow"
-        # EC2 Describe* calls accept no resource-level scoping; the IAM reads follow role_arn, any role.
-        assert statement["Resource"] == "*"
+        if set(statement["Action"]) <= live_aws.ASSUME_OPERATIONS:
+            # Assuming roles (many accounts): only the audit role, in any account.
+            assert statement["Resource"] == "arn:aws:iam::*:role/aurora-validate-audit"
+        else:
+            # EC2 Describe* calls accept no resource-level scoping; the IAM reads follow role_arn, any role.
+            assert statement["Resource"] == "*"
         actions.update(statement["Action"])
     assert actions == set(live_aws.OPERATIONS)
     assert not any("*" in a for a in actions)
-    assert all(_read_only(a) for a in actions)
+    assert all(_read_only(a) for a in actions - live_aws.ASSUME_OPERATIONS)
+    assert {"sts:AssumeRole"} == live_aws.ASSUME_OPERATIONS
 
 
 def test_a_write_call_is_refused_before_it_is_sent(aws):

@@ -131,13 +131,7 @@ def test_static_findings_take_the_account_and_region_given() -> None:
 
 
 def test_the_account_of_an_arn_or_of_the_finding_wins_over_the_one_given() -> None:
-    @dataclasses.dataclass(frozen=True)
-    class AccountFinding(Finding):  # as an audit of several accounts names each finding's account
-        account: str | None = None
-
-    named = AccountFinding(
-        **{k.name: getattr(static_finding(), k.name) for k in dataclasses.fields(Finding)}, account="444455556666"
-    )
+    named = dataclasses.replace(static_finding(), account="444455556666")  # as an audit of several accounts
     docs = asff.findings(report_of(live_finding(), named), account="111122223333", region="us-east-1", environ=NO_ENV)
     accounts = {d["GeneratorId"]: d["AwsAccountId"] for d in docs}
     assert accounts == {"AV106": ACCOUNT, "AV301": "444455556666"}

@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_jobs,
         default=None,
         metavar="N",
-        help="scan root modules in N worker processes (default: one per CPU; 1: in this process)",
+        help="scan root modules in N worker processes (default: one per CPU; 1: in this process); "
+        "with --live: read N regions at once, across accounts (default 8)",
     )
     speed.add_argument(
         "--no-cache",
@@ -161,6 +162,35 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--region", action="append", default=[], metavar="REGION", help="AWS region (repeatable)")
     live.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint (LocalStack, moto); AWS_ENDPOINT_URL works")
     live.add_argument("--localstack", action="store_true", help="use the LocalStack endpoint (LOCALSTACK_HOST)")
+    live.add_argument(
+        "--accounts",
+        action="append",
+        default=[],
+        metavar="ID,...",
+        help="audit these AWS accounts (12-digit ids, comma-separated or repeated), assuming --role-name in each",
+    )
+    live.add_argument(
+        "--organization",
+        action="store_true",
+        help="audit every active account of the AWS organization (organizations:ListAccounts)",
+    )
+    live.add_argument("--role-name", metavar="NAME", help="the role to assume in each account (or path/NAME)")
+    live.add_argument(
+        "--role-arn",
+        metavar="TEMPLATE",
+        help="the role to assume, as an ARN template: arn:aws:iam::{account}:role/NAME",
+    )
+    live.add_argument("--external-id", metavar="ID", help="the external id the roles' trust policy asks for")
+    live.add_argument(
+        "--role-session-name", metavar="NAME", help="sts:AssumeRole session name (default aurora-validate)"
+    )
+    live.add_argument(
+        "--role-duration",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="how long the assumed credentials last (900 to 43200; default 3600)",
+    )
     live.add_argument(
         "--aws-timeout",
         type=float,

@@ -27,7 +27,7 @@ def evaluate(
             continue
         severity = rule.severity_for(profile)
         for result in rule.check(deployment):
-            out.append(Finding(rule, severity, result, deployment.root))
+            out.append(Finding(rule, severity, result, deployment.root, account=deployment.account))
     return out
 
 

@@ -983,3 +983,20 @@ GITHUB_SECURITY_SEVERITY_BANDS = fact(
     Confidence.HIGH,
     URL_GITHUB_SARIF,
 )
+
+# --------------------------------------------------------------------------- #
+# --- Many accounts: sts:AssumeRole and organizations:ListAccounts ---
+# The bounds and patterns are also in botocore's sts 2011-06-15 service model.
+URL_ASSUME_ROLE = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"
+ASSUME_ROLE_DURATION_MIN = fact("ASSUME_ROLE_DURATION_MIN", 900, Confidence.HIGH, URL_ASSUME_ROLE)  # 15 minutes
+# 12 hours; a role's own MaxSessionDuration may be lower.
+ASSUME_ROLE_DURATION_MAX = fact("ASSUME_ROLE_DURATION_MAX", 43_200, Confidence.HIGH, URL_ASSUME_ROLE)
+# What STS grants when DurationSeconds is left out.
+ASSUME_ROLE_DURATION_DEFAULT = fact("ASSUME_ROLE_DURATION_DEFAULT", 3_600, Confidence.HIGH, URL_ASSUME_ROLE)
+ROLE_SESSION_NAME_PATTERN = fact("ROLE_SESSION_NAME_PATTERN", r"[\w+=,.@-]{2,64}", Confidence.HIGH, URL_ASSUME_ROLE)
+EXTERNAL_ID_PATTERN = fact("EXTERNAL_ID_PATTERN", r"[\w+=,.@:/-]{2,1224}", Confidence.HIGH, URL_ASSUME_ROLE)
+# An account's State (2025; Status is deprecated): only ACTIVE accounts can be audited.
+URL_LIST_ACCOUNTS = "https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html"
+LIST_ACCOUNTS_MAX_RESULTS = fact("LIST_ACCOUNTS_MAX_RESULTS", 20, Confidence.HIGH, URL_LIST_ACCOUNTS)
+ACCOUNT_ACTIVE_STATE = fact("ACCOUNT_ACTIVE_STATE", "ACTIVE", Confidence.HIGH, URL_LIST_ACCOUNTS)
+ACCOUNT_ID_PATTERN = fact("ACCOUNT_ID_PATTERN", r"\d{12}", Confidence.HIGH, URL_LIST_ACCOUNTS)

@@ -32,6 +32,7 @@ class Finding:
     result: Result
     root: str  # the deployment root the result came from (a directory, plan file, ARN or database)
     suppressed_by: str | None = None  # "inline: reason", "baseline", "config"
+    account: str | None = None  # the AWS account of a live finding
 
     @property
     def status(self) -> Status:
@@ -67,6 +68,8 @@ class Report:
     noun: str = ""
     # AWS operations that failed otherwise (errors, timeouts, unreadable answers; exit 3 too).
     failed_calls: list[str] = field(default_factory=list)
+    # The AWS accounts a live audit covered (read, or reported as unread), in order.
+    accounts: list[str] = field(default_factory=list)
 
     def active(self, include_pass: bool = False) -> list[Finding]:
         """Findings that are not suppressed; passes only when asked."""

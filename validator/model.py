@@ -508,5 +508,7 @@ class Deployment:
     # The Terraform deployment declaring this live one, compared with it for drift (``--live PATH``).
     # (Not the accepted-findings baseline of ``--baseline``, which is ``validator.baseline``.)
     declared: Deployment | None = None
+    # The AWS account a live deployment is in (12 digits); None for the other sources.
+    account: str | None = None
     # Module calls of a Terraform configuration (HCL source): read or not, for AV002.
     module_calls: list[ModuleCall] = field(default_factory=list)

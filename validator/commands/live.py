@@ -7,10 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from validator import facts
 from validator.engine import evaluate
 from validator.errors import InputError, UsageError
 from validator.findings import Report
 from validator.model import Deployment
+from validator.sources.aws.accounts import DEFAULT_SESSION_NAME, AccountRequest
 from validator.sources.aws.audit import LiveRequest
 from validator.sources.aws.client import DEFAULT_CONNECT_TIMEOUT, Connection, localstack_endpoint, retry_settings
 from validator.sources.aws.source import load_live
@@ -42,6 +44,8 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
         clusters=list(getattr(args, "cluster", None) or []),
         all=bool(getattr(args, "all", False)),
         regions=list(getattr(args, "region", None) or []),
+        jobs=getattr(args, "jobs", None),
+        accounts=accounts_from_args(args),
         connection=Connection(
             aws_profile=getattr(args, "aws_profile", None),
             endpoint_url=endpoint,
@@ -50,6 +54,29 @@ def request_from_args(args: argparse.Namespace, environ: dict[str, str] | None =
             default_credentials=default_credentials,
             **timing,
         ),
+    )
+
+
+ACCOUNT_OPTIONS = (
+    "accounts", "organization", "role_name", "role_arn", "external_id", "role_session_name", "role_duration"
+)
+
+
+def accounts_from_args(args: argparse.Namespace) -> AccountRequest | None:
+    """The accounts to audit and the role to assume in each; None: the credentials' own account."""
+    given = [name for name in ACCOUNT_OPTIONS if getattr(args, name, None) not in (None, False, [])]
+    if not given:
+        return None
+    ids = [part.strip() for value in getattr(args, "accounts", None) or [] for part in value.split(",") if part.strip()]
+    duration = getattr(args, "role_duration", None)
+    return AccountRequest(
+        ids=ids,
+        organization=bool(getattr(args, "organization", False)),
+        role_name=getattr(args, "role_name", None),
+        role_arn=getattr(args, "role_arn", None),
+        external_id=getattr(args, "external_id", None),
+        session_name=getattr(args, "role_session_name", None) or DEFAULT_SESSION_NAME,
+        duration=facts.ASSUME_ROLE_DURATION_DEFAULT if duration is None else duration,
     )
 
 
@@ -101,4 +128,5 @@ def collect(args: argparse.Namespace) -> Report:
     report.denied = sorted({r.operation for r in result.refused if r.denied})
     report.failed_calls = sorted({r.operation for r in result.refused if not r.denied})
     report.errors.extend(result.errors)
+    report.accounts = result.accounts or sorted({d.account for d in result.deployments if d.account})
     return report

@@ -41,6 +41,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "root": f.root,
         "doc_url": f.rule.doc_url,
     }
+    if f.account:
+        out["account"] = f.account
     if f.suppressed_by:
         out["suppressed_by"] = f.suppressed_by
     return out

@@ -2,13 +2,15 @@
 
     {"version", "profile", "roots",
      "findings": [{"rule_id", "title", "severity", "status", "message", "resource",
-                   "location": {"file", "line"} | {"api_call", "arn"}, "root", "doc_url"}],
+                   "location": {"file", "line"} | {"api_call", "arn"}, "root", "doc_url",
+                   "account"}],  # "account": live findings, the AWS account (12 digits)
      "suppressed": [... same, with "suppressed_by"],
      "summary": {"error", "warning", "info", "unresolved", "passed", "suppressed", "input_errors"},
      "suppressed_by": {"inline": n, "baseline": n, ...},
      "errors": [{"where", "kind", "message"}],
      "denied": ["rds:DescribeDBEngineVersions", ...],   # AWS calls refused (exit 3)
-     "failed_calls": ["ec2:DescribeSecurityGroups", ...]}  # AWS calls that failed otherwise (exit 3)
+     "failed_calls": ["ec2:DescribeSecurityGroups", ...],  # AWS calls that failed otherwise (exit 3)
+     "accounts": ["123456789012", ...]}  # live audits: the AWS accounts audited
 
 ``findings`` holds failures and unresolved checks; passed checks join them
 (``status: pass``) with ``--show-passed``.
@@ -36,4 +38,6 @@ def render(report: Report, show_passed: bool = False, color: bool = False) -> st
         "denied": list(report.denied),
         "failed_calls": list(report.failed_calls),
     }
+    if report.accounts:
+        doc["accounts"] = list(report.accounts)
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -224,6 +224,8 @@ def result(f: Finding, index: dict[str, int], places: _Places | None = None) -> 
     if f.suppressed_by:
         out["suppressions"] = [_suppression(f)]
     out["properties"] = {"resource": f.result.resource, "root": f.root, "severity": f.severity.value}
+    if f.account:
+        out["properties"]["account"] = f.account
     return out
 
 

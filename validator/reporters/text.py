@@ -267,6 +267,8 @@ def _tail(report: Report) -> str:
         others = [r for r in report.roots if "://" not in r]
         also = f", compared with {', '.join(others)}" if others else ""
     count = len(targets)
+    if len(report.accounts) > 1:
+        also += f" in {len(report.accounts)} AWS accounts"
     return f"{tail} in {count} {noun}{'' if count == 1 else 's'}{also} (profile {report.profile})"
 
 

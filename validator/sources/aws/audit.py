@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from validator import facts
 from validator.errors import AccessDenied, InputError, UsageError
@@ -37,11 +37,16 @@ from validator.sources.aws.client import (
     paginate,
 )
 
+if TYPE_CHECKING:
+    from validator.sources.aws.accounts import AccountRequest
+
 PAGE_SIZE_RDS = 100  # the RDS maximum for MaxRecords
 FILTER_VALUES = 50  # identifiers per db-cluster-id filter
 GROUP_IDS_PER_CALL = 200  # values per EC2 filter
 SUBNET_GROUPS_BY_NAME = 3  # up to this many groups: ask by name; more: list them all
-MAX_REGION_THREADS = 8
+# Regions (of every account) read at once; ``--jobs N`` with ``--live``. Each read waits on the
+# network, so threads, not processes; eight keep AWS's per-account request rates far away.
+DEFAULT_JOBS = 8
 
 
 @dataclass
@@ -54,6 +59,8 @@ class LiveRequest:
     connection: Connection = field(default_factory=Connection)
     progress: bool | None = None  # None: only when stderr is a terminal
     knowledge_bases: bool = True  # read the Bedrock knowledge bases that use the clusters
+    jobs: int | None = None  # regions read at once, across accounts; None: DEFAULT_JOBS
+    accounts: AccountRequest | None = None  # many accounts, a role assumed in each; None: our own
 
 
 @dataclass
@@ -61,6 +68,7 @@ class LiveAudit:
     deployments: list[Deployment]
     regions: list[str]
     refused: list[RefusedCall]
+    accounts: list[str] = field(default_factory=list)  # many accounts: every account asked for
 
 
 def _arn_region(text: str) -> str | None:
@@ -112,12 +120,16 @@ class _Progress:
         self.counts: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def update(self, region: str, clusters: int) -> None:
+    def update(self, region: str, clusters: int, total: int | None = None) -> None:
+        """``region`` read, with ``clusters`` in it; ``total``: how many regions there are to read."""
         if not self.enabled:
             return
         with self.lock:
             self.counts[region] = clusters
-            line = ", ".join(f"{r}: {n}" for r, n in sorted(self.counts.items()))
+            if total is None:
+                line = ", ".join(f"{r}: {n}" for r, n in sorted(self.counts.items()))
+            else:  # many accounts: the regions read so far, not each of them
+                line = f"{len(self.counts)}/{total} regions, {sum(self.counts.values())} clusters"
             self.stream.write(f"\rreading clusters ... {line}")
             self.stream.flush()
 
@@ -376,28 +388,8 @@ def audit(request: LiveRequest) -> LiveAudit:
         check_endpoint_reachable(endpoint)
     clients = Clients(request.connection)
     plan = plan_regions(request, clients)
-    # Clients are created here, before the threads: boto3 sessions are not thread-safe.
-    services = ["rds", "ec2"] + (["bedrock-agent", "secretsmanager"] if request.knowledge_bases else [])
-    for region in plan:
-        for service in services:
-            clients.client(service, region)
-
     progress = _Progress(request.progress)
-
-    def run(region: str) -> RegionData:
-        data = fetch_region(clients, region, plan[region], request.all, request.knowledge_bases)
-        progress.update(region, len(data.clusters))
-        return data
-
-    workers = max(1, min(len(plan), MAX_REGION_THREADS))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="live-region") as pool:
-        futures = [pool.submit(run, region) for region in plan]
-        try:
-            results = [f.result() for f in futures]
-        finally:
-            for f in futures:
-                f.cancel()
-            progress.done()
+    results = read_regions([RegionTask(clients, region, plan[region]) for region in plan], request, progress)
 
     if all(d.listing_failed for d in results):
         raise _nothing_read(results)
@@ -406,7 +398,65 @@ def audit(request: LiveRequest) -> LiveAudit:
     if missing and not unread:
         where = ", ".join(plan)
         raise InputError(", ".join(missing), f"DB cluster not found in {where}", "not found")
+    deployments, refused = account_deployments(clients, results, request.knowledge_bases)
+    return LiveAudit(deployments=deployments, regions=list(plan), refused=refused)
 
+
+@dataclass(frozen=True)
+class RegionTask:
+    """One region of one account to read: the account's clients and the clusters to look for."""
+
+    clients: Clients
+    region: str
+    names: list[str]
+    account: str | None = None  # many accounts: the account the clients are for
+
+
+def read_regions(tasks: list[RegionTask], request: LiveRequest, progress: _Progress) -> list[RegionData]:
+    """Read every (account, region) of ``tasks``, at most ``request.jobs`` at once, in task order.
+
+    In an account of many (``task.account``), credentials AWS rejects in a region (an opt-in
+    region not enabled there) leave that region unread and reported; the other regions and
+    accounts are still read.
+    """
+    services = ["rds", "ec2"] + (["bedrock-agent", "secretsmanager"] if request.knowledge_bases else [])
+    for task in tasks:  # created first, under one lock: no read waits on another's client
+        for service in services:
+            task.clients.client(service, task.region)
+    many = any(task.account for task in tasks)
+    total = len(tasks) if many else None
+
+    def run(task: RegionTask) -> RegionData:
+        try:
+            data = fetch_region(task.clients, task.region, task.names, request.all, request.knowledge_bases)
+        except InputError as exc:
+            if task.account is None:
+                raise
+            data = RegionData(region=task.region, listing_failed=True)
+            consequence = "the region was not read (is it enabled in this account?), so nothing in it is audited"
+            data.refused.append(
+                RefusedCall("rds:DescribeDBClusters", exc.kind, task.region, consequence, False, exc.message)
+            )
+        data.account = task.account
+        key = f"{task.account}/{task.region}" if many else task.region
+        progress.update(key, len(data.clusters), total)
+        return data
+
+    workers = max(1, min(len(tasks), request.jobs or DEFAULT_JOBS))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="live-region") as pool:
+        futures = [pool.submit(run, task) for task in tasks]
+        try:
+            return [f.result() for f in futures]
+        finally:
+            for f in futures:
+                f.cancel()
+            progress.done()
+
+
+def account_deployments(
+    clients: Clients, results: list[RegionData], knowledge_bases: bool
+) -> tuple[list[Deployment], list[RefusedCall]]:
+    """The deployments of one account's regions, and the calls refused or failed there."""
     deployments: list[Deployment] = []
     for data in results:
         deployments.extend(live_build.deployment(raw, data) for raw in data.clusters)
@@ -414,9 +464,9 @@ def audit(request: LiveRequest) -> LiveAudit:
         if extra is not None:
             deployments.append(extra)
     refused = [r for data in results for r in data.refused]
-    if request.knowledge_bases:
+    if knowledge_bases:
         refused.extend(r for r in _read_roles(clients, deployments) if r not in refused)
-    return LiveAudit(deployments=deployments, regions=list(plan), refused=refused)
+    return deployments, refused
 
 
 def _read_roles(clients: Clients, deployments: list[Deployment]) -> list[RefusedCall]:

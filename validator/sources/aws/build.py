@@ -37,6 +37,7 @@ class RegionData:
     """Everything fetched in one region, keyed for joining."""
 
     region: str
+    account: str | None = None  # the account read (many accounts); None: the credentials' own
     clusters: list[dict[str, Any]] = field(default_factory=list)
     instances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by cluster id
     subnet_groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
@@ -409,7 +410,19 @@ def deployment(raw: dict[str, Any], data: RegionData) -> Deployment:
     )
     # Optional calls refused in this region, for the AV503 note.
     dep.refused_calls = list(data.refused)
+    dep.account = data.account or arn_account(model.address)
     return dep
+
+
+def arn_account(arn: str) -> str | None:
+    """The account field of an ARN (``arn:aws:rds:eu-west-1:123456789012:cluster:x``), if any."""
+    parts = arn.split(":")
+    return parts[4] if arn.startswith("arn:") and len(parts) > 5 and parts[4] else None
+
+
+def region_root(data: RegionData) -> str:
+    """How a region is named as a deployment root: ``eu-west-1``, or ``123456789012/eu-west-1``."""
+    return f"{data.account}/{data.region}" if data.account else data.region
 
 
 def region_deployment(data: RegionData, with_refused: bool) -> Deployment | None:
@@ -422,7 +435,8 @@ def region_deployment(data: RegionData, with_refused: bool) -> Deployment | None
     origin = _loc("rds:DescribeDBClusters", data.region)
     dep = Deployment(
         kind="live",
-        root=data.region,
+        root=region_root(data),
+        account=data.account,
         knowledge_bases=orphans,
         provider=Provider(region=Value(data.region, origin), version_constraint=Value(Unknown(LIVE_PROVIDER))),
     )

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,10 +50,17 @@ ROLE_OPERATIONS: tuple[str, ...] = (
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
 )
-OPERATIONS: frozenset[str] = frozenset(
+# Many accounts (validator.sources.aws.accounts): the organization's member accounts, and the
+# role assumed in each. AssumeRole is the one call that is no Describe/List/Get: it changes
+# nothing in an account, it only returns temporary credentials for the audit's reads.
+ACCOUNT_OPERATIONS: tuple[str, ...] = ("organizations:ListAccounts", "sts:AssumeRole")
+ASSUME_OPERATIONS: frozenset[str] = frozenset({"sts:AssumeRole"})
+# What the role assumed in a member account must grant: every read, none of the account calls.
+MEMBER_OPERATIONS: frozenset[str] = frozenset(
     FATAL_OPERATIONS + DEGRADABLE_OPERATIONS + KNOWLEDGE_BASE_OPERATIONS + OPTIONAL_OPERATIONS
     + ROLE_OPERATIONS
 )
+OPERATIONS: frozenset[str] = MEMBER_OPERATIONS | frozenset(ACCOUNT_OPERATIONS)
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 
 DENIED_CODES = frozenset(
@@ -111,6 +119,9 @@ class Connection:
     # False: a client is made without credentials, and a call then fails as "no-credentials"
     # (for the db command, which names the cluster or secret it was looking up).
     require_credentials: bool = True
+    # Where the audit assumes roles (sts:AssumeRole): a regional STS endpoint, as AWS advises;
+    # None: the first audited region.
+    sts_region: str | None = None
     on_call: list[CallHook] = field(default_factory=list)
 
 
@@ -182,20 +193,50 @@ def check_endpoint_reachable(url: str, timeout: float = 3.0) -> None:
         ) from None
 
 
-class Clients:
-    """One boto3 session and the clients per region (clients are thread-safe)."""
+@dataclass(frozen=True)
+class TemporaryCredentials:
+    """What sts:AssumeRole returns; never printed (``repr`` names the key id only)."""
 
-    def __init__(self, connection: Connection) -> None:
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+
+
+class Clients:
+    """One boto3 session and the clients per region (clients are thread-safe).
+
+    ``assumed()`` gives the clients of another account: the same session (botocore's loaded
+    service models are shared, so an account costs its clients, not a session) with the
+    temporary credentials of the role assumed there. Clients are created under one lock:
+    a boto3 session is not thread-safe, its clients are.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        _parent: Clients | None = None,
+        _credentials: TemporaryCredentials | None = None,
+    ) -> None:
+        self.connection = connection
+        self._credentials = _credentials
+        self._clients: dict[tuple[str, str], Any] = {}
+        if _parent is not None:
+            self.session: Any = _parent.session
+            self._lock: threading.Lock = _parent._lock
+            return
         import boto3
         import botocore.exceptions
 
-        self.connection = connection
         try:
             self.session = boto3.session.Session(profile_name=connection.aws_profile)
         except botocore.exceptions.ProfileNotFound:
             raise UsageError(f"AWS profile {connection.aws_profile!r} is not configured") from None
-        self._credentials_checked = False
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def assumed(self, credentials: TemporaryCredentials) -> Clients:
+        """The clients of the account whose role gave ``credentials``."""
+        return Clients(self.connection, _parent=self, _credentials=credentials)
 
     def default_region(self) -> str | None:
         region: str | None = self.session.region_name
@@ -208,6 +249,13 @@ class Clients:
         return regions
 
     def _credentials_kwargs(self) -> dict[str, str]:
+        assumed = self._credentials
+        if assumed is not None:
+            return {
+                "aws_access_key_id": assumed.access_key_id,
+                "aws_secret_access_key": assumed.secret_access_key,
+                "aws_session_token": assumed.session_token,
+            }
         fixed = self.connection.static_credentials
         if fixed:
             return {"aws_access_key_id": fixed[0], "aws_secret_access_key": fixed[1]}
@@ -221,7 +269,15 @@ class Clients:
         raise InputError("AWS credentials", NO_CREDENTIALS, "no credentials")
 
     def client(self, service: str, region: str) -> Any:
-        """A client for ``service`` in ``region``; create clients before starting threads."""
+        """A client for ``service`` in ``region`` (created once, under the session's lock)."""
+        key = (service, region)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        with self._lock:
+            return self._create(service, region)
+
+    def _create(self, service: str, region: str) -> Any:
         key = (service, region)
         if key not in self._clients:
             from botocore.config import Config
@@ -256,7 +312,7 @@ class Clients:
 
         def before_call(model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
             name = operation_name(model)
-            if not model.name.startswith(READ_ONLY_PREFIXES):
+            if not model.name.startswith(READ_ONLY_PREFIXES) and name not in ASSUME_OPERATIONS:
                 raise NotReadOnly(f"refusing to send a non-read-only call: {name}")
             if context is not None:
                 context[_STARTED] = time.monotonic()

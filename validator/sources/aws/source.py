@@ -19,17 +19,26 @@ class LiveLoaded(Loaded):
 
     regions: list[str] = field(default_factory=list)
     refused: list[RefusedCall] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)  # many accounts: every account asked for
 
 
 def load_live(request: LiveRequest) -> LiveLoaded:
-    """One deployment per cluster; no cluster at all is an input error ("nothing to audit")."""
-    from validator.sources.aws.audit import audit
+    """One deployment per cluster (per account and region with --accounts); none at all is an input
+    error ("nothing to audit")."""
+    if request.accounts is None:
+        from validator.sources.aws.audit import audit
 
-    result = audit(request)
+        result = audit(request)
+    else:
+        from validator.sources.aws.accounts import audit_accounts
+
+        result = audit_accounts(request, request.accounts)
     errors: list[InputError] = []
     if not result.deployments:
         where = ", ".join(result.regions)
         errors.append(
             InputError(where, "no Aurora PostgreSQL cluster found (the audit read every page)", "nothing to audit")
         )
-    return LiveLoaded(list(result.deployments), errors, list(result.regions), list(result.refused))
+    return LiveLoaded(
+        list(result.deployments), errors, list(result.regions), list(result.refused), list(result.accounts)
+    )
