@@ -15,7 +15,7 @@ import dataclasses
 import json
 import time
 
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.model import Location
 from validator.reporters import asff, ocsf
 from validator.rules import Result, Status, all_rules

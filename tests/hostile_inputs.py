@@ -548,7 +548,7 @@ def _scan_once() -> Iterator[None]:
     """Within a case, scan once and render every format from it (the scan is what costs)."""
     from validator import redact
     from validator.commands import plan, static
-    from validator.engine import Report
+    from validator.findings import Report
 
     cache: dict[tuple[str, ...], tuple[Report, set[str]]] = {}
     originals = {"static": static.collect, "plan": plan.collect}

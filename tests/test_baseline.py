@@ -11,7 +11,7 @@ import pytest
 
 from validator import baseline
 from validator.cli import main
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.model import Location
 from validator.rules import Result, Severity, Status, get_rule
 

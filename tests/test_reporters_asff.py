@@ -12,8 +12,8 @@ import pytest
 from finding_formats import asff_problems
 
 from validator.cli import main
-from validator.engine import Finding, Report
 from validator.errors import UsageError
+from validator.findings import Finding, Report
 from validator.model import Deployment, Location
 from validator.reporters import FORMATS, asff
 from validator.rules import Result, Severity, Status, get_rule

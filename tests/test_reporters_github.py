@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from validator.cli import main
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.model import Location
 from validator.reporters import github
 from validator.rules import Result, Severity, Status, get_rule

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from validator.cli import main
-from validator.engine import Finding, Report, evaluate
+from validator.engine import evaluate
+from validator.findings import Finding, Report
 from validator.model import Location
 from validator.reporters import FORMATS, html, render
 from validator.rules import Result, Severity, Status, get_rule

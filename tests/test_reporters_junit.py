@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from validator.cli import main
-from validator.engine import Report
 from validator.errors import InputError
+from validator.findings import Report
 from validator.reporters import junit
 
 REPO = Path(__file__).resolve().parent.parent

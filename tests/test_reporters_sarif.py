@@ -11,7 +11,7 @@ import pytest
 
 from validator import facts
 from validator.cli import main
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.model import Deployment, Location
 from validator.reporters import sarif
 from validator.rules import Result, Severity, Status, all_rules, get_rule

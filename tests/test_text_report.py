@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_rules_model import cluster, deployment
 
 from validator.cli import main
-from validator.engine import Finding, Report
+from validator.findings import Finding, Report
 from validator.model import Location, Secret, Value
 from validator.reporters import text
 from validator.rules import Result, Severity, Status, get_rule
