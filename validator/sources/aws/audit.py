@@ -34,6 +34,7 @@ from validator.sources.aws.client import (
     call,
     check_endpoint_reachable,
     chunks,
+    describe_filtered,
     paginate,
 )
 
@@ -152,23 +153,12 @@ def fetch_region(
         batches.append([{"Name": "engine", "Values": [facts.ENGINE]}])
     batches += [[{"Name": "db-cluster-id", "Values": chunk}] for chunk in chunks(dict.fromkeys(names), FILTER_VALUES)]
     clusters: dict[str, dict[str, Any]] = {}
-    for filters in batches:
-        try:
-            items = call(
-                "rds:DescribeDBClusters",
-                region,
-                lambda filters=filters: paginate(
-                    rds,
-                    "describe_db_clusters",
-                    "DBClusters",
-                    Filters=filters,
-                    PaginationConfig={"PageSize": PAGE_SIZE_RDS},
-                ),
-                degrade_denied=True,
-                degrade_errors=True,
-            )
-        except Refused as exc:
-            _refused(data, exc, "the region's clusters were not read, so nothing in it is audited")
+    pages = {"PageSize": PAGE_SIZE_RDS}
+    for _, items in describe_filtered(
+        rds, "rds:DescribeDBClusters", "describe_db_clusters", "DBClusters", region, batches, PaginationConfig=pages
+    ):
+        if isinstance(items, Refused):
+            _refused(data, items, "the region's clusters were not read, so nothing in it is audited")
             data.listing_failed = True
             data.clusters = []
             return data
@@ -193,23 +183,13 @@ def _fetch_instances(rds: Any, data: RegionData, whole_region: bool) -> None:
     else:
         batches = [[{"Name": "db-cluster-id", "Values": chunk}] for chunk in chunks(ids, FILTER_VALUES)]
     wanted = set(ids)
-    for filters in batches:
-        try:
-            items = call(
-                "rds:DescribeDBInstances",
-                data.region,
-                lambda filters=filters: paginate(
-                    rds,
-                    "describe_db_instances",
-                    "DBInstances",
-                    Filters=filters,
-                    PaginationConfig={"PageSize": PAGE_SIZE_RDS},
-                ),
-                degrade_denied=True,
-                degrade_errors=True,
-            )
-        except Refused as exc:
-            _refused(data, exc, "instance classes and public accessibility left unknown")
+    pages = {"PageSize": PAGE_SIZE_RDS}
+    for _, items in describe_filtered(
+        rds, "rds:DescribeDBInstances", "describe_db_instances", "DBInstances", data.region, batches,
+        PaginationConfig=pages,
+    ):
+        if isinstance(items, Refused):
+            _refused(data, items, "instance classes and public accessibility left unknown")
             data.instances.clear()
             return
         for item in items:
@@ -305,22 +285,12 @@ def _fetch_security_groups(ec2: Any, data: RegionData) -> None:
             if g.get("VpcSecurityGroupId")
         }
     )
-    for chunk in chunks(ids, GROUP_IDS_PER_CALL):
-        try:
-            groups = call(
-                "ec2:DescribeSecurityGroups",
-                data.region,
-                lambda chunk=chunk: paginate(
-                    ec2,
-                    "describe_security_groups",
-                    "SecurityGroups",
-                    Filters=[{"Name": "group-id", "Values": chunk}],
-                ),
-                degrade_denied=True,
-                degrade_errors=True,
-            )
-        except Refused as exc:
-            _refused(data, exc, "security group ingress left unknown")
+    batches = [[{"Name": "group-id", "Values": chunk}] for chunk in chunks(ids, GROUP_IDS_PER_CALL)]
+    for _, groups in describe_filtered(
+        ec2, "ec2:DescribeSecurityGroups", "describe_security_groups", "SecurityGroups", data.region, batches
+    ):
+        if isinstance(groups, Refused):
+            _refused(data, groups, "security group ingress left unknown")
             data.security_groups.clear()
             return
         for group in groups:

@@ -13,7 +13,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -541,6 +541,36 @@ def paginate(client: Any, method: str, key: str, **params: Any) -> list[dict[str
     for page in client.get_paginator(method).paginate(**params):
         out.extend(page.get(key, []))
     return out
+
+
+def describe_filtered(
+    client: Any,
+    operation: str,
+    method: str,
+    key: str,
+    region: str,
+    batches: Iterable[list[dict[str, Any]]],
+    **params: Any,
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]] | Refused]]:
+    """A filtered Describe call, one batch of filters at a time, every page read.
+
+    Gives ``(filters, items)`` per batch, or ``(filters, Refused)`` for a batch AWS refused or
+    failed: the caller says what the refusal leaves unknown and whether to go on.
+    ``operation`` is the IAM action ("rds:DescribeDBClusters"), ``method`` its paginator.
+    """
+    for filters in batches:
+        try:
+            items = call(
+                operation,
+                region,
+                lambda filters=filters: paginate(client, method, key, Filters=filters, **params),
+                degrade_denied=True,
+                degrade_errors=True,
+            )
+        except Refused as exc:
+            yield filters, exc
+            continue
+        yield filters, items
 
 
 def chunks(items: Iterable[str], size: int) -> list[list[str]]:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from validator import facts
 from validator.model import RefusedCall, Unknown
 from validator.sources.aws.build import RegionData, cluster_key
-from validator.sources.aws.client import Clients, Refused, call, chunks, paginate
+from validator.sources.aws.client import Clients, Refused, call, chunks, describe_filtered, paginate
 
 KB_PAGE_SIZE = 100
 MAX_KB_THREADS = 8
@@ -177,24 +177,15 @@ def _fetch_targets(clients: Clients, data: RegionData) -> None:
     if not ask:
         return
     rds = clients.client("rds", data.region)
-    for chunk in chunks(ask, FILTER_VALUES):
-        try:
-            found = call(
-                "rds:DescribeDBClusters",
-                data.region,
-                lambda chunk=chunk: paginate(
-                    rds,
-                    "describe_db_clusters",
-                    "DBClusters",
-                    Filters=[{"Name": "db-cluster-id", "Values": chunk}],
-                ),
-                degrade_denied=True,
-                degrade_errors=True,
-            )
-        except Refused as exc:
+    batches = [[{"Name": "db-cluster-id", "Values": chunk}] for chunk in chunks(ask, FILTER_VALUES)]
+    for filters, found in describe_filtered(
+        rds, "rds:DescribeDBClusters", "describe_db_clusters", "DBClusters", data.region, batches
+    ):
+        chunk = filters[0]["Values"]
+        if isinstance(found, Refused):
             for arn in chunk:
-                data.kb_targets[arn] = Unknown(f"{exc.operation} {'was refused' if exc.denied else 'failed'} "
-                                               f"({exc.code}) in {data.region}")
+                data.kb_targets[arn] = Unknown(f"{found.operation} {'was refused' if found.denied else 'failed'} "
+                                               f"({found.code}) in {data.region}")
             continue
         engines = {c.get("DBClusterArn") or c.get("DBClusterIdentifier"): c.get("Engine") for c in found}
         unnamed = any(not (c.get("DBClusterArn") or c.get("DBClusterIdentifier")) for c in found)
