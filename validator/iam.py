@@ -243,24 +243,23 @@ class Verdict:
 Match = bool | str
 
 
-def _all(matches: Iterable[Match]) -> Match:
+def _fold(matches: Iterable[Match], decisive: bool) -> Match:
+    """``decisive`` as soon as one match is; else the first reason a match could not be told; else not."""
     reason = ""
     for m in matches:
-        if m is False:
-            return False
+        if m is decisive:
+            return decisive
         if isinstance(m, str) and not reason:
             reason = m
-    return reason or True
+    return reason or not decisive
+
+
+def _all(matches: Iterable[Match]) -> Match:
+    return _fold(matches, False)
 
 
 def _any(matches: Iterable[Match]) -> Match:
-    reason = ""
-    for m in matches:
-        if m is True:
-            return True
-        if isinstance(m, str) and not reason:
-            reason = m
-    return reason or False
+    return _fold(matches, True)
 
 
 def _negate(m: Match) -> Match:
