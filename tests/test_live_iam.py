@@ -116,8 +116,10 @@ def test_a_refused_call_is_av503_and_leaves_av204_unresolved(aws, operation):
     with FaultProxy(server.url, [denied(operation)]) as proxy:
         clients = live_aws.Clients(connection(proxy.url))
         dep = Deployment("live", "eu-west-1", knowledge_bases=[_kb(role_arn)])
-        attach_role(clients, dep.knowledge_bases[0], dep)
+        added = attach_role(clients, dep.knowledge_bases[0], dep)
+        again = attach_role(clients, dep.knowledge_bases[0], dep)
     assert [r.operation for r in dep.refused_calls] == [operation]
+    assert added == dep.refused_calls and again == []  # a refusal is recorded, and returned, once
     assert dep.refused_calls[0].denied
     [_trust, perms] = list(get_rule("AV204").check(dep))
     assert perms.status is Status.UNRESOLVED, perms.message

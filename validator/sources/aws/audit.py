@@ -450,8 +450,7 @@ def _read_roles(clients: Clients, deployments: list[Deployment]) -> list[Refused
     from validator.sources.aws.iam import RoleCache, attach_role
 
     cache = RoleCache()
-    before = {id(dep): len(dep.refused_calls) for _, dep in knowledge_bases}
+    added: dict[int, list[RefusedCall]] = {}  # by deployment, in the order they are first met
     for kb, dep in knowledge_bases:
-        attach_role(clients, kb, dep, cache)
-    seen: dict[int, Deployment] = {id(dep): dep for _, dep in knowledge_bases}
-    return [r for key, dep in seen.items() for r in dep.refused_calls[before[key]:]]
+        added.setdefault(id(dep), []).extend(attach_role(clients, kb, dep, cache))
+    return [r for refused in added.values() for r in refused]

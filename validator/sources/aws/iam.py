@@ -207,15 +207,23 @@ def _managed(iam: Any, policy_arn: str, attempt: Any, consequence: str) -> Polic
     return PolicyDocument(policy_arn, Unknown(reason), where)
 
 
-def attach_role(clients: Clients, kb: KnowledgeBase, deployment: Deployment, cache: RoleCache | None = None) -> None:
+def attach_role(
+    clients: Clients, kb: KnowledgeBase, deployment: Deployment, cache: RoleCache | None = None
+) -> list[RefusedCall]:
     """Read the role ``kb.role_arn`` names into ``kb`` and its refusals into ``deployment`` (AV503).
 
     The entry point for a live source that builds knowledge bases (bedrock-agent GetKnowledgeBase).
+    Returns the refusals it added to ``deployment`` (none it had already).
     """
     arn = kb.role_arn.raw if kb.role_arn is not None else None
     if not isinstance(arn, str) or not arn:
         kb.role_unresolved = "the knowledge base reports no roleArn"
-        return
+        return []
     found = read_role(clients, arn, cache)
     kb.role, kb.role_unresolved, kb.role_missing = found.role, found.reason, found.missing
-    deployment.refused_calls.extend(r for r in found.refused if r not in deployment.refused_calls)
+    added: list[RefusedCall] = []
+    for refusal in found.refused:
+        if refusal not in deployment.refused_calls:
+            deployment.refused_calls.append(refusal)
+            added.append(refusal)
+    return added
