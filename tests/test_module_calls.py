@@ -141,6 +141,25 @@ def test_nested_uninstalled_module_is_reported_once_per_call(tmp_path: Path) -> 
     assert findings[0].result.resource.startswith('module.app["a"].module.db')
 
 
+def test_a_registry_module_inside_a_for_each_module_is_found_installed(tmp_path: Path) -> None:
+    """terraform init installs per call, not per instance: the manifest's key is app.db for every app[*]."""
+    write(tmp_path, {
+        "main.tf": 'module "app" {\n  source   = "./app"\n  for_each = toset(["a", "b"])\n}\n',
+        "app/main.tf": ROOT,
+        ".terraform/modules/app.db/main.tf": CLUSTER,
+        ".terraform/modules/modules.json": json.dumps({"Modules": [
+            {"Key": "", "Source": "", "Dir": "."},
+            {"Key": "app", "Source": "./app", "Dir": "app"},
+            {"Key": "app.db", "Source": "registry.terraform.io/example-org/aurora/aws", "Version": "1.2.0",
+             "Dir": ".terraform/modules/app.db"},
+        ]}),
+    })
+    findings = of_rule(scan(tmp_path), "AV002")
+    assert [f.status for f in findings] == [Status.PASS], describe(findings)  # one block, one finding
+    clusters = {f.result.resource for f in of_rule(scan(tmp_path), "AV101")}
+    assert clusters == {'module.app["a"].module.db.aws_rds_cluster.kb', 'module.app["b"].module.db.aws_rds_cluster.kb'}
+
+
 def test_a_suppressed_unread_module_does_not_fail_a_strict_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -501,7 +501,9 @@ class ModuleInstance:
             self.files.report(InputError(where, 'not a module manifest: expected an object with a "Modules" list',
                                            "error"))
             return None
-        key = (self.prefix.replace("module.", "") + name).replace("..", ".").strip(".")
+        # terraform init installs a call once for all its instances: the key is the static path (app.db).
+        path = references.module_path(self.prefix.rstrip(".")) or []
+        key = ".".join([*(step for step, _index in path), name])
         for entry in entries:
             if isinstance(entry, dict) and entry.get("Key") == key and isinstance(entry.get("Dir"), str):
                 try:
