@@ -2,6 +2,8 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
+# make test runs the suite in one worker process per CPU; a file's tests share a worker (and its servers).
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: demo test lint bench docs fuzz browser
 
@@ -28,7 +30,7 @@ test: $(BIN)/.installed browser
 	$(BIN)/ruff check validator tests features bench
 	$(BIN)/mypy validator
 	$(BIN)/python -m validator.docs --check README.md
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 ## fuzz: thousands of hostile and generated inputs, bounded in time and memory; prints the counts by kind
 fuzz: $(BIN)/.installed

@@ -655,7 +655,11 @@ def test_missing_database(pg: PgServer, capsys: pytest.CaptureFixture[str]) -> N
     assert f'database "{name}" does not exist' in line
 
 
-def test_password_never_reaches_any_output(pg: PgServer, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_password_never_reaches_any_output(
+    pg: PgServer, db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCOUNT_ID", "123456789012")  # ASFF names an account; a database has none
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
     password = reference(pg, db)
     dsn = pg.dsn(db, "bedrock_user", password)
     from validator.reporters import FORMATS

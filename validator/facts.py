@@ -998,5 +998,8 @@ EXTERNAL_ID_PATTERN = fact("EXTERNAL_ID_PATTERN", r"[\w+=,.@:/-]{2,1224}", Confi
 # An account's State (2025; Status is deprecated): only ACTIVE accounts can be audited.
 URL_LIST_ACCOUNTS = "https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html"
 LIST_ACCOUNTS_MAX_RESULTS = fact("LIST_ACCOUNTS_MAX_RESULTS", 20, Confidence.HIGH, URL_LIST_ACCOUNTS)
-ACCOUNT_ACTIVE_STATE = fact("ACCOUNT_ACTIVE_STATE", "ACTIVE", Confidence.HIGH, URL_LIST_ACCOUNTS)
+# "ACTIVE" is a common word (ASFF's RecordState is one too): not distinctive.
+ACCOUNT_ACTIVE_STATE = fact(
+    "ACCOUNT_ACTIVE_STATE", "ACTIVE", Confidence.HIGH, URL_LIST_ACCOUNTS, distinctive=False
+)
 ACCOUNT_ID_PATTERN = fact("ACCOUNT_ID_PATTERN", r"\d{12}", Confidence.HIGH, URL_LIST_ACCOUNTS)
