@@ -49,9 +49,8 @@ from validator.reporters.placement import (
     Placement,
     Placer,
     family_title,
-    finding_ids,
-    findings_of,
     label,
+    placed,
     truncate,
 )
 from validator.rules import Status
@@ -154,16 +153,13 @@ def findings(
     environ: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The ASFF findings of a report; UsageError when a finding has no account or region."""
-    placer = Placer(report, account=account, region=region, environ=environ)
-    chosen = findings_of(report, show_passed)
-    placements = [placer.place(f) for f in chosen]
-    _check_placed(chosen, placements)
-    ids = finding_ids(chosen, placements)
+    rows = placed(report, show_passed, Placer(report, account=account, region=region, environ=environ))
+    _check_placed([p for _, p, _ in rows])
     when = timestamp(now or dt.datetime.now(dt.UTC))
-    return [finding(f, p, i, report.profile, when) for f, p, i in zip(chosen, placements, ids, strict=True)]
+    return [finding(f, p, i, report.profile, when) for f, p, i in rows]
 
 
-def _check_placed(chosen: list[Finding], placements: list[Placement]) -> None:
+def _check_placed(placements: list[Placement]) -> None:
     no_account = [p for p in placements if not p.account]
     no_region = [p for p in placements if not p.region]
     if no_account:

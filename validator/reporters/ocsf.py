@@ -41,9 +41,8 @@ from validator.reporters.placement import (
     Placement,
     Placer,
     family_title,
-    finding_ids,
-    findings_of,
     label,
+    placed,
 )
 from validator.rules import Status
 
@@ -163,12 +162,9 @@ def events(
     now: dt.datetime | None = None,
     environ: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    placer = Placer(report, account=account, region=region, environ=environ)
-    chosen = findings_of(report, show_passed)
-    placements = [placer.place(f) for f in chosen]
-    uids = finding_ids(chosen, placements)
+    rows = placed(report, show_passed, Placer(report, account=account, region=region, environ=environ))
     when = now or dt.datetime.now(dt.UTC)
-    return [event(f, p, u, report.profile, when) for f, p, u in zip(chosen, placements, uids, strict=True)]
+    return [event(f, p, u, report.profile, when) for f, p, u in rows]
 
 
 def render(

@@ -262,6 +262,13 @@ def finding_ids(findings: list[Finding], placements: list[Placement]) -> list[st
     return out
 
 
+def placed(report: Report, show_passed: bool, placer: Placer) -> list[tuple[Finding, Placement, str]]:
+    """The findings a finding format writes, each with its placement and stable identifier."""
+    chosen = findings_of(report, show_passed)
+    placements = [placer.place(f) for f in chosen]
+    return list(zip(chosen, placements, finding_ids(chosen, placements), strict=True))
+
+
 def label(f: Finding, profile: str) -> str:
     """The severity label of a finding: INFORMATIONAL for a pass, else from its family and severity."""
     if f.status is Status.PASS:
