@@ -57,11 +57,9 @@ def main(argv: list[str]) -> int:
     if args.target == "securityhub":
         return _securityhub(args)
     if args.aws_profile or args.endpoint_url or args.dry_run:
-        print(
-            "aurora-validate: error: --profile, --endpoint-url and --dry-run are for export securityhub",
-            file=sys.stderr,
-        )
-        return EXIT_INPUT
+        from validator.errors import UsageError
+
+        raise UsageError("--profile, --endpoint-url and --dry-run are for export securityhub")
     return _checkov(Path(args.path), args.quiet)
 
 
@@ -92,21 +90,8 @@ def _checkov(directory: Path, quiet: bool) -> int:
 
 
 def _securityhub(args: argparse.Namespace) -> int:
-    from validator.errors import AccessDenied, InputError, UsageError
-    from validator.redact import scrub
-
-    path = Path(args.path)
-    try:
-        return _import(path, args)
-    except InputError as exc:
-        print(f"aurora-validate: {scrub(str(exc))}", file=sys.stderr)
-        return EXIT_INPUT
-    except UsageError as exc:
-        print(f"aurora-validate: error: {scrub(str(exc))}", file=sys.stderr)
-        return EXIT_INPUT
-    except AccessDenied as exc:
-        print(f"aurora-validate: {exc.label}: {scrub(str(exc))}", file=sys.stderr)
-        return EXIT_AWS
+    # Input, usage and access errors reach the command line's handler, which prints them in one line.
+    return _import(Path(args.path), args)
 
 
 def _import(path: Path, args: argparse.Namespace) -> int:
