@@ -34,7 +34,6 @@ recorded again.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -75,6 +74,8 @@ def normalise_message(message: str) -> str:
 
 def fingerprint(finding: Finding, base: Path | None = None) -> str:
     """A fingerprint that survives moved lines: rule, resource, file and message without numbers."""
+    import hashlib  # loads OpenSSL: only for the runs that fingerprint (baseline, SARIF)
+
     resource = _LINE_SUFFIX.sub("", finding.result.resource)
     parts = [
         finding.rule_id,

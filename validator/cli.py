@@ -152,12 +152,12 @@ def _main(argv: list[str]) -> int:
 
 def _check_command_word(word: str) -> None:
     """A first word that is no path but close to a command is a typo of the command."""
+    if word.startswith("-") or os.path.exists(word) or "/" in word or "." in word:
+        return
     import difflib
 
     from validator.errors import UsageError
 
-    if word.startswith("-") or os.path.exists(word) or "/" in word or "." in word:
-        return
     close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
     if close:
         raise UsageError(f"unknown command {word!r}, did you mean {close[0]}? (a path {word!r} does not exist either)")

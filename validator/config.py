@@ -17,7 +17,6 @@ one configuration. Command-line options win over the file.
 from __future__ import annotations
 
 import argparse
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +109,8 @@ def _table(path: Path, doc: dict[str, Any], key: str, shown: str) -> dict[str, A
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a configuration file to read
+
     try:
         return tomllib.loads(limits.read_bytes(path, str(path)).decode("utf-8"))
     except InputError as exc:

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from validator import baseline
 from validator.findings import PROFILES, Finding, Report
 from validator.model import Deployment
 from validator.rules import Rule, all_rules
@@ -59,6 +58,10 @@ def apply_filters(report: Report, options: FilterOptions) -> FilterOutcome:
             f for f in report.findings if (not select or f.rule_id in select) and f.rule_id not in skip
         ]
     apply_suppressions(report)
+    if options.baseline is None and options.write_baseline is None:
+        return FilterOutcome()
+    from validator import baseline  # loads hashlib (OpenSSL): only for a run with a baseline
+
     if options.baseline is not None:
         baseline.apply(report, options.baseline)
     if options.write_baseline is None:

@@ -30,10 +30,10 @@ import enum
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from validator.lazy_dataclass import lazy_dataclass
 from validator.model import (
     NOWHERE,
     AttributeUnknown,
@@ -193,7 +193,7 @@ def statement_from_json(item: dict[str, Any], origin: Location = NOWHERE) -> Pol
 # Targets and verdicts
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Target:
     """The resource a request is for.
 
@@ -232,7 +232,7 @@ class Decision(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Verdict:
     decision: Decision
     reason: str  # for UNKNOWN: why; otherwise which statement decided
@@ -393,7 +393,7 @@ def _evaluate(documents: Sequence[PolicyDocument], action: str, target: Target) 
 CONFUSED_DEPUTY_KEYS = frozenset({"aws:sourceaccount", "aws:sourcearn"})
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class TrustVerdict:
     decision: Decision
     reason: str

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from validator.facts import EngineSupport
+from validator.lazy_dataclass import lazy_dataclass
 
 T = TypeVar("T")
 
@@ -62,7 +63,7 @@ class Unknown:
         return f"Unknown({self.reason!r})"
 
 
-@dataclass(frozen=True, repr=False)
+@lazy_dataclass(frozen=True, repr=False)
 class UnknownElement(Unknown):
     """One element of an :class:`UnknownList`: unknown, but different from its other elements."""
 
@@ -70,7 +71,7 @@ class UnknownElement(Unknown):
     index: int = 0
 
 
-@dataclass(frozen=True, repr=False)
+@lazy_dataclass(frozen=True, repr=False)
 class UnknownList(Unknown):
     """A list known only at plan time whose elements are pairwise distinct (e.g. zone names).
 
@@ -99,7 +100,7 @@ class AttributeUnknown(Unknown):
         return f"AttributeUnknown({self.path!r})"
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class EncodedUnknown(Unknown):
     """``jsonencode()`` of a structure with unknown parts: the string is unknown, the structure is not.
 
@@ -302,7 +303,7 @@ class Cluster(Resource):
     default_group_as_created: bool = False
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class PolicyStatement:
     """One IAM policy statement; each element a string or an :class:`Unknown`.
 
@@ -324,7 +325,7 @@ class PolicyStatement:
     origin: Location = NOWHERE
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class PolicyDocument:
     """An IAM policy document and where it comes from.
 
@@ -338,7 +339,7 @@ class PolicyDocument:
     origin: Location = NOWHERE
 
 
-@dataclass
+@lazy_dataclass
 class IamRole(Resource):
     """An IAM role: its trust policy and every permissions policy in effect on it.
 
@@ -358,7 +359,7 @@ class IamRole(Resource):
     boundary_policy: PolicyDocument | None = None
 
 
-@dataclass
+@lazy_dataclass
 class KnowledgeBase(Resource):
     storage_type: Value[str]
     resource_arn: Value[Any]
@@ -391,7 +392,7 @@ class Provider:
     origin: Location = NOWHERE
 
 
-@dataclass
+@lazy_dataclass
 class DatabaseIndex:
     name: str
     table: str
@@ -403,14 +404,14 @@ class DatabaseIndex:
     partial: bool = False  # has a WHERE clause, so it serves only some queries
 
 
-@dataclass
+@lazy_dataclass
 class DatabaseColumn:
     name: str
     data_type: str  # as format_type() prints it: uuid, vector(1024), text, jsonb ...
     not_null: bool = False
 
 
-@dataclass
+@lazy_dataclass
 class DatabaseTable:
     schema: str
     name: str
@@ -423,7 +424,7 @@ class DatabaseTable:
         return f"{self.schema}.{self.name}"
 
 
-@dataclass
+@lazy_dataclass
 class Database:
     """What a database reports about itself (source: a PostgreSQL connection)."""
 
@@ -467,7 +468,7 @@ class ModuleCall:
     installed_at: str = ""  # the directory terraform init installed it in, for a remote source
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class RefusedCall:
     """An optional AWS call the live source could not make, and what it did instead."""
 

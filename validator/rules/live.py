@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from validator import facts
+from validator.lazy_dataclass import lazy_dataclass
 from validator.model import NOWHERE, Cluster, Deployment, Location, Value
 from validator.rules.base import ClusterRule, Result, Rule, Severity, Status
 from validator.rules.helpers import engine_support_of, open_cidrs
@@ -101,7 +101,7 @@ def _auto_pause(c: Cluster) -> str:
 # Drift
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Side:
     """One side of a comparison: a value (or unknown reason) and where it comes from."""
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from validator import facts
-from validator.iam import parse_document
 from validator.model import (
     AttributeUnknown,
     EncodedUnknown,
@@ -180,6 +179,8 @@ def _statement(block: Record) -> PolicyStatement | Unknown:
 
 def document_of(value: Value[Any], name: str, documents: _Documents) -> PolicyDocument:
     """A policy argument (JSON text, jsonencode() with unknowns, a policy document's json)."""
+    from validator.iam import parse_document  # the evaluator's module loads only for configurations with IAM
+
     raw = value.raw
     if isinstance(raw, Unknown) and not isinstance(raw, EncodedUnknown):
         doc = documents.by_ref(raw)
@@ -198,6 +199,8 @@ def managed_policy(arn: str, origin: Location) -> PolicyDocument:
         reason = f"{arn} is an AWS managed policy the scan has no copy of" if arn.startswith(
             facts.AWS_MANAGED_POLICY_PREFIXES) else f"{arn} is not declared in this configuration"
         return PolicyDocument(arn, Unknown(reason), origin)
+    from validator.iam import parse_document
+
     return parse_document(entry.document, arn, origin)
 
 

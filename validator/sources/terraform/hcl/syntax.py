@@ -13,28 +13,29 @@ from pathlib import Path
 from typing import Any, cast
 
 from validator.errors import InputError
+from validator.lazy_dataclass import lazy_dataclass
 from validator.model import Unknown
 
 # --------------------------------------------------------------------------- #
 # Expressions
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Expr:
     line: int
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Literal(Expr):
     value: Any
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Template(Expr):
     parts: tuple[Any, ...]  # str, Expr, TemplateIf or TemplateFor
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class TemplateIf:
     """``%{ if cond }then%{ else }other%{ endif }`` inside a template."""
 
@@ -43,7 +44,7 @@ class TemplateIf:
     other: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class TemplateFor:
     """``%{ for k, v in coll }body%{ endfor }`` inside a template."""
 
@@ -53,24 +54,24 @@ class TemplateFor:
     body: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Name(Expr):
     name: str
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class GetAttr(Expr):
     obj: Expr
     name: str
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Index(Expr):
     obj: Expr
     key: Expr
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Splat(Expr):
     """``obj[*].a.b`` or ``obj.*.a``: apply ``steps`` to every element."""
 
@@ -78,44 +79,44 @@ class Splat(Expr):
     steps: tuple[tuple[str, Any], ...]  # ("attr", name) or ("index", Expr)
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Call(Expr):
     name: str
     args: tuple[Expr, ...]
     expand_last: bool = False
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class TupleExpr(Expr):
     items: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class ObjectExpr(Expr):
     items: tuple[tuple[Expr, Expr], ...]
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Conditional(Expr):
     cond: Expr
     then: Expr
     other: Expr
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Unary(Expr):
     op: str
     operand: Expr
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Binary(Expr):
     op: str
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class ForExpr(Expr):
     key_var: str | None
     value_var: str
@@ -130,7 +131,7 @@ class ForExpr(Expr):
 # Structure
 
 
-@dataclass
+@lazy_dataclass
 class Attribute:
     name: str
     expr: Expr
@@ -141,7 +142,7 @@ class Attribute:
     end_column: int = 0
 
 
-@dataclass
+@lazy_dataclass
 class Block:
     type: str
     labels: tuple[str, ...]
@@ -151,7 +152,7 @@ class Block:
     file: str = ""  # path relative to the scanned root
 
 
-@dataclass
+@lazy_dataclass
 class Body:
     attributes: dict[str, Attribute] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from validator.lazy_dataclass import lazy_dataclass
 from validator.model import Unknown
 from validator.sources.terraform.hcl import syntax as s
 from validator.sources.terraform.hcl.values import kind as value_kind
@@ -91,7 +92,7 @@ class Collection(Type):
         return f"{self.kind}({self.element})"
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class TupleType(Type):
     elements: tuple[Type, ...]
 
@@ -99,7 +100,7 @@ class TupleType(Type):
         return f"tuple([{', '.join(map(str, self.elements))}])"
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class Attr:
     type: Type
     optional: bool = False
@@ -111,7 +112,7 @@ class Attr:
         return self.default is not _NO_DEFAULT
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)
 class ObjectType(Type):
     attrs: tuple[tuple[str, Attr], ...]
 
