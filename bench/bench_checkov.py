@@ -30,6 +30,7 @@ machine's load was not the same during both.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -240,7 +241,29 @@ def main() -> int:
               f"| {per_root} | {mem} |")
     print(f"\nmedians of {args.repeat} interleaved runs ({args.repeat_large} above 200 roots); "
           f"aurora-validate --jobs {args.jobs}; peak memory: the largest single process")
+    print_marginal([r for r in rows if "cold" in r.runs])
     return 0
+
+
+def print_marginal(rows: list[Row]) -> None:
+    """What each root beyond the previous size adds: the start-up is paid once, so this is the cost per root."""
+    pairs = list(itertools.pairwise(r for r in rows if r.roots > 1))  # size 1 is the reference, not the corpus
+    if not pairs:
+        return
+    print("\n| roots | added roots | ms per added root, cold / warm | cpu ms per added root, cold / warm "
+          "| peak KB per added root, cold / warm |")
+    print("|---|---|---|---|---|")
+    for low, high in pairs:
+        added = high.roots - low.roots
+
+        def per_root(kind: str, what: str, scale: float, low: Row = low, high: Row = high, added: int = added) -> str:
+            a, b = low.median(kind, what), high.median(kind, what)
+            return "-" if a is None or b is None else f"{(b - a) / added * scale:.1f}"
+
+        wall = " / ".join(per_root(k, "wall", 1000) for k in ("cold", "warm"))
+        cpu = " / ".join(per_root(k, "cpu", 1000) for k in ("cold", "warm"))
+        mem = " / ".join(per_root(k, "rss_mb", 1024) for k in ("cold", "warm"))
+        print(f"| {low.roots} → {high.roots} | {added} | {wall} | {cpu} | {mem} |")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from validator import parallel
+from validator import parallel, redact
 from validator.cli import FORMATS, main
 from validator.rootscan import RootScan, ScanOptions, scan_root
 
@@ -79,7 +79,7 @@ def test_the_scans_come_from_worker_processes(roots: list[str], monkeypatch: pyt
         return scan
 
     monkeypatch.setattr(parallel, "scan_root", tagged)  # workers are forked: they inherit the patch
-    scans = parallel.scan_roots([Path(r) for r in roots[:4]], ScanOptions(), jobs=2)
+    scans = list(parallel.scan_roots([Path(r) for r in roots[:4]], ScanOptions(), jobs=2))
     pids = {int(scan.root) for scan in scans}
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
     assert [scan.deployment.root if scan.deployment else None for scan in scans] == roots[:4]
@@ -113,3 +113,60 @@ def test_a_root_that_cannot_be_read_is_reported_in_its_place(
     one = run(capsys, *args, "--jobs", "1")
     assert one[0] == 2 and "absent.tfvars: error: variable file not found" in one[2]
     assert run(capsys, *args, "--jobs", "2") == one
+
+
+# --------------------------------------------------------------------------- #
+# What the parent keeps of each root
+
+
+def test_a_root_is_kept_in_outline_unless_a_report_draws_it(tmp_path: Path) -> None:
+    root = tmp_path / "svc"
+    shutil.copytree(REFERENCES[0], root)
+    tf = root / "modules" / "aurora" / "aurora.tf"
+    tf.write_text(tf.read_text().replace(
+        "  publicly_accessible", "  # aurora-validate:ignore=AV303 lab account only\n  publicly_accessible", 1))
+    whole = scan_root(root, ScanOptions(cache=False), None)
+    kept = scan_root(root, ScanOptions(cache=False, keep_models=False), None)
+    assert whole.deployment is not None and kept.deployment is not None
+    assert whole.deployment.clusters and not kept.deployment.clusters  # the rules' model is let go
+    assert (kept.deployment.kind, kept.deployment.root, kept.deployment.provider) == (
+        whole.deployment.kind, whole.deployment.root, whole.deployment.provider)
+    # The text report still hides the password's line and value (the article hard-codes one).
+    lines, texts = redact.sensitive_places(whole.deployment)
+    assert lines and texts
+    assert (kept.sensitive_lines, kept.sensitive_texts) == (frozenset(lines), frozenset(texts))
+    # Inline comments are matched where the root is checked, before its comments are let go.
+    assert kept.findings == whole.findings
+    assert any(f.suppressed_by and f.rule_id == "AV303" for f in kept.findings)
+
+
+def test_only_the_html_report_keeps_whole_deployments() -> None:
+    from validator.arguments import build_parser
+    from validator.commands.static import draws_deployments
+
+    def args(*argv: str) -> object:
+        parsed = build_parser().parse_args(["x", *argv])
+        parsed.reports = [tuple(r.split("=", 1)) for r in parsed.report]
+        return parsed
+
+    assert not draws_deployments(args("--format", "json"))  # type: ignore[arg-type]
+    assert draws_deployments(args("--format", "html"))  # type: ignore[arg-type]
+    assert draws_deployments(args("--report", "html=out.html"))  # type: ignore[arg-type]
+
+
+def test_scrubbing_rebuilds_only_findings_that_hold_a_secret(tmp_path: Path) -> None:
+    from validator.findings import Report
+
+    scan = scan_root(REFERENCES[0], ScanOptions(cache=False), None)
+    report = Report(findings=list(scan.findings))
+    before = list(report.findings)
+    saved = redact.remembered()
+    redact.remember("aurora_sg")  # a name some messages hold, taken for a secret
+    try:
+        redact.scrub_report(report)
+    finally:
+        redact.forget()
+        redact.remember(list(saved))
+    changed = [(a, b) for a, b in zip(before, report.findings, strict=True) if a is not b]
+    assert changed and all("aurora_sg" not in repr(b) for _a, b in changed)
+    assert len(changed) == sum("aurora_sg" in repr(a) for a in before)

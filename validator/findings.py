@@ -70,6 +70,10 @@ class Report:
     failed_calls: list[str] = field(default_factory=list)
     # The AWS accounts a live audit covered (read, or reported as unread), in order.
     accounts: list[str] = field(default_factory=list)
+    # Of deployments kept only in outline: the source lines holding a sensitive value, (display path,
+    # line), and those values (``redact.sensitive_places``); the text report hides them.
+    sensitive_lines: set[tuple[str, int]] = field(default_factory=set)
+    sensitive_texts: set[str] = field(default_factory=set)
 
     def active(self, include_pass: bool = False) -> list[Finding]:
         """Findings that are not suppressed; passes only when asked."""

@@ -11,13 +11,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from validator.findings import Finding
 from validator.rootscan import RootScan, ScanOptions, open_cache, scan_root
+from validator.rules.base import Rule
 from validator.sources.terraform.hcl.cache import ParseCache
 
 # Fewer roots than this are scanned in-process: starting workers would cost more than it saves.
@@ -43,11 +45,13 @@ def worker_count(jobs: int | None, roots: int) -> int:
     return max(1, min(wanted, roots))
 
 
-def scan_roots(roots: Sequence[Path], options: ScanOptions, jobs: int | None) -> list[RootScan]:
+def scan_roots(roots: Sequence[Path], options: ScanOptions, jobs: int | None) -> Iterator[RootScan]:
+    """Each root's scan, in the order given, as it arrives: the caller holds one at a time, not all."""
     workers = worker_count(jobs, len(roots))
     if workers == 1:
         cache = open_cache(options)
-        return [scan_root(root, options, cache) for root in roots]
+        yield from (scan_root(root, options, cache) for root in roots)
+        return
     # fork: a worker starts with every module the parent imported, in milliseconds (forkserver and spawn
     # take seconds to start two workers here). So the parent loads the HCL source and the rule catalogue
     # once, before forking, rather than every worker loading them again.
@@ -62,12 +66,19 @@ def scan_roots(roots: Sequence[Path], options: ScanOptions, jobs: int | None) ->
     )
     chunk = max(1, min(16, len(roots) // (workers * 4)))
     try:
-        packed = list(pool.map(_scan, [str(r) for r in roots], chunksize=chunk))
+        for packed in pool.map(_scan, [str(r) for r in roots], chunksize=chunk):
+            yield _unpack(packed)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    return [_unpack(p) for p in packed]
+
+
+@cache
+def _rules() -> dict[str, Rule]:
+    from validator.rules import all_rules
+
+    return {rule.id: rule for rule in all_rules()}
 
 
 def _start(options: ScanOptions) -> None:
@@ -86,9 +97,7 @@ def _scan(root: str) -> tuple[RootScan, list[tuple[Any, ...]]]:
 
 
 def _unpack(packed: tuple[RootScan, list[tuple[Any, ...]]]) -> RootScan:
-    from validator.rules import all_rules
-
-    rules = {rule.id: rule for rule in all_rules()}
     scan, findings = packed
+    rules = _rules()
     scan.findings = [Finding(rules[rule_id], *rest) for rule_id, *rest in findings]
     return scan

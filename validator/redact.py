@@ -18,7 +18,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from validator.findings import Report
+    from validator.findings import Finding, Report
+    from validator.model import Deployment
 
 MASK = "(sensitive)"
 # Shorter values would mask ordinary words; no password is that short.
@@ -90,16 +91,40 @@ def _scrub_optional(text: str | None) -> str | None:
     return None if text is None else scrub(text)
 
 
+def _scrub_finding(f: Finding) -> Finding:
+    """The finding with its texts scrubbed; the same object when none holds a sensitive value."""
+    r, loc = f.result, f.result.location
+    message, resource, root = scrub(r.message), scrub(r.resource), scrub(f.root)
+    file, arn, via = _scrub_optional(loc.file), _scrub_optional(loc.arn), _scrub_optional(loc.via)
+    if (message, resource, root, file, arn, via) == (r.message, r.resource, f.root, loc.file, loc.arn, loc.via):
+        return f
+    location = replace(loc, file=file, arn=arn, via=via)
+    return replace(f, result=replace(r, message=message, resource=resource, location=location), root=root)
+
+
+def sensitive_places(deployment: Deployment) -> tuple[set[tuple[str, int]], set[str]]:
+    """The source lines that hold a cluster's master password, (display path, line), and the passwords.
+
+    The text report shows source lines; it hides these ones and any line holding a password.
+    """
+    from validator.findings import display_path
+
+    lines: set[tuple[str, int]] = set()
+    texts: set[str] = set()
+    for cluster in deployment.clusters:
+        value = cluster.master_password
+        origin = value.origin
+        if origin.file and origin.line:
+            lines.add((display_path(deployment.root, origin.file), origin.line))
+        raw = value.raw
+        if isinstance(raw, str) and len(raw) >= 3:
+            texts.add(raw)
+    return lines, texts
+
+
 def scrub_report(report: Report) -> None:
     """Rewrite a report's messages, resources, locations and errors without sensitive values."""
     if not _values:
         return
-    findings = []
-    for f in report.findings:
-        r, loc = f.result, f.result.location
-        location = replace(loc, file=_scrub_optional(loc.file), arn=_scrub_optional(loc.arn),
-                           via=_scrub_optional(loc.via))
-        result = replace(r, message=scrub(r.message), resource=scrub(r.resource), location=location)
-        findings.append(replace(f, result=result, root=scrub(f.root)))
-    report.findings = findings
+    report.findings = [_scrub_finding(f) for f in report.findings]
     report.errors = [replace(e, where=scrub(e.where), message=scrub(e.message)) for e in report.errors]

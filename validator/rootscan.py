@@ -16,6 +16,7 @@ from validator import redact
 from validator.engine import evaluate
 from validator.errors import InputError, internal_error_line
 from validator.findings import Finding
+from validator.suppressions import suppress
 
 if TYPE_CHECKING:
     from validator.model import Deployment
@@ -32,6 +33,9 @@ class ScanOptions:
     cache: bool = True  # the on-disk parse cache (a run always shares trees in memory)
     cache_dir: str | None = None
     debug: bool = False  # print the traceback of a root's internal error
+    # Keep each deployment whole for the report (the HTML report draws them). Otherwise a root's
+    # deployment is kept in outline (``outline``), so a run's memory is that of its findings.
+    keep_models: bool = True
 
 
 @dataclass
@@ -44,6 +48,10 @@ class RootScan:
     errors: list[InputError] = field(default_factory=list)  # errors in the root's files
     failure: InputError | None = None  # the root could not be read at all
     secrets: tuple[str, ...] = ()  # sensitive values met (workers send them to the parent's redaction)
+    # Source lines holding a sensitive value, (display path, line), and the values themselves, from a
+    # deployment kept in outline (the text report hides those lines; ``redact.sensitive_places``).
+    sensitive_lines: frozenset[tuple[str, int]] = frozenset()
+    sensitive_texts: frozenset[str] = frozenset()
 
 
 def open_cache(options: ScanOptions) -> ParseCache:
@@ -65,16 +73,28 @@ def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> Roo
             env=os.environ,
             files=ParsedFiles(root, cache=cache),
         )
-        findings = evaluate(loaded.deployment, options.profile)
+        deployment = loaded.deployment
+        # A root's inline comments suppress its own findings only: matched here, where its comments are.
+        findings = suppress(evaluate(deployment, options.profile), deployment)
     except Exception as exc:  # one root's failure (even an internal error) must not hide the others
         return RootScan(str(root), failure=root_failure(root, exc, options.debug), secrets=redact.remembered())
-    return RootScan(
-        str(root),
-        loaded.deployment,
-        findings,
-        [under_root(root, e) for e in loaded.errors],
-        secrets=redact.remembered(),
-    )
+    scan = RootScan(str(root), deployment, findings, [under_root(root, e) for e in loaded.errors],
+                    secrets=redact.remembered())
+    if not options.keep_models:
+        lines, texts = redact.sensitive_places(deployment)
+        scan.deployment = outline(deployment)
+        scan.sensitive_lines, scan.sensitive_texts = frozenset(lines), frozenset(texts)
+    return scan
+
+
+def outline(deployment: Deployment) -> Deployment:
+    """What reporters other than the HTML one read of a deployment: its kind, root, provider and account.
+
+    The clusters, groups and knowledge bases the rules read are most of a run's memory once checked.
+    """
+    from validator.model import Deployment
+
+    return Deployment(deployment.kind, deployment.root, provider=deployment.provider, account=deployment.account)
 
 
 def root_failure(root: Path | str, exc: Exception, debug: bool = False) -> InputError:

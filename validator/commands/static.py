@@ -40,7 +40,16 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         cache=not getattr(args, "no_cache", False),
         cache_dir=getattr(args, "cache_dir", None),
         debug=getattr(args, "debug", False),
+        keep_models=draws_deployments(args),
     )
+
+
+def draws_deployments(args: argparse.Namespace) -> bool:
+    """Whether a report the run writes draws whole deployments (others read only their outline)."""
+    from validator.reporters import MODEL_FORMATS
+
+    formats = {getattr(args, "format", "text"), *(fmt for fmt, _path in getattr(args, "reports", []) or [])}
+    return bool(formats & MODEL_FORMATS)
 
 
 def usable_var_files(paths: list[str]) -> tuple[list[Path], list[InputError]]:
@@ -92,6 +101,8 @@ def collect(args: argparse.Namespace) -> Report:
         report.roots.append(scan.root)
         report.deployments.append(scan.deployment)
         report.findings.extend(scan.findings)
+        report.sensitive_lines |= scan.sensitive_lines
+        report.sensitive_texts |= scan.sensitive_texts
     if not report.roots and not report.errors:
         raise UsageError("no Terraform root module found")
     return report

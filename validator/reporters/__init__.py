@@ -24,6 +24,10 @@ FORMATS = {
     "ocsf": "validator.reporters.ocsf",
 }
 
+# Formats that draw each deployment, not only its findings: a static run writing one keeps every
+# deployment whole (others keep an outline: kind, root, provider and account).
+MODEL_FORMATS = frozenset({"html"})
+
 
 def render(report: Report, fmt: str, show_passed: bool = False, color: bool = False, **options: Any) -> str:
     import inspect

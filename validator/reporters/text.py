@@ -18,10 +18,12 @@ of a password variable, a tfvars entry) is shown redacted, never as written.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
 from validator.findings import Finding, Report
+from validator.redact import sensitive_places
 from validator.reporters.common import display_path, ordered
 from validator.rules import Rule, Status
 
@@ -119,31 +121,35 @@ def _fix_hint(f: Finding) -> str:
 
 
 class _FileLines:
-    """Source lines by display path, read once; knows which lines hold sensitive values."""
+    """Source lines by display path, the files in use kept; knows which lines hold sensitive values.
+
+    Findings come root by root, so a few recent files serve them, and a run over many roots does not
+    hold every file it reports on.
+    """
+
+    KEEP = 32  # files kept
 
     def __init__(self, report: Report) -> None:
-        self._files: dict[str, list[str] | None] = {}
-        self.sensitive_lines: set[tuple[str, int]] = set()
-        self.secrets: set[str] = set()
+        self._files: OrderedDict[str, list[str] | None] = OrderedDict()
+        self.sensitive_lines: set[tuple[str, int]] = set(report.sensitive_lines)
+        self.secrets: set[str] = set(report.sensitive_texts)
         for deployment in report.deployments:
-            for cluster in getattr(deployment, "clusters", []):
-                value = cluster.master_password
-                origin = value.origin
-                if origin.file and origin.line:
-                    self.sensitive_lines.add((display_path(deployment.root, origin.file), origin.line))
-                raw = value.raw
-                if isinstance(raw, str) and len(raw) >= 3:
-                    self.secrets.add(raw)
+            lines, texts = sensitive_places(deployment)
+            self.sensitive_lines |= lines
+            self.secrets |= texts
 
     def lines(self, path: str) -> list[str] | None:
-        if path not in self._files:
-            try:
-                text = Path(path).read_bytes().decode("utf-8-sig", errors="replace")
-            except OSError:
-                self._files[path] = None
-            else:
-                self._files[path] = text.splitlines()
-        return self._files[path]
+        if path in self._files:
+            self._files.move_to_end(path)
+            return self._files[path]
+        try:
+            lines: list[str] | None = Path(path).read_bytes().decode("utf-8-sig", errors="replace").splitlines()
+        except OSError:
+            lines = None
+        self._files[path] = lines
+        if len(self._files) > self.KEEP:
+            self._files.popitem(last=False)
+        return lines
 
     def excerpt(self, path: str, number: int) -> str | None:
         """Line ``number`` of ``path`` as it may be shown (redacted when sensitive); None when unreadable."""
