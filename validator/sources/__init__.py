@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from validator.lazy_dataclass import lazy_dataclass
+
 if TYPE_CHECKING:
     from validator.errors import InputError
     from validator.model import Deployment
@@ -39,7 +41,7 @@ __all__ = [
 RequestT_contra = TypeVar("RequestT_contra", contravariant=True)
 
 
-@dataclass
+@lazy_dataclass
 class Loaded:
     """What one load of a source gives: its deployments and the input errors met on the way."""
 

@@ -32,7 +32,6 @@ import pickle
 import sys
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 try:  # the C modules behind hashlib.blake2b and hmac.compare_digest: hashlib itself loads OpenSSL (slow to start)
@@ -44,6 +43,7 @@ except ImportError:  # another Python implementation
 
 from validator import __version__
 from validator.errors import InputError
+from validator.lazy_dataclass import lazy_dataclass
 from validator.sources.terraform.hcl import syntax as s
 
 MAGIC = b"AVTREE1\n"
@@ -72,7 +72,7 @@ def disabled_by_env(env: Mapping[str, str] | None = None) -> bool:
     return value.strip().lower() not in ("", "0", "false", "no", "off")
 
 
-@dataclass(frozen=True)
+@lazy_dataclass(frozen=True)  # unpickled from the cache on a warm run, never built
 class _Entry:
     """A parsed file without its path: a body and suppressions, or the parse error."""
 
