@@ -300,14 +300,32 @@ def describe_non_file(path: Path) -> str | None:
     except RuntimeError:  # pragma: no cover - older Pythons raise this for loops
         return "a symbolic link loop"
     except OSError as exc:
-        if exc.errno == 40:  # ELOOP
-            return "a symbolic link loop"
-        if exc.errno == 36:  # ENAMETOOLONG
-            return "a path too long for the system"
-        return exc.strerror or "unreadable"
+        return _stat_error(exc)
     except ValueError:  # a NUL in the path
         return "a path holding a NUL character"
-    mode = st.st_mode
+    return _not_regular(st.st_mode)
+
+
+def describe_entry(entry: os.DirEntry[str]) -> str | None:
+    """:func:`describe_non_file` for an entry of ``os.scandir`` (one system call at most, none for a symlink's type)."""
+    try:
+        st = entry.stat()
+    except FileNotFoundError:
+        return "a dangling symbolic link" if entry.is_symlink() else "not found"
+    except OSError as exc:
+        return _stat_error(exc)
+    return _not_regular(st.st_mode)
+
+
+def _stat_error(exc: OSError) -> str:
+    if exc.errno == 40:  # ELOOP
+        return "a symbolic link loop"
+    if exc.errno == 36:  # ENAMETOOLONG
+        return "a path too long for the system"
+    return exc.strerror or "unreadable"
+
+
+def _not_regular(mode: int) -> str | None:
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
