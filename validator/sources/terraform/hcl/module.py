@@ -79,7 +79,7 @@ class ParsedFiles:
 
     @cached_property
     def _resolved_root(self) -> Path:
-        return self.root.resolve()
+        return self.resolved(self.root)
 
     @cached_property
     def _root_prefix(self) -> str:
@@ -106,7 +106,13 @@ class ParsedFiles:
         """``directory.resolve()``, once per directory."""
         found = self._resolved.get(directory)
         if found is None:
-            found = self._resolved[directory] = directory.resolve()
+            found = self._resolved[directory] = self.resolve(directory)
+        return found
+
+    def resolve(self, path: Path) -> Path:
+        """``path.resolve()``, remembered as its own resolved form (a resolved path resolves to itself)."""
+        found = path.resolve()
+        self._resolved.setdefault(found, found)
         return found
 
     def report(self, error: InputError) -> None:
@@ -522,7 +528,7 @@ class ModuleInstance:
             shown = ("(a path holding a NUL)" if "\x00" in source else
                      repr(source) if len(source) <= 200 else f"(a path of {len(source):,} characters)")
             try:
-                directory = (self.directory / source).resolve()
+                directory = self.files.resolve(self.directory / source)
                 problem = limits.describe_non_file(directory)
             except (OSError, RuntimeError, ValueError) as exc:
                 problem = "a symbolic link loop" if isinstance(exc, RuntimeError) else "not a usable path"

@@ -16,6 +16,7 @@ holds one per element, so selecting an element keeps the line of that element.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -92,45 +93,48 @@ class Tracer:
         return self.ev.eval(e)
 
     def _prov(self, e: s.Expr) -> Prov:
-        if isinstance(e, s.Literal):
-            return Prov(self.at(e.line), True)
-        if isinstance(e, s.Template):
-            exprs = [p for p in e.parts if isinstance(p, s.Expr)]
-            if len(e.parts) == 1 and exprs:
-                return self.prov(exprs[0])
-            text = [Prov(self.at(e.line), True)] if len(exprs) < len(e.parts) else []
-            return self._derived(e, [*text, *(self.prov(p) for p in exprs)], literal_parts=True)
-        if isinstance(e, s.Name):
-            if e.name in self.ev.bindings:
-                return self.ev.provs.get(e.name) or Prov(self.at(e.line))
-            return self._named(e.name, e)
-        if isinstance(e, s.GetAttr):
-            return self._get_attr(e)
-        if isinstance(e, s.Index):
-            key = self._value(e.key)
-            base = self.prov(e.obj)
-            return base.part(key if isinstance(key, int) else _key(key))
-        if isinstance(e, s.Splat):
-            return self._splat(e)
-        if isinstance(e, s.TupleExpr):
-            parts = tuple(self.prov(i) for i in e.items)
-            return Prov(self.at(e.line), all(p.literal for p in parts), parts)
-        if isinstance(e, s.ObjectExpr):
-            return self._object(e)
-        if isinstance(e, s.Conditional):
-            cond = self._value(e.cond)
-            if isinstance(cond, Unknown):
-                return self._derived(e, [self.prov(e.then), self.prov(e.other)])
-            return self.prov(e.then if to_bool(cond) else e.other)
-        if isinstance(e, s.Unary):
-            return self._derived(e, [self.prov(e.operand)])
-        if isinstance(e, s.Binary):
-            return self._derived(e, [self.prov(e.left), self.prov(e.right)])
-        if isinstance(e, s.Call):
-            return self._call(e)
-        if isinstance(e, s.ForExpr):
-            return self._for(e)
-        return Prov(self.at(e.line))
+        method = _PROV_BY_TYPE.get(type(e))
+        if method is None:  # a subclass of a node type, or a node without provenance of its own
+            method = next((m for t, m in _PROV_BY_TYPE.items() if isinstance(e, t)), None)
+            if method is None:
+                return Prov(self.at(e.line))
+        return method(self, e)
+
+    def _literal(self, e: s.Literal) -> Prov:
+        return Prov(self.at(e.line), True)
+
+    def _template(self, e: s.Template) -> Prov:
+        exprs = [p for p in e.parts if isinstance(p, s.Expr)]
+        if len(e.parts) == 1 and exprs:
+            return self.prov(exprs[0])
+        text = [Prov(self.at(e.line), True)] if len(exprs) < len(e.parts) else []
+        return self._derived(e, [*text, *(self.prov(p) for p in exprs)], literal_parts=True)
+
+    def _name(self, e: s.Name) -> Prov:
+        if e.name in self.ev.bindings:
+            return self.ev.provs.get(e.name) or Prov(self.at(e.line))
+        return self._named(e.name, e)
+
+    def _index(self, e: s.Index) -> Prov:
+        key = self._value(e.key)
+        base = self.prov(e.obj)
+        return base.part(key if isinstance(key, int) else _key(key))
+
+    def _tuple(self, e: s.TupleExpr) -> Prov:
+        parts = tuple(self.prov(i) for i in e.items)
+        return Prov(self.at(e.line), all(p.literal for p in parts), parts)
+
+    def _conditional(self, e: s.Conditional) -> Prov:
+        cond = self._value(e.cond)
+        if isinstance(cond, Unknown):
+            return self._derived(e, [self.prov(e.then), self.prov(e.other)])
+        return self.prov(e.then if to_bool(cond) else e.other)
+
+    def _unary(self, e: s.Unary) -> Prov:
+        return self._derived(e, [self.prov(e.operand)])
+
+    def _binary(self, e: s.Binary) -> Prov:
+        return self._derived(e, [self.prov(e.left), self.prov(e.right)])
 
     # ----------------------------------------------------------------- names
     def _named(self, name: str, e: s.Expr) -> Prov:
@@ -287,6 +291,23 @@ class Tracer:
             return Prov(only.origin, True)
         return Prov(here, literal)
 
+
+# The method tracing each kind of node.
+_PROV_BY_TYPE: dict[type, Callable[[Tracer, Any], Prov]] = {
+    s.Literal: Tracer._literal,
+    s.Template: Tracer._template,
+    s.Name: Tracer._name,
+    s.GetAttr: Tracer._get_attr,
+    s.Index: Tracer._index,
+    s.Splat: Tracer._splat,
+    s.TupleExpr: Tracer._tuple,
+    s.ObjectExpr: Tracer._object,
+    s.Conditional: Tracer._conditional,
+    s.Unary: Tracer._unary,
+    s.Binary: Tracer._binary,
+    s.Call: Tracer._call,
+    s.ForExpr: Tracer._for,
+}
 
 # Functions that compute a new value (never one of their arguments).
 _COMPUTING = frozenset({"format", "formatlist", "lower", "upper", "title", "trimspace", "trim", "trimprefix",
