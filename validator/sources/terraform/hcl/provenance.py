@@ -17,7 +17,8 @@ holds one per element, so selecting an element keeps the line of that element.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 from validator.model import Location, Unknown
@@ -29,6 +30,7 @@ SELECTING = frozenset({"coalesce", "coalescelist", "lookup", "one", "element", "
                        "flatten", "values", "compact", "slice", "reverse", "tolist", "toset", "tomap", "distinct",
                        "setunion", "matchkeys", "zipmap", "transpose", "nonsensitive", "sensitive", "sort"})
 MAX_DEPTH = 64
+_UNSET: Any = object()  # no value given
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Prov:
         if found is None:
             return Prov(self.origin, self.literal)
         if found.origin.via is None and self.origin.via is not None:
-            return replace(found, origin=replace(found.origin, via=self.origin.via))
+            return Prov(_with_via(found.origin, self.origin.via), found.literal, found.parts, found.encoded)
         return found
 
     def flat(self) -> Prov:
@@ -58,7 +60,24 @@ class Prov:
         return Prov(self.origin, self.literal)
 
     def via(self, note: str) -> Prov:
-        return replace(self, origin=replace(self.origin, via=note))
+        return Prov(_with_via(self.origin, note), self.literal, self.parts, self.encoded)
+
+
+# Location's fields, in order, when they are the ones _with_via copies (else it uses dataclasses.replace).
+_LOCATION_FAST = tuple(f.name for f in fields(Location)) == ("file", "line", "api_call", "arn", "via")
+
+
+def _with_via(origin: Location, via: str | None) -> Location:
+    """``dataclasses.replace(origin, via=via)``, without its generic work."""
+    if not _LOCATION_FAST:  # pragma: no cover - Location gained or lost a field
+        return replace(origin, via=via)
+    return Location(origin.file, origin.line, origin.api_call, origin.arn, via)
+
+
+@lru_cache(maxsize=8192)
+def _location(file: str, line: int) -> Location:
+    """One Location per file and line (it is immutable): a tracer asks for the same lines again and again."""
+    return Location(file, line)
 
 
 class TracingScope(Protocol):
@@ -74,9 +93,10 @@ class Tracer:
         self.ev = ev
         self.file = file
         self.depth = 0
+        self._trace_name = getattr(ev.scope, "trace_name", None)
 
     def at(self, line: int) -> Location:
-        return Location(self.file, line)
+        return _location(self.file, line)
 
     def prov(self, e: s.Expr) -> Prov:
         if self.depth > MAX_DEPTH:
@@ -138,7 +158,7 @@ class Tracer:
 
     # ----------------------------------------------------------------- names
     def _named(self, name: str, e: s.Expr) -> Prov:
-        trace_name = getattr(self.ev.scope, "trace_name", None)
+        trace_name = self._trace_name
         found = trace_name(name, e.line) if trace_name is not None else None
         return found[1] if found is not None else Prov(self.at(e.line))
 
@@ -242,9 +262,10 @@ class Tracer:
             return decoded.encoded if decoded.encoded is not None else decoded.flat()
         result = self._value(e)
         if isinstance(result, Unknown):
-            return self._derived(e, [p for _, p in args])
+            return self._derived(e, [p for _, p in args], value=result)
         if e.name == "jsonencode" and len(args) == 1:
-            return replace(self._derived(e, [args[0][1]]), encoded=args[0][1])
+            derived = self._derived(e, [args[0][1]], value=result)
+            return Prov(derived.origin, derived.literal, derived.parts, encoded=args[0][1])
         if e.name == "merge" and isinstance(result, dict):
             return self._merged(e, result, args)
         if e.name in SELECTING or e.name not in _COMPUTING:
@@ -254,7 +275,7 @@ class Tracer:
                 return chosen
             if e.name in SELECTING and isinstance(result, list | dict):
                 return self._rebuilt(e, result, pool, [p for _, p in args])
-        return self._derived(e, [p for _, p in args])
+        return self._derived(e, [p for _, p in args], value=result)
 
     def _merged(self, e: s.Call, result: dict[str, Any], args: list[tuple[Any, Prov]]) -> Prov:
         parts: dict[str, Prov] = {}
@@ -269,20 +290,23 @@ class Tracer:
     def _rebuilt(self, e: s.Call, result: list[Any] | dict[str, Any], pool: list[tuple[Any, Prov]],
                  inputs: list[Prov]) -> Prov:
         """A new list or map made of elements of the arguments: each element keeps its provenance."""
-        fallback = self._derived(e, inputs).flat()
+        fallback = self._derived(e, inputs, value=result).flat()
         if isinstance(result, dict):
             parts_d = {k: _select(v, pool, by_equality=True) or fallback for k, v in result.items()}
             return Prov(fallback.origin, fallback.literal, parts_d)
         parts_t = tuple(_select(v, pool, by_equality=True) or fallback for v in result)
         return Prov(fallback.origin, fallback.literal, parts_t)
 
-    def _derived(self, e: s.Expr, inputs: list[Prov], literal_parts: bool = False) -> Prov:
-        """A value computed from ``inputs``: a literal when they all are (and there is one at least)."""
+    def _derived(self, e: s.Expr, inputs: list[Prov], literal_parts: bool = False, value: Any = _UNSET) -> Prov:
+        """A value computed from ``inputs``: a literal when they all are (and there is one at least).
+
+        ``value``: the value of ``e``, when the caller has just evaluated it.
+        """
         literal = all(p.literal for p in inputs) and (bool(inputs) or literal_parts or not isinstance(e, s.Call))
         # Made of literals, it is a literal unless it cannot be known: a function may be unknown
         # (operators and templates of known values fail only where the whole value is unknown).
         if literal and isinstance(e, s.Call | s.Conditional):
-            literal = not isinstance(self._value(e), Unknown)
+            literal = not isinstance(self._value(e) if value is _UNSET else value, Unknown)
         here = self.at(e.line)
         # A value made only of what one other line wrote points at that line.
         origins = {(p.origin.file, p.origin.line): p for p in inputs}
