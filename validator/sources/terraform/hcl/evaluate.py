@@ -92,6 +92,9 @@ class Evaluator:
         # Where each binding's value was written (provenance.Prov), for the tracer.
         self.provs: dict[str, Any] = {}
         self.budget = limits.budget()
+        # While a trace runs (module.trace): id(node) -> the value this evaluator found for it, so the
+        # tracer reads a condition, a key or an encoded value back instead of evaluating it again.
+        self.memo: dict[int, Any] | None = None
 
     def child(self, **bindings: Any) -> Evaluator:
         ev = Evaluator(self.scope)
@@ -128,7 +131,10 @@ class Evaluator:
             method = next((m for t, m in _EVAL_BY_TYPE.items() if isinstance(e, t)), None)
             if method is None:
                 raise EvalError(f"cannot evaluate {type(e).__name__}")
-        return method(self, e)
+        value = method(self, e)
+        if self.memo is not None:
+            self.memo[id(e)] = value
+        return value
 
     def _name(self, e: s.Name) -> Any:
         if e.name in self.bindings:

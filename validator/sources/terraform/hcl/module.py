@@ -265,8 +265,12 @@ class ModuleInstance:
     def trace(self, expr: s.Expr, file: str, ev: Evaluator | None = None) -> Traced:
         """Evaluate ``expr`` and find the line that really sets its value."""
         ev = ev or self.evaluator
-        value = ev.eval(expr)
-        prov = Tracer(ev, file).prov(expr)
+        outer, ev.memo = ev.memo, {}  # the tracer reads back what this evaluation found
+        try:
+            value = ev.eval(expr)
+            prov = Tracer(ev, file).prov(expr)
+        finally:
+            ev.memo = outer
         # A null or unknown value holds nothing written anywhere, even when it is the literal null.
         literal = prov.literal and value is not None and not isinstance(value, Unknown)
         return Traced(value, prov.origin, literal, prov)

@@ -112,6 +112,23 @@ class Tracer:
     def _value(self, e: s.Expr) -> Any:
         return self.ev.eval(e)
 
+    def _known(self, e: s.Expr) -> Any:
+        """The value of ``e`` as this trace's evaluation found it (evaluated now when it did not reach ``e``).
+
+        Only for what is read by value (a condition, a key, whether a value is unknown): what a
+        function returns is matched against its arguments by identity, so those are evaluated again.
+        """
+        memo = self.ev.memo
+        if memo is not None:
+            found = memo.get(id(e), _UNSET)
+            if found is not _UNSET:
+                return found
+        return self.ev.eval(e)
+
+    def _seen(self, e: s.Expr) -> bool:
+        """Whether this trace's evaluation computed ``e`` (so its arguments were computed too)."""
+        return self.ev.memo is not None and id(e) in self.ev.memo
+
     def _prov(self, e: s.Expr) -> Prov:
         method = _PROV_BY_TYPE.get(type(e))
         if method is None:  # a subclass of a node type, or a node without provenance of its own
@@ -136,7 +153,7 @@ class Tracer:
         return self._named(e.name, e)
 
     def _index(self, e: s.Index) -> Prov:
-        key = self._value(e.key)
+        key = self._known(e.key)
         base = self.prov(e.obj)
         return base.part(key if isinstance(key, int) else _key(key))
 
@@ -145,7 +162,7 @@ class Tracer:
         return Prov(self.at(e.line), all(p.literal for p in parts), parts)
 
     def _conditional(self, e: s.Conditional) -> Prov:
-        cond = self._value(e.cond)
+        cond = self._known(e.cond)
         if isinstance(cond, Unknown):
             return self._derived(e, [self.prov(e.then), self.prov(e.other)])
         return self.prov(e.then if to_bool(cond) else e.other)
@@ -179,7 +196,7 @@ class Tracer:
         parts: dict[str, Prov] = {}
         literal = True
         for k, v in e.items:
-            key = self._value(k)
+            key = self._known(k)
             if isinstance(key, Unknown):
                 return Prov(self.at(e.line))
             p = self.prov(v)
@@ -188,7 +205,7 @@ class Tracer:
         return Prov(self.at(e.line), literal, parts)
 
     def _splat(self, e: s.Splat) -> Prov:
-        base_value = self._value(e.obj)
+        base_value = self._known(e.obj)
         base = self.prov(e.obj)
         if not isinstance(base_value, list):
             base, count = Prov(base.origin, base.literal, (base,)), 1
@@ -198,12 +215,12 @@ class Tracer:
         for i in range(count):
             p = base.part(i)
             for kind, step in e.steps:
-                p = p.part(step if kind == "attr" else _key(self._value(step)))
+                p = p.part(step if kind == "attr" else _key(self._known(step)))
             parts.append(p)
         return Prov(self.at(e.line), all(p.literal for p in parts), tuple(parts))
 
     def _for(self, e: s.ForExpr) -> Prov:
-        coll = self._value(e.collection)
+        coll = self._known(e.collection)
         base = self.prov(e.collection)
         if isinstance(coll, dict):
             pairs: list[tuple[Any, Any]] = list(coll.items())
@@ -249,13 +266,15 @@ class Tracer:
     def _call(self, e: s.Call) -> Prov:
         if e.name == "try":
             for arg in e.args:
-                value = self._value(arg)
+                value = self._known(arg)
                 if isinstance(value, Unknown) and value.reason.startswith("line "):
                     continue
                 return self.prov(arg)
             return Prov(self.at(e.line))
         if e.name in _COMPUTING and e.name != "jsonencode":
             return self._derived(e, [self.prov(a) for a in e.args])
+        if e.name in ("jsonencode", "jsondecode") and len(e.args) == 1 and self._seen(e):
+            return self._coded(e)
         args = [(self._value(a), self.prov(a)) for a in e.args]
         if e.name == "jsondecode" and len(args) == 1:
             decoded = args[0][1]
@@ -276,6 +295,17 @@ class Tracer:
             if e.name in SELECTING and isinstance(result, list | dict):
                 return self._rebuilt(e, result, pool, [p for _, p in args])
         return self._derived(e, [p for _, p in args], value=result)
+
+    def _coded(self, e: s.Call) -> Prov:
+        """jsonencode(x) or jsondecode(x) that this trace evaluated: read by value only."""
+        inner = self.prov(e.args[0])
+        if e.name == "jsondecode":
+            return inner.encoded if inner.encoded is not None else inner.flat()
+        result = self._known(e)
+        derived = self._derived(e, [inner], value=result)
+        if isinstance(result, Unknown):
+            return derived
+        return Prov(derived.origin, derived.literal, derived.parts, encoded=inner)
 
     def _merged(self, e: s.Call, result: dict[str, Any], args: list[tuple[Any, Prov]]) -> Prov:
         parts: dict[str, Prov] = {}
@@ -306,7 +336,7 @@ class Tracer:
         # Made of literals, it is a literal unless it cannot be known: a function may be unknown
         # (operators and templates of known values fail only where the whole value is unknown).
         if literal and isinstance(e, s.Call | s.Conditional):
-            literal = not isinstance(self._value(e) if value is _UNSET else value, Unknown)
+            literal = not isinstance(self._known(e) if value is _UNSET else value, Unknown)
         here = self.at(e.line)
         # A value made only of what one other line wrote points at that line.
         origins = {(p.origin.file, p.origin.line): p for p in inputs}
