@@ -27,7 +27,7 @@ from validator.sources.terraform.hcl.evaluate import (
     RefStr,
     ResourceObj,
 )
-from validator.sources.terraform.hcl.provenance import Prov, Tracer
+from validator.sources.terraform.hcl.provenance import Prov, Tracer, location
 from validator.sources.terraform.hcl.values import to_number
 from validator.sources.terraform.records import DYNAMIC_UNKNOWN, Record
 
@@ -76,6 +76,7 @@ class ParsedFiles:
     cache: ParseCache | None = None  # shared by the roots of a run, and on disk across runs
     _listings: dict[Path, dict[str, os.DirEntry[str]]] = field(default_factory=dict, repr=False, compare=False)
     _resolved: dict[Path, Path] = field(default_factory=dict, repr=False, compare=False)
+    _tf: dict[Path, list[tuple[Path, os.DirEntry[str]]]] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def _resolved_root(self) -> Path:
@@ -142,7 +143,12 @@ class ParsedFiles:
 
     def _tf_entries(self, directory: Path) -> list[tuple[Path, os.DirEntry[str]]]:
         # What directory.glob("*.tf") finds, sorted: files of every kind, directories too.
-        return [(directory / name, entry) for name, entry in self.entries(directory).items() if name.endswith(".tf")]
+        found = self._tf.get(directory)
+        if found is None:
+            found = self._tf[directory] = [
+                (directory / name, entry) for name, entry in self.entries(directory).items() if name.endswith(".tf")
+            ]
+        return found
 
     def tf_files(self, directory: Path) -> list[Path]:
         """:func:`tf_files_in`, from the directory's one listing."""
@@ -260,17 +266,21 @@ class ModuleInstance:
 
     # ------------------------------------------------------------ provenance
     def loc(self, file: str, line: int, via: str | None = None) -> Location:
-        return Location(file=file, line=line, via=via)
+        return location(file, line) if via is None else Location(file=file, line=line, via=via)
 
     def trace(self, expr: s.Expr, file: str, ev: Evaluator | None = None) -> Traced:
         """Evaluate ``expr`` and find the line that really sets its value."""
         ev = ev or self.evaluator
-        outer, ev.memo = ev.memo, {}  # the tracer reads back what this evaluation found
-        try:
+        if type(expr) is s.Literal:  # written here, as the tracer would say
             value = ev.eval(expr)
-            prov = Tracer(ev, file).prov(expr)
-        finally:
-            ev.memo = outer
+            prov = Prov(location(file, expr.line), True)
+        else:
+            outer, ev.memo = ev.memo, {}  # the tracer reads back what this evaluation found
+            try:
+                value = ev.eval(expr)
+                prov = Tracer(ev, file).prov(expr)
+            finally:
+                ev.memo = outer
         # A null or unknown value holds nothing written anywhere, even when it is the literal null.
         literal = prov.literal and value is not None and not isinstance(value, Unknown)
         return Traced(value, prov.origin, literal, prov)

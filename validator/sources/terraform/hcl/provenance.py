@@ -75,7 +75,7 @@ def _with_via(origin: Location, via: str | None) -> Location:
 
 
 @lru_cache(maxsize=8192)
-def _location(file: str, line: int) -> Location:
+def location(file: str, line: int) -> Location:
     """One Location per file and line (it is immutable): a tracer asks for the same lines again and again."""
     return Location(file, line)
 
@@ -96,7 +96,7 @@ class Tracer:
         self._trace_name = getattr(ev.scope, "trace_name", None)
 
     def at(self, line: int) -> Location:
-        return _location(self.file, line)
+        return location(self.file, line)
 
     def prov(self, e: s.Expr) -> Prov:
         if self.depth > MAX_DEPTH:
