@@ -204,3 +204,27 @@ def test_the_tracer_reads_back_what_the_evaluation_found(text: str, reads: dict[
 def test_what_is_matched_by_identity_is_evaluated_again(text: str) -> None:
     value, prov, _ = traced(text, memo=True)
     assert (value, prov) == traced(text, memo=False)[:2]
+
+
+@pytest.mark.parametrize(
+    "rel",
+    ["./modules/db", "./modules/db/", "./modules//db/.", "../sibling", "../../x/y", "./missing/../modules",
+     "./file.tf/below", "./link/db", "./link/../modules", "./loop/x", "./loop", "./dangling", "..", "./" + "n" * 300,
+     "./bad\x00name", "./modules/db/../../" * 3],
+)
+def test_resolve_below_is_path_resolve(tmp_path: Path, rel: str) -> None:
+    base = tmp_path / "a" / "b"
+    (base / "modules" / "db").mkdir(parents=True)
+    (tmp_path / "a" / "sibling").mkdir()
+    write(base / "file.tf", "")
+    os.symlink(base / "modules", base / "link")
+    os.symlink("loop", base / "loop")
+    os.symlink("nowhere", base / "dangling")
+
+    def outcome(resolve: Any) -> Any:
+        try:
+            return resolve()
+        except Exception as exc:  # the kind of failure is what is compared
+            return type(exc)
+
+    assert outcome(lambda: limits.resolve_below(base, rel)) == outcome(lambda: (base / rel).resolve())

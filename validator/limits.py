@@ -339,6 +339,32 @@ def _not_regular(mode: int) -> str | None:
     return "not a regular file"
 
 
+def resolve_below(base: Path, rel: str) -> Path:
+    """``(base / rel).resolve()`` for a ``base`` that is resolved already: only ``rel``'s own steps are read.
+
+    ``..`` of a resolved directory is its parent, as the system reads it; a step that is a
+    symbolic link hands the whole path to ``Path.resolve``, as does a ``rel`` that is absolute.
+    """
+    if os.sep != "/" or os.altsep or rel.startswith("/"):  # pragma: no cover - not a POSIX relative path
+        return (base / rel).resolve()
+    path = str(base)
+    for part in rel.split("/"):
+        if not part or part == ".":
+            continue
+        if part == "..":
+            path = os.path.dirname(path)
+            continue
+        step = os.path.join(path, part)
+        try:
+            is_link = stat.S_ISLNK(os.lstat(step).st_mode)  # ValueError for a NUL, as Path.resolve raises
+        except OSError:  # not there (yet): a plain name, as for Path.resolve
+            is_link = False
+        if is_link:
+            return (base / rel).resolve()
+        path = step
+    return Path(path)
+
+
 def read_bytes(path: Path, where: str, max_bytes: int = MAX_FILE_BYTES, kind: str = "error") -> bytes:
     """A regular file's bytes, at most ``max_bytes``; InputError (naming ``where``) otherwise.
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from validator import limits
 from validator.errors import InputError
 
 _LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.MULTILINE)
@@ -58,7 +59,8 @@ def _calls(directory: Path, tf_names: list[str] | None = None) -> set[Path]:
         if "source" not in text:  # what the pattern needs, found faster
             continue
         for source in _LOCAL_SOURCE.findall(text):
-            out.add((directory / source).resolve())
+            # A directory the walk listed is resolved: only the source's own steps need reading.
+            out.add((directory / source).resolve() if tf_names is None else limits.resolve_below(directory, source))
     return out
 
 

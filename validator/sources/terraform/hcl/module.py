@@ -107,12 +107,13 @@ class ParsedFiles:
         """``directory.resolve()``, once per directory."""
         found = self._resolved.get(directory)
         if found is None:
-            found = self._resolved[directory] = self.resolve(directory)
+            found = self._resolved[directory] = directory.resolve()
         return found
 
-    def resolve(self, path: Path) -> Path:
-        """``path.resolve()``, remembered as its own resolved form (a resolved path resolves to itself)."""
-        found = path.resolve()
+    def resolve_below(self, directory: Path, rel: str) -> Path:
+        """``(directory / rel).resolve()``, from the directory's resolved path; remembered as its own
+        resolved form (a resolved path resolves to itself)."""
+        found = limits.resolve_below(self.resolved(directory), rel)
         self._resolved.setdefault(found, found)
         return found
 
@@ -542,7 +543,7 @@ class ModuleInstance:
             shown = ("(a path holding a NUL)" if "\x00" in source else
                      repr(source) if len(source) <= 200 else f"(a path of {len(source):,} characters)")
             try:
-                directory = self.files.resolve(self.directory / source)
+                directory = self.files.resolve_below(self.directory, source)
                 problem = limits.describe_non_file(directory)
             except (OSError, RuntimeError, ValueError) as exc:
                 problem = "a symbolic link loop" if isinstance(exc, RuntimeError) else "not a usable path"
