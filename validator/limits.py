@@ -300,14 +300,32 @@ def describe_non_file(path: Path) -> str | None:
     except RuntimeError:  # pragma: no cover - older Pythons raise this for loops
         return "a symbolic link loop"
     except OSError as exc:
-        if exc.errno == 40:  # ELOOP
-            return "a symbolic link loop"
-        if exc.errno == 36:  # ENAMETOOLONG
-            return "a path too long for the system"
-        return exc.strerror or "unreadable"
+        return _stat_error(exc)
     except ValueError:  # a NUL in the path
         return "a path holding a NUL character"
-    mode = st.st_mode
+    return _not_regular(st.st_mode)
+
+
+def describe_entry(entry: os.DirEntry[str]) -> str | None:
+    """:func:`describe_non_file` for an entry of ``os.scandir`` (one system call at most, none for a symlink's type)."""
+    try:
+        st = entry.stat()
+    except FileNotFoundError:
+        return "a dangling symbolic link" if entry.is_symlink() else "not found"
+    except OSError as exc:
+        return _stat_error(exc)
+    return _not_regular(st.st_mode)
+
+
+def _stat_error(exc: OSError) -> str:
+    if exc.errno == 40:  # ELOOP
+        return "a symbolic link loop"
+    if exc.errno == 36:  # ENAMETOOLONG
+        return "a path too long for the system"
+    return exc.strerror or "unreadable"
+
+
+def _not_regular(mode: int) -> str | None:
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
@@ -319,6 +337,32 @@ def describe_non_file(path: Path) -> str | None:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
+
+
+def resolve_below(base: Path, rel: str) -> Path:
+    """``(base / rel).resolve()`` for a ``base`` that is resolved already: only ``rel``'s own steps are read.
+
+    ``..`` of a resolved directory is its parent, as the system reads it; a step that is a
+    symbolic link hands the whole path to ``Path.resolve``, as does a ``rel`` that is absolute.
+    """
+    if os.sep != "/" or os.altsep or rel.startswith("/"):  # pragma: no cover - not a POSIX relative path
+        return (base / rel).resolve()
+    path = str(base)
+    for part in rel.split("/"):
+        if not part or part == ".":
+            continue
+        if part == "..":
+            path = os.path.dirname(path)
+            continue
+        step = os.path.join(path, part)
+        try:
+            is_link = stat.S_ISLNK(os.lstat(step).st_mode)  # ValueError for a NUL, as Path.resolve raises
+        except OSError:  # not there (yet): a plain name, as for Path.resolve
+            is_link = False
+        if is_link:
+            return (base / rel).resolve()
+        path = step
+    return Path(path)
 
 
 def read_bytes(path: Path, where: str, max_bytes: int = MAX_FILE_BYTES, kind: str = "error") -> bytes:

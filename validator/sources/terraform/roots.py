@@ -15,8 +15,10 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+from validator import limits
 from validator.errors import InputError
 
 _LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.MULTILINE)
@@ -41,21 +43,35 @@ def repository_root(path: Path) -> Path:
 _boundary = repository_root
 
 
-def _calls(directory: Path) -> set[Path]:
-    """Local module directories that the module in ``directory`` calls."""
+def _calls(directory: Path, tf_names: list[str] | None = None) -> set[Path]:
+    """Local module directories that the module in ``directory`` calls.
+
+    ``tf_names``: the names of its ``*.tf`` entries that are no directories, when a walk already
+    listed them (a directory named ``x.tf`` cannot be read, so it calls nothing either way).
+    """
     out: set[Path] = set()
-    for tf in directory.glob("*.tf"):
+    tfs = directory.glob("*.tf") if tf_names is None else [directory / name for name in tf_names]
+    for tf in tfs:
         try:
             text = tf.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
+        if "source" not in text:  # what the pattern needs, found faster
+            continue
         for source in _LOCAL_SOURCE.findall(text):
-            out.add((directory / source).resolve())
+            # A directory the walk listed is resolved: only the source's own steps need reading.
+            out.add((directory / source).resolve() if tf_names is None else limits.resolve_below(directory, source))
     return out
 
 
-def _module_dirs(boundary: Path, excluded: Exclude | None = None) -> list[Path]:
-    found = []
+def _module_dir_files(boundary: Path, excluded: Exclude | None = None) -> dict[Path, list[str]]:
+    """Directories with ``.tf`` files below ``boundary`` (resolved), in walk order, with those files' names.
+
+    The walk enters no symbolic link, so below a resolved boundary every directory it meets
+    is its own resolved path.
+    """
+    boundary = boundary.resolve()
+    found: dict[Path, list[str]] = {}
     for dirpath, dirnames, filenames in os.walk(boundary):
         here = Path(dirpath)
         dirnames[:] = sorted(
@@ -63,8 +79,9 @@ def _module_dirs(boundary: Path, excluded: Exclude | None = None) -> list[Path]:
             for d in dirnames
             if d not in _SKIP_DIRS and not d.startswith(".") and not (excluded and excluded.matches(here / d))
         )
-        if any(f.endswith(".tf") for f in filenames):
-            found.append(here.resolve())
+        tf_names = [f for f in filenames if f.endswith(".tf")]
+        if tf_names:
+            found[here] = tf_names
     return found
 
 
@@ -75,9 +92,15 @@ class Exclude:
     patterns: tuple[str, ...] = ()
     base: Path = field(default_factory=Path.cwd)
 
+    @cached_property
+    def _resolved_base(self) -> Path:
+        return self.base.resolve()
+
     def matches(self, directory: Path) -> bool:
+        if not self.patterns:
+            return False
         try:
-            rel = directory.resolve().relative_to(self.base.resolve()).as_posix()
+            rel = directory.resolve().relative_to(self._resolved_base).as_posix()
         except ValueError:
             rel = directory.as_posix()
         for pattern in self.patterns:
@@ -97,8 +120,9 @@ def discover_roots(directory: Path, excluded: Exclude | None = None) -> list[Pat
     local module. Directories that only call each other (a cycle) are scanned once,
     from the first of them in path order.
     """
-    dirs = _module_dirs(directory.resolve(), excluded)
-    calls = {d: {c for c in _calls(d) if c != d} for d in dirs}
+    listed = _module_dir_files(directory, excluded)
+    dirs = list(listed)
+    calls = {d: {c for c in _calls(d, names) if c != d} for d, names in listed.items()}
     called = set().union(*calls.values()) if calls else set()
     roots = [d for d in dirs if d not in called]
     reached = _reach(roots, calls)
@@ -123,8 +147,9 @@ def _reach(starts: list[Path], calls: dict[Path, set[Path]]) -> set[Path]:
 def owning_roots(directory: Path) -> list[Path]:
     """Root modules whose module tree includes ``directory`` (itself when none)."""
     directory = directory.resolve()
-    dirs = _module_dirs(_boundary(directory))
-    calls = {d: _calls(d) for d in dirs}
+    listed = _module_dir_files(_boundary(directory))
+    dirs = list(listed)
+    calls = {d: _calls(d, names) for d, names in listed.items()}
     called = set().union(*calls.values()) if calls else set()
     roots = [d for d in dirs if d not in called]
     owners = []
@@ -153,16 +178,19 @@ def resolve_roots(
     roots: list[Path] = []
     seen: set[Path] = set()  # resolved: each root once, in linear time for a thousand roots
     errors: list[InputError] = []
+    cwd: list[Path] = []  # the current directory resolved, once
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             errors.append(InputError(raw, "no such file or directory"))
             continue
+        found_resolved = False  # discover_roots gives resolved paths
         if path.is_dir():
             if _has_tf(path):
                 candidates = [path]
             else:
                 candidates = discover_roots(path, excluded)
+                found_resolved = True
                 if not candidates:
                     errors.append(InputError(raw, "no .tf files in this directory or below it"))
                     continue
@@ -177,16 +205,20 @@ def resolve_roots(
             errors.append(InputError(raw, "not a Terraform file (.tf or .tfvars)"))
             continue
         for c in candidates:
-            resolved = c.resolve()
+            resolved = c if found_resolved else c.resolve()
             if resolved not in seen:
                 seen.add(resolved)
-                roots.append(_display(c))
+                if c.is_absolute() and not cwd:
+                    cwd.append(Path.cwd().resolve())
+                roots.append(_display(c, resolved, cwd[0] if cwd else None))
     return roots, errors
 
 
-def _display(path: Path) -> Path:
+def _display(path: Path, resolved: Path | None = None, cwd: Path | None = None) -> Path:
     """A path relative to the current directory when it lies below it."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()) if path.is_absolute() else path
+        if not path.is_absolute():
+            return path
+        return (resolved or path.resolve()).relative_to(cwd or Path.cwd().resolve())
     except ValueError:
         return path

@@ -53,7 +53,7 @@ def load_root(
     errors_before = len(files.errors)
     if not root.is_dir():
         raise InputError(str(root), "not a directory", "error")
-    if not tf_files_in(root):
+    if not files.tf_files(root):
         raise InputError(str(root), "no .tf files in this directory", "error")
 
     with limits.scan() as budget:
@@ -95,16 +95,24 @@ def _root_inputs(
                 values[name] = Traced(
                     convert_input(raw, declared.variables[name]), Location(via=f"environment {key}")
                 )
+    # The root's one listing: a name it does not hold is "not found", as describe_non_file says.
+    listing = files.entries(root)
     auto = [
-        root / "terraform.tfvars",
-        root / "terraform.tfvars.json",
-        *sorted([*root.glob("*.auto.tfvars"), *root.glob("*.auto.tfvars.json")], key=lambda p: p.name),
+        "terraform.tfvars",
+        "terraform.tfvars.json",
+        *sorted(name for name in listing if name.endswith((".auto.tfvars", ".auto.tfvars.json"))),
     ]
-    for path in auto:
-        problem = limits.describe_non_file(path)
-        if problem not in (None, "not found"):  # terraform refuses a terraform.tfvars directory too
-            files.report(InputError(files.rel(path), f"is {problem}, not a variable file", "error"))
-    for path in [p for p in auto if limits.describe_non_file(p) is None] + [Path(p) for p in var_files]:
+    readable: list[Path] = []
+    for name in auto:
+        entry = listing.get(name)
+        problem = limits.describe_entry(entry) if entry is not None else "not found"
+        if problem is None:
+            readable.append(root / name)
+        elif problem != "not found":  # terraform refuses a terraform.tfvars directory too
+            files.report(InputError(files.rel(root / name), f"is {problem}, not a variable file", "error"))
+    for path in readable:
+        _read_tfvars(path, files, declared, values)
+    for path in [Path(p) for p in var_files]:
         problem = limits.describe_non_file(path)
         if problem is not None:
             message = "variable file not found" if problem == "not found" else f"variable file is {problem}"

@@ -9,6 +9,7 @@ depends on). Unknowns propagate; nothing unknown is ever guessed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from validator import limits
@@ -91,6 +92,9 @@ class Evaluator:
         # Where each binding's value was written (provenance.Prov), for the tracer.
         self.provs: dict[str, Any] = {}
         self.budget = limits.budget()
+        # While a trace runs (module.trace): id(node) -> the value this evaluator found for it, so the
+        # tracer reads a condition, a key or an encoded value back instead of evaluating it again.
+        self.memo: dict[int, Any] | None = None
 
     def child(self, **bindings: Any) -> Evaluator:
         ev = Evaluator(self.scope)
@@ -115,44 +119,44 @@ class Evaluator:
             return Unknown(f"line {expr.line}: cannot be evaluated ({type(exc).__name__})")
 
     def _eval(self, e: s.Expr) -> Any:
-        self.budget.tick()
-        if isinstance(e, s.Literal):
-            return e.value
-        if isinstance(e, s.Template):
-            return self._template(e)
-        if isinstance(e, s.Name):
-            if e.name in self.bindings:
-                return self.bindings[e.name]
-            return self.scope.lookup(e.name, e.line)
-        if isinstance(e, s.GetAttr):
-            return self._get_attr(e)
-        if isinstance(e, s.Index):
-            return index_value(self._eval(e.obj), self._eval(e.key))
-        if isinstance(e, s.Splat):
-            return self._splat(e)
-        if isinstance(e, s.TupleExpr):
-            return [self._eval(i) for i in e.items]
-        if isinstance(e, s.ObjectExpr):
-            out: dict[str, Any] = {}
-            for k, val in e.items:
-                key = self._eval(k)
-                if isinstance(key, Unknown):
-                    return merge_unknown(key)
-                if key is None or isinstance(key, list | dict):
-                    raise EvalError("an object key must be a string")
-                out[to_str(key)] = self._eval(val)
-            return out
-        if isinstance(e, s.Conditional):
-            return self._conditional(e)
-        if isinstance(e, s.Unary):
-            return self._unary(e)
-        if isinstance(e, s.Binary):
-            return self._binary(e)
-        if isinstance(e, s.Call):
-            return self._call(e)
-        if isinstance(e, s.ForExpr):
-            return self._for(e)
-        raise EvalError(f"cannot evaluate {type(e).__name__}")
+        budget = self.budget
+        if budget.steps >= budget.limit:
+            budget.tick()  # raises LimitExceeded, naming the limit
+        budget.steps += 1
+        kind = type(e)
+        if kind is s.Literal:
+            return e.value  # type: ignore[attr-defined]
+        method = _EVAL_BY_TYPE.get(kind)
+        if method is None:  # a subclass of a node type
+            method = next((m for t, m in _EVAL_BY_TYPE.items() if isinstance(e, t)), None)
+            if method is None:
+                raise EvalError(f"cannot evaluate {type(e).__name__}")
+        value = method(self, e)
+        if self.memo is not None:
+            self.memo[id(e)] = value
+        return value
+
+    def _name(self, e: s.Name) -> Any:
+        if e.name in self.bindings:
+            return self.bindings[e.name]
+        return self.scope.lookup(e.name, e.line)
+
+    def _index(self, e: s.Index) -> Any:
+        return index_value(self._eval(e.obj), self._eval(e.key))
+
+    def _tuple(self, e: s.TupleExpr) -> Any:
+        return [self._eval(i) for i in e.items]
+
+    def _object(self, e: s.ObjectExpr) -> Any:
+        out: dict[str, Any] = {}
+        for k, val in e.items:
+            key = self._eval(k)
+            if isinstance(key, Unknown):
+                return merge_unknown(key)
+            if key is None or isinstance(key, list | dict):
+                raise EvalError("an object key must be a string")
+            out[to_str(key)] = self._eval(val)
+        return out
 
     # ----------------------------------------------------------------------- #
     def _template(self, e: s.Template) -> Any:
@@ -413,6 +417,23 @@ class Evaluator:
                     object_out[to_str(key)] = value
         return tuple_out if e.key is None else object_out
 
+
+# The method evaluating each kind of node (a literal is read in _eval itself).
+_EVAL_BY_TYPE: dict[type, Callable[[Evaluator, Any], Any]] = {
+    s.Literal: lambda ev, e: e.value,
+    s.Template: Evaluator._template,
+    s.Name: Evaluator._name,
+    s.GetAttr: Evaluator._get_attr,
+    s.Index: Evaluator._index,
+    s.Splat: Evaluator._splat,
+    s.TupleExpr: Evaluator._tuple,
+    s.ObjectExpr: Evaluator._object,
+    s.Conditional: Evaluator._conditional,
+    s.Unary: Evaluator._unary,
+    s.Binary: Evaluator._binary,
+    s.Call: Evaluator._call,
+    s.ForExpr: Evaluator._for,
+}
 
 # Functions that serialise their whole argument, so an unknown at any depth makes the result unknown.
 _ENCODERS = frozenset({"jsonencode", "yamlencode"})

@@ -27,7 +27,7 @@ from validator.sources.terraform.hcl.evaluate import (
     RefStr,
     ResourceObj,
 )
-from validator.sources.terraform.hcl.provenance import Prov, Tracer
+from validator.sources.terraform.hcl.provenance import Prov, Tracer, location
 from validator.sources.terraform.hcl.values import to_number
 from validator.sources.terraform.records import DYNAMIC_UNKNOWN, Record
 
@@ -64,16 +64,28 @@ class Traced:
 
 @dataclass
 class ParsedFiles:
-    """Parsed files, cached so each file is parsed once per root (and, with a cache, once per content)."""
+    """Parsed files, cached so each file is parsed once per root (and, with a cache, once per content).
+
+    Each directory is listed once per root (one ``os.scandir``) and resolved once: the
+    instances of a module, and the checks before it is read, share what was found.
+    """
 
     root: Path
     errors: list[InputError] = field(default_factory=list)
     _files: dict[Path, s.ParsedFile | None] = field(default_factory=dict)
     cache: ParseCache | None = None  # shared by the roots of a run, and on disk across runs
+    _listings: dict[Path, dict[str, os.DirEntry[str]]] = field(default_factory=dict, repr=False, compare=False)
+    _resolved: dict[Path, Path] = field(default_factory=dict, repr=False, compare=False)
+    _tf: dict[Path, list[tuple[Path, os.DirEntry[str]]]] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def _resolved_root(self) -> Path:
-        return self.root.resolve()
+        return self.resolved(self.root)
+
+    @cached_property
+    def _root_prefix(self) -> str:
+        root = str(self._resolved_root)
+        return root if root.endswith("/") else root + "/"
 
     def rel(self, path: Path) -> str:
         try:
@@ -83,10 +95,27 @@ class ParsedFiles:
         return self._rel(resolved)
 
     def _rel(self, resolved: Path) -> str:
+        text = str(resolved)
+        if text.startswith(self._root_prefix) and os.sep == "/":
+            return text[len(self._root_prefix):]
         try:
             return resolved.relative_to(self._resolved_root).as_posix()
         except ValueError:
             return os.path.relpath(resolved, self._resolved_root).replace(os.sep, "/")
+
+    def resolved(self, directory: Path) -> Path:
+        """``directory.resolve()``, once per directory."""
+        found = self._resolved.get(directory)
+        if found is None:
+            found = self._resolved[directory] = directory.resolve()
+        return found
+
+    def resolve_below(self, directory: Path, rel: str) -> Path:
+        """``(directory / rel).resolve()``, from the directory's resolved path; remembered as its own
+        resolved form (a resolved path resolves to itself)."""
+        found = limits.resolve_below(self.resolved(directory), rel)
+        self._resolved.setdefault(found, found)
+        return found
 
     def report(self, error: InputError) -> None:
         """Record an input error once (every instance of a module meets the same ones)."""
@@ -94,7 +123,9 @@ class ParsedFiles:
             self.errors.append(error)
 
     def parse(self, path: Path) -> s.ParsedFile | None:
-        key = path.resolve()
+        return self._parse(path, path.resolve())
+
+    def _parse(self, path: Path, key: Path) -> s.ParsedFile | None:
         if key not in self._files:
             try:
                 rel = self._rel(key)
@@ -104,14 +135,56 @@ class ParsedFiles:
                 self._files[key] = None
         return self._files[key]
 
+    def entries(self, directory: Path) -> dict[str, os.DirEntry[str]]:
+        """The entries of ``directory`` by name, in name order, listed once (none when it is no directory)."""
+        found = self._listings.get(directory)
+        if found is None:
+            found = self._listings[directory] = _list(directory)
+        return found
+
+    def _tf_entries(self, directory: Path) -> list[tuple[Path, os.DirEntry[str]]]:
+        # What directory.glob("*.tf") finds, sorted: files of every kind, directories too.
+        found = self._tf.get(directory)
+        if found is None:
+            found = self._tf[directory] = [
+                (directory / name, entry) for name, entry in self.entries(directory).items() if name.endswith(".tf")
+            ]
+        return found
+
+    def tf_files(self, directory: Path) -> list[Path]:
+        """:func:`tf_files_in`, from the directory's one listing."""
+        return [path for path, entry in self._tf_entries(directory) if limits.describe_entry(entry) is None]
+
     def module_files(self, directory: Path) -> list[s.ParsedFile]:
-        for path in sorted(directory.glob("*.tf")):
-            problem = limits.describe_non_file(path)
-            if problem is not None:  # terraform refuses these too; say so rather than skip them
+        regular: list[tuple[Path, os.DirEntry[str]]] = []
+        for path, entry in self._tf_entries(directory):
+            problem = limits.describe_entry(entry)
+            if problem is None:
+                regular.append((path, entry))
+            else:  # terraform refuses these too; say so rather than skip them
                 where = os.path.relpath(os.path.abspath(path), os.path.abspath(self.root)).replace(os.sep, "/")
                 self.report(InputError(where, f"is {problem}, not a Terraform file", "error"))
-        files = tf_files_in(directory)
-        return [pf for pf in (self.parse(p) for p in files) if pf is not None]
+        parsed = []
+        for path, entry in regular:
+            # A file that is no symbolic link resolves to its name in the resolved directory.
+            key = path.resolve() if entry.is_symlink() else self.resolved(directory) / entry.name
+            pf = self._parse(path, key)
+            if pf is not None:
+                parsed.append(pf)
+        return parsed
+
+
+def _list(directory: Path) -> dict[str, os.DirEntry[str]]:
+    """A directory's entries by name, sorted, as ``Path.glob`` sees them: none for what is no
+    directory or cannot be listed."""
+    if not directory.is_dir():
+        return {}
+    try:
+        with os.scandir(directory) as it:
+            found = list(it)
+    except PermissionError:
+        return {}
+    return {entry.name: entry for entry in sorted(found, key=lambda entry: entry.name)}
 
 
 def tf_files_in(directory: Path) -> list[Path]:
@@ -194,13 +267,21 @@ class ModuleInstance:
 
     # ------------------------------------------------------------ provenance
     def loc(self, file: str, line: int, via: str | None = None) -> Location:
-        return Location(file=file, line=line, via=via)
+        return location(file, line) if via is None else Location(file=file, line=line, via=via)
 
     def trace(self, expr: s.Expr, file: str, ev: Evaluator | None = None) -> Traced:
         """Evaluate ``expr`` and find the line that really sets its value."""
         ev = ev or self.evaluator
-        value = ev.eval(expr)
-        prov = Tracer(ev, file).prov(expr)
+        if type(expr) is s.Literal:  # written here, as the tracer would say
+            value = ev.eval(expr)
+            prov = Prov(location(file, expr.line), True)
+        else:
+            outer, ev.memo = ev.memo, {}  # the tracer reads back what this evaluation found
+            try:
+                value = ev.eval(expr)
+                prov = Tracer(ev, file).prov(expr)
+            finally:
+                ev.memo = outer
         # A null or unknown value holds nothing written anywhere, even when it is the literal null.
         literal = prov.literal and value is not None and not isinstance(value, Unknown)
         return Traced(value, prov.origin, literal, prov)
@@ -426,7 +507,8 @@ class ModuleInstance:
                 InputError(str(call_origin), f"module nesting deeper than {limits.MAX_MODULE_DEPTH}", "error")
             )
             return Unknown(f"module.{name} is nested too deeply")
-        if directory in (*self.ancestors, self.directory.resolve()):
+        here = self.files.resolved(self.directory)
+        if directory in (*self.ancestors, here):
             self.files.report(InputError(
                 str(call_origin), f"module.{name} source {source!r} calls a module that calls it: a cycle", "error"
             ))
@@ -452,7 +534,7 @@ class ModuleInstance:
                 inputs[arg] = self.trace(attr.expr, block.file, ev)
             prefix = references.module_prefix(self.prefix, name, references.instance_key(key))
             child = ModuleInstance(self.files, directory, prefix, inputs, self.depth + 1, call_origin)
-            child.ancestors = (*self.ancestors, self.directory.resolve())
+            child.ancestors = (*self.ancestors, here)
             out.append((key, child))
         return out
 
@@ -461,7 +543,7 @@ class ModuleInstance:
             shown = ("(a path holding a NUL)" if "\x00" in source else
                      repr(source) if len(source) <= 200 else f"(a path of {len(source):,} characters)")
             try:
-                directory = (self.directory / source).resolve()
+                directory = self.files.resolve_below(self.directory, source)
                 problem = limits.describe_non_file(directory)
             except (OSError, RuntimeError, ValueError) as exc:
                 problem = "a symbolic link loop" if isinstance(exc, RuntimeError) else "not a usable path"
@@ -470,7 +552,7 @@ class ModuleInstance:
                 self.files.report(InputError(str(origin), f"module.{name} source {shown} is {what}", "error"))
                 state = "does not exist" if problem == "not found" else "is not a readable directory"
                 return Unknown(f"module.{name} source {shown} {state}")
-            if not tf_files_in(directory):
+            if not self.files.tf_files(directory):
                 self.files.report(
                     InputError(str(origin), f"module.{name} source {source!r} has no .tf files", "error")
                 )

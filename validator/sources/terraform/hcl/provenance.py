@@ -16,7 +16,9 @@ holds one per element, so selecting an element keeps the line of that element.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 from validator.model import Location, Unknown
@@ -28,6 +30,7 @@ SELECTING = frozenset({"coalesce", "coalescelist", "lookup", "one", "element", "
                        "flatten", "values", "compact", "slice", "reverse", "tolist", "toset", "tomap", "distinct",
                        "setunion", "matchkeys", "zipmap", "transpose", "nonsensitive", "sensitive", "sort"})
 MAX_DEPTH = 64
+_UNSET: Any = object()  # no value given
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Prov:
         if found is None:
             return Prov(self.origin, self.literal)
         if found.origin.via is None and self.origin.via is not None:
-            return replace(found, origin=replace(found.origin, via=self.origin.via))
+            return Prov(_with_via(found.origin, self.origin.via), found.literal, found.parts, found.encoded)
         return found
 
     def flat(self) -> Prov:
@@ -57,7 +60,24 @@ class Prov:
         return Prov(self.origin, self.literal)
 
     def via(self, note: str) -> Prov:
-        return replace(self, origin=replace(self.origin, via=note))
+        return Prov(_with_via(self.origin, note), self.literal, self.parts, self.encoded)
+
+
+# Location's fields, in order, when they are the ones _with_via copies (else it uses dataclasses.replace).
+_LOCATION_FAST = tuple(f.name for f in fields(Location)) == ("file", "line", "api_call", "arn", "via")
+
+
+def _with_via(origin: Location, via: str | None) -> Location:
+    """``dataclasses.replace(origin, via=via)``, without its generic work."""
+    if not _LOCATION_FAST:  # pragma: no cover - Location gained or lost a field
+        return replace(origin, via=via)
+    return Location(origin.file, origin.line, origin.api_call, origin.arn, via)
+
+
+@lru_cache(maxsize=8192)
+def location(file: str, line: int) -> Location:
+    """One Location per file and line (it is immutable): a tracer asks for the same lines again and again."""
+    return Location(file, line)
 
 
 class TracingScope(Protocol):
@@ -73,9 +93,10 @@ class Tracer:
         self.ev = ev
         self.file = file
         self.depth = 0
+        self._trace_name = getattr(ev.scope, "trace_name", None)
 
     def at(self, line: int) -> Location:
-        return Location(self.file, line)
+        return location(self.file, line)
 
     def prov(self, e: s.Expr) -> Prov:
         if self.depth > MAX_DEPTH:
@@ -91,50 +112,70 @@ class Tracer:
     def _value(self, e: s.Expr) -> Any:
         return self.ev.eval(e)
 
+    def _known(self, e: s.Expr) -> Any:
+        """The value of ``e`` as this trace's evaluation found it (evaluated now when it did not reach ``e``).
+
+        Only for what is read by value (a condition, a key, whether a value is unknown): what a
+        function returns is matched against its arguments by identity, so those are evaluated again.
+        """
+        memo = self.ev.memo
+        if memo is not None:
+            found = memo.get(id(e), _UNSET)
+            if found is not _UNSET:
+                return found
+        return self.ev.eval(e)
+
+    def _seen(self, e: s.Expr) -> bool:
+        """Whether this trace's evaluation computed ``e`` (so its arguments were computed too)."""
+        return self.ev.memo is not None and id(e) in self.ev.memo
+
     def _prov(self, e: s.Expr) -> Prov:
-        if isinstance(e, s.Literal):
-            return Prov(self.at(e.line), True)
-        if isinstance(e, s.Template):
-            exprs = [p for p in e.parts if isinstance(p, s.Expr)]
-            if len(e.parts) == 1 and exprs:
-                return self.prov(exprs[0])
-            text = [Prov(self.at(e.line), True)] if len(exprs) < len(e.parts) else []
-            return self._derived(e, [*text, *(self.prov(p) for p in exprs)], literal_parts=True)
-        if isinstance(e, s.Name):
-            if e.name in self.ev.bindings:
-                return self.ev.provs.get(e.name) or Prov(self.at(e.line))
-            return self._named(e.name, e)
-        if isinstance(e, s.GetAttr):
-            return self._get_attr(e)
-        if isinstance(e, s.Index):
-            key = self._value(e.key)
-            base = self.prov(e.obj)
-            return base.part(key if isinstance(key, int) else _key(key))
-        if isinstance(e, s.Splat):
-            return self._splat(e)
-        if isinstance(e, s.TupleExpr):
-            parts = tuple(self.prov(i) for i in e.items)
-            return Prov(self.at(e.line), all(p.literal for p in parts), parts)
-        if isinstance(e, s.ObjectExpr):
-            return self._object(e)
-        if isinstance(e, s.Conditional):
-            cond = self._value(e.cond)
-            if isinstance(cond, Unknown):
-                return self._derived(e, [self.prov(e.then), self.prov(e.other)])
-            return self.prov(e.then if to_bool(cond) else e.other)
-        if isinstance(e, s.Unary):
-            return self._derived(e, [self.prov(e.operand)])
-        if isinstance(e, s.Binary):
-            return self._derived(e, [self.prov(e.left), self.prov(e.right)])
-        if isinstance(e, s.Call):
-            return self._call(e)
-        if isinstance(e, s.ForExpr):
-            return self._for(e)
-        return Prov(self.at(e.line))
+        method = _PROV_BY_TYPE.get(type(e))
+        if method is None:  # a subclass of a node type, or a node without provenance of its own
+            method = next((m for t, m in _PROV_BY_TYPE.items() if isinstance(e, t)), None)
+            if method is None:
+                return Prov(self.at(e.line))
+        return method(self, e)
+
+    def _literal(self, e: s.Literal) -> Prov:
+        return Prov(self.at(e.line), True)
+
+    def _template(self, e: s.Template) -> Prov:
+        exprs = [p for p in e.parts if isinstance(p, s.Expr)]
+        if len(e.parts) == 1 and exprs:
+            return self.prov(exprs[0])
+        text = [Prov(self.at(e.line), True)] if len(exprs) < len(e.parts) else []
+        return self._derived(e, [*text, *(self.prov(p) for p in exprs)], literal_parts=True)
+
+    def _name(self, e: s.Name) -> Prov:
+        if e.name in self.ev.bindings:
+            return self.ev.provs.get(e.name) or Prov(self.at(e.line))
+        return self._named(e.name, e)
+
+    def _index(self, e: s.Index) -> Prov:
+        key = self._known(e.key)
+        base = self.prov(e.obj)
+        return base.part(key if isinstance(key, int) else _key(key))
+
+    def _tuple(self, e: s.TupleExpr) -> Prov:
+        parts = tuple(self.prov(i) for i in e.items)
+        return Prov(self.at(e.line), all(p.literal for p in parts), parts)
+
+    def _conditional(self, e: s.Conditional) -> Prov:
+        cond = self._known(e.cond)
+        if isinstance(cond, Unknown):
+            return self._derived(e, [self.prov(e.then), self.prov(e.other)])
+        return self.prov(e.then if to_bool(cond) else e.other)
+
+    def _unary(self, e: s.Unary) -> Prov:
+        return self._derived(e, [self.prov(e.operand)])
+
+    def _binary(self, e: s.Binary) -> Prov:
+        return self._derived(e, [self.prov(e.left), self.prov(e.right)])
 
     # ----------------------------------------------------------------- names
     def _named(self, name: str, e: s.Expr) -> Prov:
-        trace_name = getattr(self.ev.scope, "trace_name", None)
+        trace_name = self._trace_name
         found = trace_name(name, e.line) if trace_name is not None else None
         return found[1] if found is not None else Prov(self.at(e.line))
 
@@ -155,7 +196,7 @@ class Tracer:
         parts: dict[str, Prov] = {}
         literal = True
         for k, v in e.items:
-            key = self._value(k)
+            key = self._known(k)
             if isinstance(key, Unknown):
                 return Prov(self.at(e.line))
             p = self.prov(v)
@@ -164,7 +205,7 @@ class Tracer:
         return Prov(self.at(e.line), literal, parts)
 
     def _splat(self, e: s.Splat) -> Prov:
-        base_value = self._value(e.obj)
+        base_value = self._known(e.obj)
         base = self.prov(e.obj)
         if not isinstance(base_value, list):
             base, count = Prov(base.origin, base.literal, (base,)), 1
@@ -174,12 +215,12 @@ class Tracer:
         for i in range(count):
             p = base.part(i)
             for kind, step in e.steps:
-                p = p.part(step if kind == "attr" else _key(self._value(step)))
+                p = p.part(step if kind == "attr" else _key(self._known(step)))
             parts.append(p)
         return Prov(self.at(e.line), all(p.literal for p in parts), tuple(parts))
 
     def _for(self, e: s.ForExpr) -> Prov:
-        coll = self._value(e.collection)
+        coll = self._known(e.collection)
         base = self.prov(e.collection)
         if isinstance(coll, dict):
             pairs: list[tuple[Any, Any]] = list(coll.items())
@@ -225,22 +266,25 @@ class Tracer:
     def _call(self, e: s.Call) -> Prov:
         if e.name == "try":
             for arg in e.args:
-                value = self._value(arg)
+                value = self._known(arg)
                 if isinstance(value, Unknown) and value.reason.startswith("line "):
                     continue
                 return self.prov(arg)
             return Prov(self.at(e.line))
         if e.name in _COMPUTING and e.name != "jsonencode":
             return self._derived(e, [self.prov(a) for a in e.args])
+        if e.name in ("jsonencode", "jsondecode") and len(e.args) == 1 and self._seen(e):
+            return self._coded(e)
         args = [(self._value(a), self.prov(a)) for a in e.args]
         if e.name == "jsondecode" and len(args) == 1:
             decoded = args[0][1]
             return decoded.encoded if decoded.encoded is not None else decoded.flat()
         result = self._value(e)
         if isinstance(result, Unknown):
-            return self._derived(e, [p for _, p in args])
+            return self._derived(e, [p for _, p in args], value=result)
         if e.name == "jsonencode" and len(args) == 1:
-            return replace(self._derived(e, [args[0][1]]), encoded=args[0][1])
+            derived = self._derived(e, [args[0][1]], value=result)
+            return Prov(derived.origin, derived.literal, derived.parts, encoded=args[0][1])
         if e.name == "merge" and isinstance(result, dict):
             return self._merged(e, result, args)
         if e.name in SELECTING or e.name not in _COMPUTING:
@@ -250,7 +294,18 @@ class Tracer:
                 return chosen
             if e.name in SELECTING and isinstance(result, list | dict):
                 return self._rebuilt(e, result, pool, [p for _, p in args])
-        return self._derived(e, [p for _, p in args])
+        return self._derived(e, [p for _, p in args], value=result)
+
+    def _coded(self, e: s.Call) -> Prov:
+        """jsonencode(x) or jsondecode(x) that this trace evaluated: read by value only."""
+        inner = self.prov(e.args[0])
+        if e.name == "jsondecode":
+            return inner.encoded if inner.encoded is not None else inner.flat()
+        result = self._known(e)
+        derived = self._derived(e, [inner], value=result)
+        if isinstance(result, Unknown):
+            return derived
+        return Prov(derived.origin, derived.literal, derived.parts, encoded=inner)
 
     def _merged(self, e: s.Call, result: dict[str, Any], args: list[tuple[Any, Prov]]) -> Prov:
         parts: dict[str, Prov] = {}
@@ -265,20 +320,23 @@ class Tracer:
     def _rebuilt(self, e: s.Call, result: list[Any] | dict[str, Any], pool: list[tuple[Any, Prov]],
                  inputs: list[Prov]) -> Prov:
         """A new list or map made of elements of the arguments: each element keeps its provenance."""
-        fallback = self._derived(e, inputs).flat()
+        fallback = self._derived(e, inputs, value=result).flat()
         if isinstance(result, dict):
             parts_d = {k: _select(v, pool, by_equality=True) or fallback for k, v in result.items()}
             return Prov(fallback.origin, fallback.literal, parts_d)
         parts_t = tuple(_select(v, pool, by_equality=True) or fallback for v in result)
         return Prov(fallback.origin, fallback.literal, parts_t)
 
-    def _derived(self, e: s.Expr, inputs: list[Prov], literal_parts: bool = False) -> Prov:
-        """A value computed from ``inputs``: a literal when they all are (and there is one at least)."""
+    def _derived(self, e: s.Expr, inputs: list[Prov], literal_parts: bool = False, value: Any = _UNSET) -> Prov:
+        """A value computed from ``inputs``: a literal when they all are (and there is one at least).
+
+        ``value``: the value of ``e``, when the caller has just evaluated it.
+        """
         literal = all(p.literal for p in inputs) and (bool(inputs) or literal_parts or not isinstance(e, s.Call))
         # Made of literals, it is a literal unless it cannot be known: a function may be unknown
         # (operators and templates of known values fail only where the whole value is unknown).
         if literal and isinstance(e, s.Call | s.Conditional):
-            literal = not isinstance(self._value(e), Unknown)
+            literal = not isinstance(self._known(e) if value is _UNSET else value, Unknown)
         here = self.at(e.line)
         # A value made only of what one other line wrote points at that line.
         origins = {(p.origin.file, p.origin.line): p for p in inputs}
@@ -287,6 +345,23 @@ class Tracer:
             return Prov(only.origin, True)
         return Prov(here, literal)
 
+
+# The method tracing each kind of node.
+_PROV_BY_TYPE: dict[type, Callable[[Tracer, Any], Prov]] = {
+    s.Literal: Tracer._literal,
+    s.Template: Tracer._template,
+    s.Name: Tracer._name,
+    s.GetAttr: Tracer._get_attr,
+    s.Index: Tracer._index,
+    s.Splat: Tracer._splat,
+    s.TupleExpr: Tracer._tuple,
+    s.ObjectExpr: Tracer._object,
+    s.Conditional: Tracer._conditional,
+    s.Unary: Tracer._unary,
+    s.Binary: Tracer._binary,
+    s.Call: Tracer._call,
+    s.ForExpr: Tracer._for,
+}
 
 # Functions that compute a new value (never one of their arguments).
 _COMPUTING = frozenset({"format", "formatlist", "lower", "upper", "title", "trimspace", "trim", "trimprefix",
