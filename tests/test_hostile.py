@@ -372,6 +372,19 @@ def test_files_terraform_would_refuse_are_reported_not_skipped(tmp_path: Path) -
     ]
 
 
+def test_discovery_below_a_directory_never_opens_a_fifo(tmp_path: Path) -> None:
+    """Finding the roots below a directory reads every .tf for module sources: a FIFO must not block it."""
+    import subprocess
+    import sys
+
+    write(tmp_path / "svc", {"main.tf": cluster()})
+    os.mkfifo(tmp_path / "svc" / "pipe.tf")
+    done = subprocess.run([sys.executable, "-m", "validator.cli", str(tmp_path), "--format", "json"],
+                          capture_output=True, text=True, timeout=20, check=False)
+    assert "pipe.tf: error: is a FIFO (named pipe), not a Terraform file" in done.stderr
+    assert done.returncode == 2
+
+
 # --------------------------------------------------------------------------- #
 # Secrets
 

@@ -52,10 +52,10 @@ def _calls(directory: Path, tf_names: list[str] | None = None) -> set[Path]:
     out: set[Path] = set()
     tfs = directory.glob("*.tf") if tf_names is None else [directory / name for name in tf_names]
     for tf in tfs:
-        try:
-            text = tf.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
+        try:  # a FIFO or device named *.tf is refused, not opened: a read must never block
+            text = limits.read_bytes(tf, str(tf)).decode("utf-8", errors="replace")
+        except InputError:
+            continue  # the scan of the root holding it names the problem
         if "source" not in text:  # what the pattern needs, found faster
             continue
         for source in _LOCAL_SOURCE.findall(text):
