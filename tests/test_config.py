@@ -56,6 +56,24 @@ def test_pyproject_without_the_section_is_ignored(project: Path, capsys: pytest.
     assert code == 0 and doc["profile"] == "default"
 
 
+def test_another_tools_pyproject_is_not_parsed(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pyproject.toml that never names aurora-validate is not read as TOML: broken or not, it is not ours."""
+    import tomllib
+
+    parsed: list[str] = []
+    real = tomllib.loads
+    monkeypatch.setattr(tomllib, "loads", lambda text: parsed.append(text) or real(text))
+    (project / "pyproject.toml").write_text("[tool.ruff\nline-length = 120\n", encoding="utf-8")  # broken TOML
+    code, doc = scan(capsys)
+    assert code == 0 and doc["profile"] == "default" and parsed == []
+    # Naming the tool makes it a configuration, checked as one.
+    (project / "pyproject.toml").write_text("[tool.aurora-validate\nruleset = 1\n", encoding="utf-8")
+    assert main(["terraform", "--format", "json"]) == 2
+    assert "cannot read configuration" in capsys.readouterr().err and parsed
+
+
 def test_dedicated_file_with_or_without_the_table(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = project / ".aurora-validate.toml"
     config.write_text('[tool.aurora-validate]\nskip = ["AV301"]\n', encoding="utf-8")

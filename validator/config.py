@@ -58,7 +58,10 @@ def _config_in(directory: Path) -> tuple[Path, dict[str, Any]] | None:
         return own, _section(own, _read(own))
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
-        tool = _table(pyproject, _read(pyproject), "tool", "[tool]")
+        data = _bytes(pyproject)
+        if b"aurora-validate" not in data:  # another tool's file: not ours to parse, nor to find fault with
+            return None
+        tool = _table(pyproject, _parse(pyproject, data), "tool", "[tool]")
         if "aurora-validate" in tool:
             return pyproject, _table(pyproject, tool, "aurora-validate", "[tool.aurora-validate]")
     return None
@@ -109,12 +112,21 @@ def _table(path: Path, doc: dict[str, Any], key: str, shown: str) -> dict[str, A
 
 
 def _read(path: Path) -> dict[str, Any]:
+    return _parse(path, _bytes(path))
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return limits.read_bytes(path, str(path))
+    except InputError as exc:
+        raise UsageError(f"{path}: cannot read configuration: {exc.message}") from None
+
+
+def _parse(path: Path, data: bytes) -> dict[str, Any]:
     import tomllib  # only when there is a configuration file to read
 
     try:
-        return tomllib.loads(limits.read_bytes(path, str(path)).decode("utf-8"))
-    except InputError as exc:
-        raise UsageError(f"{path}: cannot read configuration: {exc.message}") from None
+        return tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: cannot read configuration: {exc}") from None
     except RecursionError:
