@@ -381,7 +381,12 @@ def read_bytes(path: Path, where: str, max_bytes: int = MAX_FILE_BYTES, kind: st
         raise InputError(where, exc.strerror or "cannot be read", kind) from None
     try:
         with os.fdopen(fd, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+            # Reading max_bytes + 1 at once allocates that much (4 MB) for every small file: the size
+            # known now is read, and what a file still growing adds after it, up to the limit.
+            size = min(os.fstat(fh.fileno()).st_size, max_bytes)
+            data = fh.read(size + 1)
+            if len(data) > size:
+                data += fh.read(max_bytes + 1 - len(data))
     except OSError as exc:
         raise InputError(where, exc.strerror or "cannot be read", kind) from None
     if len(data) > max_bytes:
