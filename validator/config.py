@@ -35,21 +35,50 @@ KEYS = {
 RENAMED = {"profile": "ruleset"}
 
 
-def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The configuration nearest ``start``, looked up to the repository root."""
-    from validator.sources.terraform.roots import repository_root
+Found = tuple[Path, dict[str, Any]] | None
 
-    start = start.resolve()
-    if start.is_file():
-        start = start.parent
-    stop = repository_root(start)
-    for directory in [start, *start.parents]:
-        found = _config_in(directory)
-        if found is not None:
-            return found
-        if directory == stop or stop not in directory.parents:
-            break
-    return None
+
+def find_config(start: Path) -> Found:
+    """The configuration nearest ``start``, looked up to the repository root."""
+    return ConfigLookup().find(start)
+
+
+class ConfigLookup:
+    """``find_config`` for the many roots of one run: each directory is looked at once.
+
+    The roots of a monorepo share their parents, and with them the answers: which one is the
+    repository's root, and which holds a configuration.
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[Path, Found] = {}
+        self._git: dict[Path, bool] = {}
+
+    def find(self, start: Path) -> Found:
+        start = start.resolve()
+        if start.is_file():
+            start = start.parent
+        stop = self._repository_root(start)
+        for directory in [start, *start.parents]:
+            if directory not in self._found:
+                self._found[directory] = _config_in(directory)
+            found = self._found[directory]
+            if found is not None:
+                return found
+            if directory == stop or stop not in directory.parents:
+                break
+        return None
+
+    def _repository_root(self, start: Path) -> Path:
+        """``roots.repository_root`` of a resolved directory."""
+        from validator.sources.terraform.roots import repository_root
+
+        for parent in [start, *start.parents]:
+            if parent not in self._git:
+                self._git[parent] = (parent / ".git").exists()
+            if self._git[parent]:
+                return parent
+        return repository_root(start)  # no work tree: its fallback
 
 
 def _config_in(directory: Path) -> tuple[Path, dict[str, Any]] | None:

@@ -110,12 +110,13 @@ def collect(args: argparse.Namespace) -> Report:
 
 def _note_unused_configurations(roots: list[Path], used: str | None) -> None:
     """Say so when a root found below the scanned directory has a configuration of its own."""
-    from validator.config import find_config
+    from validator.config import ConfigLookup
     from validator.sources.terraform.roots import _display
 
     used_path = Path(used).resolve() if used else None
+    lookup = ConfigLookup()
     for root in roots:
-        found = find_config(root)
+        found = lookup.find(root)
         if found is not None and found[0].resolve() != used_path:
             print(
                 f"aurora-validate: note: {_display(found[0])} is not used when scanning the directory above {root}; "
