@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -561,8 +562,9 @@ def _scan_once() -> Iterator[None]:
             report, secrets = cache[key]
             for value in secrets:
                 redact.remember(value)
-            return Report(findings=list(report.findings), errors=list(report.errors), roots=list(report.roots),
-                          profile=report.profile, deployments=report.deployments, denied=list(report.denied))
+            # A copy of every field (the text report's sensitive lines too); filtering rewrites the lists.
+            return dataclasses.replace(report, findings=list(report.findings), errors=list(report.errors),
+                                       roots=list(report.roots), denied=list(report.denied))
         return collect
 
     static.collect, plan.collect = cached("static"), cached("plan")

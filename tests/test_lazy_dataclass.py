@@ -24,6 +24,15 @@ REPO = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 
+@pytest.fixture(autouse=True)
+def _lazy_classes_made_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Classes these tests define are lazy, even in a process that imported the AWS sources before.
+
+    Importing them (another test file, in the same worker) makes every later class eager.
+    """
+    monkeypatch.setattr(lazy_module, "_eager", False)
+
+
 def _pair(params: dict[str, Any], make: Any) -> tuple[type, type]:
     """The same class body made by ``dataclass`` and by ``lazy_dataclass`` with ``params``."""
     eager = dataclass(**params)(make())
