@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PROFILES", "Finding", "Report", "display_path", "suppression_kind"]
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A rule result placed in context: severity for the profile, suppression."""
 

@@ -16,7 +16,7 @@ from validator.lazy_dataclass import lazy_dataclass
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where a value comes from: a file and line, or an API call and an ARN."""
 

@@ -31,7 +31,7 @@ class Status(str, enum.Enum):
     UNRESOLVED = "unresolved"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Result:
     status: Status
     message: str
