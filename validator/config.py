@@ -55,10 +55,12 @@ class ConfigLookup:
         self._git: dict[Path, bool] = {}
 
     def find(self, start: Path) -> Found:
+        from validator.sources.terraform.roots import work_tree
+
         start = start.resolve()
         if start.is_file():
             start = start.parent
-        stop = self._repository_root(start)
+        stop = work_tree(start, self._git)
         for directory in [start, *start.parents]:
             if directory not in self._found:
                 self._found[directory] = _config_in(directory)
@@ -68,17 +70,6 @@ class ConfigLookup:
             if directory == stop or stop not in directory.parents:
                 break
         return None
-
-    def _repository_root(self, start: Path) -> Path:
-        """``roots.repository_root`` of a resolved directory."""
-        from validator.sources.terraform.roots import repository_root
-
-        for parent in [start, *start.parents]:
-            if parent not in self._git:
-                self._git[parent] = (parent / ".git").exists()
-            if self._git[parent]:
-                return parent
-        return repository_root(start)  # no work tree: its fallback
 
 
 def _config_in(directory: Path) -> tuple[Path, dict[str, Any]] | None:

@@ -32,9 +32,20 @@ def _has_tf(directory: Path) -> bool:
 
 def repository_root(path: Path) -> Path:
     """The git work tree holding ``path``, else the current directory (or the path's own folder)."""
-    start = path.resolve()
+    return work_tree(path.resolve())
+
+
+def work_tree(start: Path, has_git: dict[Path, bool] | None = None) -> Path:
+    """:func:`repository_root` of a resolved path.
+
+    ``has_git``: which directories hold ``.git``, shared by the lookups of one run (the roots of a
+    monorepo share their parents).
+    """
+    known = {} if has_git is None else has_git
     for parent in [start, *start.parents]:
-        if (parent / ".git").exists():
+        if parent not in known:
+            known[parent] = (parent / ".git").exists()
+        if known[parent]:
             return parent
     cwd = Path.cwd().resolve()
     return cwd if cwd in start.parents or cwd == start else start
@@ -178,7 +189,7 @@ def resolve_roots(
     roots: list[Path] = []
     seen: set[Path] = set()  # resolved: each root once, in linear time for a thousand roots
     errors: list[InputError] = []
-    cwd: list[Path] = []  # the current directory resolved, once
+    cwd = Path.cwd().resolve()  # once, for every root shown relative to it
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -208,9 +219,7 @@ def resolve_roots(
             resolved = c if found_resolved else c.resolve()
             if resolved not in seen:
                 seen.add(resolved)
-                if c.is_absolute() and not cwd:
-                    cwd.append(Path.cwd().resolve())
-                roots.append(_display(c, resolved, cwd[0] if cwd else None))
+                roots.append(_display(c, resolved, cwd))
     return roots, errors
 
 

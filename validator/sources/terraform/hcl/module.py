@@ -76,7 +76,6 @@ class ParsedFiles:
     cache: ParseCache | None = None  # shared by the roots of a run, and on disk across runs
     _listings: dict[Path, dict[str, os.DirEntry[str]]] = field(default_factory=dict, repr=False, compare=False)
     _resolved: dict[Path, Path] = field(default_factory=dict, repr=False, compare=False)
-    _tf: dict[Path, list[tuple[Path, os.DirEntry[str]]]] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def _resolved_root(self) -> Path:
@@ -144,12 +143,7 @@ class ParsedFiles:
 
     def _tf_entries(self, directory: Path) -> list[tuple[Path, os.DirEntry[str]]]:
         # What directory.glob("*.tf") finds, sorted: files of every kind, directories too.
-        found = self._tf.get(directory)
-        if found is None:
-            found = self._tf[directory] = [
-                (directory / name, entry) for name, entry in self.entries(directory).items() if name.endswith(".tf")
-            ]
-        return found
+        return [(directory / name, entry) for name, entry in self.entries(directory).items() if name.endswith(".tf")]
 
     def tf_files(self, directory: Path) -> list[Path]:
         """:func:`tf_files_in`, from the directory's one listing."""

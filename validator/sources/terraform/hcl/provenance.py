@@ -125,10 +125,6 @@ class Tracer:
                 return found
         return self.ev.eval(e)
 
-    def _seen(self, e: s.Expr) -> bool:
-        """Whether this trace's evaluation computed ``e`` (so its arguments were computed too)."""
-        return self.ev.memo is not None and id(e) in self.ev.memo
-
     def _prov(self, e: s.Expr) -> Prov:
         method = _PROV_BY_TYPE.get(type(e))
         if method is None:  # a subclass of a node type, or a node without provenance of its own
@@ -273,18 +269,12 @@ class Tracer:
             return Prov(self.at(e.line))
         if e.name in _COMPUTING and e.name != "jsonencode":
             return self._derived(e, [self.prov(a) for a in e.args])
-        if e.name in ("jsonencode", "jsondecode") and len(e.args) == 1 and self._seen(e):
+        if e.name in ("jsonencode", "jsondecode") and len(e.args) == 1:
             return self._coded(e)
         args = [(self._value(a), self.prov(a)) for a in e.args]
-        if e.name == "jsondecode" and len(args) == 1:
-            decoded = args[0][1]
-            return decoded.encoded if decoded.encoded is not None else decoded.flat()
         result = self._value(e)
         if isinstance(result, Unknown):
             return self._derived(e, [p for _, p in args], value=result)
-        if e.name == "jsonencode" and len(args) == 1:
-            derived = self._derived(e, [args[0][1]], value=result)
-            return Prov(derived.origin, derived.literal, derived.parts, encoded=args[0][1])
         if e.name == "merge" and isinstance(result, dict):
             return self._merged(e, result, args)
         if e.name in SELECTING or e.name not in _COMPUTING:
@@ -297,7 +287,7 @@ class Tracer:
         return self._derived(e, [p for _, p in args], value=result)
 
     def _coded(self, e: s.Call) -> Prov:
-        """jsonencode(x) or jsondecode(x) that this trace evaluated: read by value only."""
+        """jsonencode(x) or jsondecode(x): read by value only (the encoded value keeps x's provenance)."""
         inner = self.prov(e.args[0])
         if e.name == "jsondecode":
             return inner.encoded if inner.encoded is not None else inner.flat()
