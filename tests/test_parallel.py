@@ -120,6 +120,9 @@ def test_a_root_that_cannot_be_read_is_reported_in_its_place(
 
 
 def test_a_root_is_kept_in_outline_unless_a_report_draws_it(tmp_path: Path) -> None:
+    from validator.findings import Report
+    from validator.suppressions import apply_suppressions
+
     root = tmp_path / "svc"
     shutil.copytree(REFERENCES[0], root)
     tf = root / "modules" / "aurora" / "aurora.tf"
@@ -135,9 +138,14 @@ def test_a_root_is_kept_in_outline_unless_a_report_draws_it(tmp_path: Path) -> N
     lines, texts = redact.sensitive_places(whole.deployment)
     assert lines and texts
     assert (kept.sensitive_lines, kept.sensitive_texts) == (frozenset(lines), frozenset(texts))
-    # Inline comments are matched where the root is checked, before its comments are let go.
+    # The outline keeps the root's inline comments and the spans they are matched on.
     assert kept.findings == whole.findings
-    assert any(f.suppressed_by and f.rule_id == "AV303" for f in kept.findings)
+    outlined = Report(findings=list(kept.findings), deployments=[kept.deployment])
+    apply_suppressions(outlined)
+    full = Report(findings=list(whole.findings), deployments=[whole.deployment])
+    apply_suppressions(full)
+    assert outlined.findings == full.findings
+    assert any(f.suppressed_by and f.rule_id == "AV303" for f in outlined.findings)
 
 
 def test_only_the_html_report_keeps_whole_deployments() -> None:

@@ -16,7 +16,6 @@ from validator import redact
 from validator.engine import evaluate
 from validator.errors import InputError, internal_error_line
 from validator.findings import Finding
-from validator.suppressions import suppress
 
 if TYPE_CHECKING:
     from validator.model import Deployment
@@ -74,8 +73,7 @@ def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> Roo
             files=ParsedFiles(root, cache=cache),
         )
         deployment = loaded.deployment
-        # A root's inline comments suppress its own findings only: matched here, where its comments are.
-        findings = suppress(evaluate(deployment, options.profile), deployment)
+        findings = evaluate(deployment, options.profile)
     except Exception as exc:  # one root's failure (even an internal error) must not hide the others
         return RootScan(str(root), failure=root_failure(root, exc, options.debug), secrets=redact.remembered())
     scan = RootScan(str(root), deployment, findings, [under_root(root, e) for e in loaded.errors],
@@ -88,13 +86,22 @@ def scan_root(root: Path, options: ScanOptions, cache: ParseCache | None) -> Roo
 
 
 def outline(deployment: Deployment) -> Deployment:
-    """What reporters other than the HTML one read of a deployment: its kind, root, provider and account.
+    """What is read of a deployment once its rules ran, unless a report draws it: its kind, root,
+    provider and account (for the reporters), and its inline suppressions with the resource spans
+    they are matched on (``suppressions.apply_suppressions``).
 
     The clusters, groups and knowledge bases the rules read are most of a run's memory once checked.
     """
     from validator.model import Deployment
 
-    return Deployment(deployment.kind, deployment.root, provider=deployment.provider, account=deployment.account)
+    return Deployment(
+        deployment.kind,
+        deployment.root,
+        provider=deployment.provider,
+        account=deployment.account,
+        suppressions=deployment.suppressions,
+        spans=deployment.spans if deployment.suppressions else {},
+    )
 
 
 def root_failure(root: Path | str, exc: Exception, debug: bool = False) -> InputError:

@@ -36,28 +36,14 @@ def _match(finding: Finding, deployment: Deployment) -> str | None:
 
 
 def apply_suppressions(report: Report) -> None:
-    """Mark the findings an inline comment suppresses (the baseline is ``validator.baseline``).
-
-    A finding already marked stays marked (a static scan marks each root's findings as it checks it,
-    then keeps the root's deployment only in outline, without its comments).
-    """
+    """Mark the findings an inline comment suppresses (the baseline is ``validator.baseline``)."""
     by_root = {d.root: d for d in report.deployments}
-    report.findings = [
-        _suppressed(finding, deployment) if (deployment := by_root.get(finding.root)) is not None else finding
-        for finding in report.findings
-    ]
-
-
-def suppress(findings: list[Finding], deployment: Deployment) -> list[Finding]:
-    """The findings of one deployment, those its inline comments suppress marked."""
-    if not deployment.suppressions:
-        return findings
-    return [_suppressed(finding, deployment) for finding in findings]
-
-
-def _suppressed(finding: Finding, deployment: Deployment) -> Finding:
-    # A passed check has nothing to hide: only failures and unresolved checks are suppressed.
-    if not deployment.suppressions or finding.status is Status.PASS:
-        return finding
-    reason = _match(finding, deployment)
-    return replace(finding, suppressed_by=reason) if reason else finding
+    out = []
+    for finding in report.findings:
+        deployment = by_root.get(finding.root)
+        # A passed check has nothing to hide: only failures and unresolved checks are suppressed.
+        reason = None
+        if deployment is not None and deployment.suppressions and finding.status is not Status.PASS:
+            reason = _match(finding, deployment)
+        out.append(replace(finding, suppressed_by=reason) if reason else finding)
+    report.findings = out
